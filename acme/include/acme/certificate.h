@@ -1,0 +1,43 @@
+// X.509 certificate parsing: what the controller and the CLI need to decide, and to show.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "acme/key.h"
+#include "certsmith/status.h"
+
+namespace certsmith::acme {
+
+struct CertificateInfo {
+  std::string subject;     // one line, RFC 2253 form: "CN=a.example,O=Example"
+  std::string common_name;
+  std::string issuer;      // one line, RFC 2253 form
+  std::string issuer_common_name;
+  std::string serial_hex;  // upper-case hex, no separators
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  std::string public_key_sha256;  // hex SHA-256 of the SPKI (matches PublicKeyFingerprint)
+  bool is_ca = false;
+};
+
+// Splits a PEM bundle into its CERTIFICATE blocks (each a complete PEM string), in order.
+Result<std::vector<std::string>> SplitPemCertificates(std::string_view pem_bundle);
+
+// Parses the first certificate of a PEM bundle.
+Result<CertificateInfo> ParseCertificatePem(std::string_view pem);
+Result<CertificateInfo> ParseCertificateDer(std::string_view der);
+Result<std::string> CertificatePemToDer(std::string_view pem);
+
+// True when the first certificate in pem carries key's public key.
+bool CertificateMatchesKey(std::string_view pem, const PrivateKey& key);
+
+// Formats a time as RFC 3339 UTC ("2026-11-23T15:04:05Z") and parses it back.
+std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+Result<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
+
+}  // namespace certsmith::acme

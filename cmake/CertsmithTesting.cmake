@@ -1,0 +1,30 @@
+include(GoogleTest)
+
+# certsmith_unit_test(NAME SOURCES a.cc b.cc LIBS certsmith::acme ...)
+# A GoogleTest executable whose cases each become a ctest test labelled "unit".
+function(certsmith_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  certsmith_target_warnings(${name})
+  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# certsmith_script_test(NAME LABEL integration COMMAND cmd args... [TIMEOUT s] [RESOURCE_LOCK x])
+# A test run by a script (integration and e2e tiers), with the build tree's binary in its env.
+function(certsmith_script_test name)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "COMMAND;RESOURCE_LOCK" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_test(NAME ${name} COMMAND ${ARG_COMMAND})
+  set_tests_properties(${name} PROPERTIES
+    LABELS "${ARG_LABEL}"
+    TIMEOUT ${ARG_TIMEOUT}
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "CERTSMITH_BIN=$<TARGET_FILE:certsmith>;CERTSMITH_SOURCE_DIR=${PROJECT_SOURCE_DIR};CERTSMITH_BUILD_DIR=${PROJECT_BINARY_DIR}")
+  if(ARG_RESOURCE_LOCK)
+    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
+  endif()
+endfunction()

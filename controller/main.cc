@@ -1,0 +1,60 @@
+// The one certsmith binary; one image serves every role through subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#ifdef CERTSMITH_HAVE_ACME_CLI
+#include "cli/acme_command.h"
+#endif
+#ifdef CERTSMITH_HAVE_SOLVER
+#include "solvers/http01/solver_command.h"
+#endif
+#ifdef CERTSMITH_HAVE_CONTROLLER
+#include "controller_command.h"
+#endif
+
+namespace {
+
+void PrintUsage(FILE* out) {
+  std::fputs(
+      "usage: certsmith <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  controller   run the Kubernetes controller\n"
+      "  solver       serve http-01 challenge responses (inside a solver Pod)\n"
+      "  acme         one-shot ACME client: register, issue, revoke, account\n"
+      "  version      print the version\n"
+      "\n"
+      "Run 'certsmith <command> --help' for a command's options.\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  std::string_view command = argv[1];
+  if (command == "version" || command == "--version") {
+    std::printf("certsmith %s\n", CERTSMITH_VERSION);
+    return 0;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    PrintUsage(stdout);
+    return 0;
+  }
+#ifdef CERTSMITH_HAVE_ACME_CLI
+  if (command == "acme") return certsmith::cli::RunAcmeCommand(argc - 1, argv + 1);
+#endif
+#ifdef CERTSMITH_HAVE_SOLVER
+  if (command == "solver") return certsmith::solvers::RunSolverCommand(argc - 1, argv + 1);
+#endif
+#ifdef CERTSMITH_HAVE_CONTROLLER
+  if (command == "controller") return certsmith::RunControllerCommand(argc - 1, argv + 1);
+#endif
+  std::fprintf(stderr, "certsmith: unknown command '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
+  return 2;
+}
