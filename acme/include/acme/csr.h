@@ -23,9 +23,14 @@ struct Subject {
   bool empty() const;
 };
 
-// Parses "O=Example Org,OU=IT,C=FR,ST=Ile-de-France,L=Paris" (also CN=). A value may contain an
-// escaped comma ("\,"). Unknown attributes are an error naming the attribute.
+// Parses "O=Example Org,OU=IT,C=FR,ST=Ile-de-France,L=Paris". Attribute names are
+// case-insensitive: CN, O, OU, C, ST, L, STREET, postalCode, serialNumber (and the long forms
+// commonName, organizationName, ...). A value may contain an escaped comma ("\,"), and any RFC
+// 4514 escape ("\\", "\+", "\=", "\2C"). Spaces around names and values are trimmed. Unknown
+// attributes are an error naming the attribute; C must be two letters (upper-cased).
 Result<Subject> ParseSubject(std::string_view text);
+// The inverse of ParseSubject, for display: "CN=...,O=...,OU=...,..." with commas escaped.
+std::string FormatSubject(const Subject& subject);
 
 struct CsrRequest {
   Subject subject;  // common_name empty: no CN in the subject (names only in SANs)
@@ -33,10 +38,19 @@ struct CsrRequest {
   std::vector<std::string> ip_addresses;  // textual IPv4 / IPv6
 };
 
-// DER-encoded CSR signed with key (SHA-256). Fails on an invalid IP address or no names at all.
+// DER-encoded PKCS#10 CSR signed with key (SHA-256: sha256WithRSAEncryption or
+// ecdsa-with-SHA256). DNS names are normalised (NormalizeDnsName) and deduplicated; IP addresses
+// go into iPAddress SANs. The subjectAltName extension is critical when the subject is empty
+// (RFC 5280 §4.2.1.6). Fails on an invalid DNS name or IP address, on no names at all, and on a
+// common name that is not also one of the DNS names or IP addresses (RFC 8555 §7.4: the CA
+// compares the CSR's names with the order's identifiers).
 Result<std::string> MakeCsrDer(const PrivateKey& key, const CsrRequest& request);
 
 // Lower-cases a DNS name and removes one trailing dot; the form used everywhere in certsmith.
 std::string NormalizeDnsName(std::string_view name);
+
+// The canonical text of an IPv4 or IPv6 address ("2001:DB8::0:1" -> "2001:db8::1", RFC 5952),
+// as CertificateInfo::ip_addresses holds them. Error on anything that is not an address.
+Result<std::string> NormalizeIpAddress(std::string_view address);
 
 }  // namespace certsmith::acme
