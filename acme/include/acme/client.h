@@ -42,21 +42,21 @@ namespace certsmith::acme {
 
 // §7.3
 struct NewAccountRequest {
-  std::vector<std::string> contact;  // "mailto:..." (added if missing for plain addresses)
+  std::vector<std::string> contact{};  // "mailto:..." (added if missing for plain addresses)
   bool terms_of_service_agreed = true;
-  std::optional<ExternalAccountBinding> eab;  // §7.3.4; required when meta says so
+  std::optional<ExternalAccountBinding> eab{};  // §7.3.4; required when meta says so
 };
 
 // §7.4
 struct NewOrderRequest {
-  std::vector<Identifier> identifiers;  // normalised by the client again before sending
-  std::optional<TimePoint> not_before;
-  std::optional<TimePoint> not_after;
-  std::string replaces;  // RFC 9773 §5: ARI certID of the certificate this order renews
+  std::vector<Identifier> identifiers{};  // normalised by the client again before sending
+  std::optional<TimePoint> not_before{};
+  std::optional<TimePoint> not_after{};
+  std::string replaces{};  // RFC 9773 §5: ARI certID of the certificate this order renews
 };
 
 struct ClientOptions {
-  std::string directory_url;
+  std::string directory_url{};
   // badNonce retries of one request (§6.5). Pebble rejects half the nonces in our tests, so a
   // request fails spuriously with probability 0.5^(n+1): 5 retries keep that under 2%.
   int max_bad_nonce_retries = 5;
@@ -173,24 +173,32 @@ class Client final : public AcmeClient {
   // How a signed request identifies its signer (§6.2): by account URL or by embedded key.
   enum class KeyIdMode { kKid, kJwk };
   struct SignedPost {
-    std::string url;
-    std::optional<nlohmann::json> payload;  // nullopt: POST-as-GET (payload "")
+    std::string url{};
+    std::optional<nlohmann::json> payload{};  // nullopt: POST-as-GET (payload "")
     KeyIdMode mode = KeyIdMode::kKid;
     const Signer* signer = nullptr;  // nullptr: the account key
-    std::string accept;              // Accept header, e.g. application/pem-certificate-chain
+    std::string accept{};            // Accept header, e.g. application/pem-certificate-chain
   };
 
   // The one signed-POST helper: nonce from the pool (or newNonce), sign, send, keep the
   // response's Replay-Nonce, retry badNonce up to the bound, turn problems into Status.
-  Result<HttpResponse> Post(const SignedPost& request);
-  Result<HttpResponse> PostOnce(const SignedPost& request, const std::string& nonce);
-  Result<HttpResponse> Send(HttpRequest request);
-  Result<Account> PostAccount(const std::string& url, const nlohmann::json& payload,
+  Result<HttpResponse> Post(const SignedPost& post);
+  Result<HttpResponse> PostOnce(const SignedPost& post, const std::string& nonce);
+  // Plain GET (directory, renewalInfo); non-200 is an error.
+  Result<HttpResponse> Get(const std::string& url, std::string_view what);
+  Result<HttpResponse> Send(HttpRequest request, bool keep_nonce);
+
+  Result<Account> PostAccount(const std::string& url, std::optional<nlohmann::json> payload,
                               KeyIdMode mode);
-  Result<Order> FetchOrder(const std::string& url, std::optional<nlohmann::json> payload,
-                           int attempt);
+  Result<Order> OrderFrom(const HttpResponse& response, std::string url, int attempt);
+  Result<Authorization> AuthorizationFrom(const HttpResponse& response, std::string url,
+                                          int attempt);
+  Status Revoke(std::string_view certificate, const Signer* certificate_key,
+                std::optional<RevocationReason> reason);
+
   std::shared_ptr<const Signer> account_key() const;
   Result<std::string> RequireAccountUrl() const;
+  std::optional<std::chrono::seconds> RetryAfterOf(const HttpResponse& response) const;
   TimePoint NextPoll(int attempt, std::optional<std::chrono::seconds> retry_after) const;
 
   const ClientOptions options_;
