@@ -1,6 +1,7 @@
 #include "certsmith/base64.h"
 
 #include <array>
+#include <cstdint>
 
 namespace certsmith {
 
@@ -35,24 +36,37 @@ std::string Encode(std::string_view data, const char* alphabet, bool pad) {
   return out;
 }
 
-int DecodeChar(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
+// One table for both alphabets (RFC 4648 §4 and §5): -1 marks bytes in neither.
+constexpr std::array<int8_t, 256> MakeDecodeTable() {
+  std::array<int8_t, 256> table{};
+  for (auto& v : table) v = -1;
+  for (int i = 0; i < 64; ++i) {
+    table[static_cast<unsigned char>(kStd[i])] = static_cast<int8_t>(i);
+    table[static_cast<unsigned char>(kUrl[i])] = static_cast<int8_t>(i);
+  }
+  return table;
+}
+constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v';
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+Status Invalid(std::string message) {
+  return Status(ErrorCode::kInvalidArgument, std::move(message));
+}
 }  // namespace
 
 std::string Base64Encode(std::string_view data) { return Encode(data, kStd, true); }
 std::string Base64UrlEncode(std::string_view data) { return Encode(data, kUrl, false); }
 
+// One pass, no intermediate copy. Positions in messages are 1-based, as a person counts.
 Result<std::string> Base64DecodeLenient(std::string_view text) {
-  std::string symbols;
-  symbols.reserve(text.size());
+  std::string out;
+  out.reserve(text.size() / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t symbols = 0;
   size_t padding = 0;
   for (size_t pos = 0; pos < text.size(); ++pos) {
     char c = text[pos];
@@ -62,34 +76,25 @@ Result<std::string> Base64DecodeLenient(std::string_view text) {
       continue;
     }
     if (padding > 0) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "base64: data after '=' padding at position " + std::to_string(pos));
+      return Invalid("data after '=' padding at position " + std::to_string(pos + 1));
     }
-    if (DecodeChar(c) < 0) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "base64: character at position " + std::to_string(pos) +
-                        " is not in the base64 or base64url alphabet");
+    int8_t value = kDecode[static_cast<unsigned char>(c)];
+    if (value < 0) {
+      return Invalid("character at position " + std::to_string(pos + 1) +
+                     " is not in the base64 or base64url alphabet");
     }
-    symbols.push_back(c);
-  }
-  if (padding > 2) return Status(ErrorCode::kInvalidArgument, "base64: too much '=' padding");
-  if (symbols.size() % 4 == 1) {
-    return Status(ErrorCode::kInvalidArgument, "base64: truncated input (length is not valid)");
-  }
-  if (padding > 0 && (symbols.size() + padding) % 4 != 0) {
-    return Status(ErrorCode::kInvalidArgument, "base64: wrong amount of '=' padding");
-  }
-  std::string out;
-  out.reserve(symbols.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : symbols) {
-    acc = (acc << 6) | static_cast<uint32_t>(DecodeChar(c));
+    ++symbols;
+    acc = (acc << 6) | static_cast<uint32_t>(value);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
+  }
+  if (symbols % 4 == 1) return Invalid("truncated input (one character too many or too few)");
+  // Padding is optional, but when present it must complete the last group of four.
+  if (padding > 0 && (padding > 2 || (symbols + padding) % 4 != 0)) {
+    return Invalid("wrong amount of '=' padding");
   }
   return out;
 }

@@ -41,9 +41,10 @@ class PrivateKey {
   // is skipped) and unencrypted PKCS#8 "PRIVATE KEY". Encrypted keys, other algorithms and
   // curves, and RSA under 2048 bits are rejected with a message saying which.
   static Result<PrivateKey> FromPem(std::string_view pem);
-  // Takes a reference-counted EVP_PKEY built elsewhere (tests, other crypto code); the same
-  // checks as FromPem apply. The caller must not modify the key afterwards.
-  static Result<PrivateKey> FromEvpPkey(std::shared_ptr<EVP_PKEY> pkey);
+  // Wraps an EVP_PKEY built elsewhere (tests, other crypto code), taking a reference of its own
+  // (EVP_PKEY_up_ref); the caller keeps and frees its own. The same checks as FromPem apply. The
+  // key must not be modified afterwards.
+  static Result<PrivateKey> FromEvpPkey(EVP_PKEY* pkey);
 
   // The PEM text holds the secret key: store it in a Secret, never log it.
   Result<std::string> ToPem(PemEncoding encoding = PemEncoding::kPkcs8) const;
