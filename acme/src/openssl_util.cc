@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/sha.h>
 
+#include <arpa/inet.h>
+
 namespace certsmith::acme::internal {
 
 void FreeOpenSslString(char* s) { OPENSSL_free(s); }
@@ -57,6 +59,13 @@ std::string HexLower(std::string_view bytes) {
     out.push_back(kDigits[c & 15]);
   }
   return out;
+}
+
+std::string IpBytesToText(const unsigned char* bytes, int len) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
+  if (family == 0 || inet_ntop(family, bytes, text, sizeof text) == nullptr) return {};
+  return text;
 }
 
 std::string BignumBytes(const BIGNUM* n, int width) {

@@ -64,6 +64,9 @@ std::string BioContents(BIO* bio);
 std::string Sha256(std::string_view data);
 std::string HexLower(std::string_view bytes);
 
+// Text of a 4- or 16-byte iPAddress (inet_ntop: dotted quad, RFC 5952 for IPv6); "" otherwise.
+std::string IpBytesToText(const unsigned char* bytes, int len);
+
 // Big-endian unsigned bytes of n, left-padded with zeros to width (0: minimal length).
 std::string BignumBytes(const BIGNUM* n, int width = 0);
 
