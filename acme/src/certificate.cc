@@ -62,8 +62,8 @@ Result<system_clock::time_point> ToTimePoint(const ASN1_TIME* t) {
 }
 
 void ReadSans(X509* cert, CertificateInfo& info) {
-  internal::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  internal::GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
@@ -221,8 +221,7 @@ Result<system_clock::time_point> ParseRfc3339(std::string_view text) {
     ++pos;
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int oh = TwoDigits(text, pos + 1), om = TwoDigits(text, pos + 4);
-    if (oh < 0 || om < 0 || pos + 6 > text.size() || text[pos + 3] != ':' || oh > 23 ||
-        om > 59) {
+    if (oh < 0 || om < 0 || pos + 6 > text.size() || text[pos + 3] != ':' || oh > 23 || om > 59) {
       return bad("bad offset");
     }
     offset = hours{oh} + minutes{om};

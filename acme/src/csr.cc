@@ -42,8 +42,8 @@ const std::vector<SubjectField>& SubjectFields() {
       {NID_streetAddress, "STREET", "streetAddress", &Subject::street_addresses, nullptr},
       {NID_postalCode, "postalCode", "postalCode", &Subject::postal_codes, nullptr},
       {NID_organizationName, "O", "organizationName", &Subject::organizations, nullptr},
-      {NID_organizationalUnitName, "OU", "organizationalUnitName",
-       &Subject::organizational_units, nullptr},
+      {NID_organizationalUnitName, "OU", "organizationalUnitName", &Subject::organizational_units,
+       nullptr},
       {NID_serialNumber, "serialNumber", "serialNumber", nullptr, &Subject::serial_number},
       {NID_commonName, "CN", "commonName", nullptr, &Subject::common_name},
   };
@@ -222,8 +222,8 @@ Result<CsrNames> CollectNames(const CsrRequest& request) {
   }
   for (const std::string& raw : request.ip_addresses) {
     ASSIGN_OR_RETURN(auto ip, ParseIp(raw));
-    std::string text = internal::IpBytesToText(ASN1_STRING_get0_data(ip.get()),
-                                               ASN1_STRING_length(ip.get()));
+    std::string text =
+        internal::IpBytesToText(ASN1_STRING_get0_data(ip.get()), ASN1_STRING_length(ip.get()));
     if (std::find(names.ip_texts.begin(), names.ip_texts.end(), text) != names.ip_texts.end()) {
       continue;
     }
@@ -290,8 +290,8 @@ Result<internal::GeneralNamesPtr> MakeGeneralNames(CsrNames& names) {
 
 Status AddSanExtension(X509_REQ* req, CsrNames& names, bool critical) {
   ASSIGN_OR_RETURN(internal::GeneralNamesPtr gens, MakeGeneralNames(names));
-  internal::X509ExtensionPtr ext(X509V3_EXT_i2d(NID_subject_alt_name, critical ? 1 : 0,
-                                                gens.get()));
+  internal::X509ExtensionPtr ext(
+      X509V3_EXT_i2d(NID_subject_alt_name, critical ? 1 : 0, gens.get()));
   internal::X509ExtensionStackPtr exts(sk_X509_EXTENSION_new_null());
   if (!ext || !exts || sk_X509_EXTENSION_push(exts.get(), ext.get()) == 0) {
     return OpenSslError("building subjectAltName");
@@ -305,8 +305,8 @@ Status AddSanExtension(X509_REQ* req, CsrNames& names, bool critical) {
 
 bool Subject::empty() const {
   return common_name.empty() && organizations.empty() && organizational_units.empty() &&
-         countries.empty() && provinces.empty() && localities.empty() &&
-         street_addresses.empty() && postal_codes.empty() && serial_number.empty();
+         countries.empty() && provinces.empty() && localities.empty() && street_addresses.empty() &&
+         postal_codes.empty() && serial_number.empty();
 }
 
 Result<Subject> ParseSubject(std::string_view text) {

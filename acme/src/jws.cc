@@ -53,9 +53,12 @@ const std::vector<const char*>* RequiredMembers(std::string_view kty) {
 
 const char* DigestName(HmacAlgorithm alg) {
   switch (alg) {
-    case HmacAlgorithm::kHS256: return "SHA256";
-    case HmacAlgorithm::kHS384: return "SHA384";
-    case HmacAlgorithm::kHS512: return "SHA512";
+    case HmacAlgorithm::kHS256:
+      return "SHA256";
+    case HmacAlgorithm::kHS384:
+      return "SHA384";
+    case HmacAlgorithm::kHS512:
+      return "SHA512";
   }
   return "SHA256";
 }
@@ -128,9 +131,12 @@ Result<HmacAlgorithm> ParseHmacAlgorithm(std::string_view name) {
 
 const char* HmacAlgorithmName(HmacAlgorithm alg) {
   switch (alg) {
-    case HmacAlgorithm::kHS256: return "HS256";
-    case HmacAlgorithm::kHS384: return "HS384";
-    case HmacAlgorithm::kHS512: return "HS512";
+    case HmacAlgorithm::kHS256:
+      return "HS256";
+    case HmacAlgorithm::kHS384:
+      return "HS384";
+    case HmacAlgorithm::kHS512:
+      return "HS512";
   }
   return "HS256";
 }
@@ -166,9 +172,8 @@ Result<json> MakeEabJws(const ExternalAccountBinding& eab, const json& account_j
   if (eab.key_id.empty()) return Status(ErrorCode::kInvalidArgument, "EAB key ID is empty");
   if (eab.hmac_key.empty()) return Status(ErrorCode::kInvalidArgument, "EAB HMAC key is empty");
   // RFC 8555 §7.3.4: no nonce in the inner JWS; its url equals the outer JWS's url.
-  json header = {{"alg", HmacAlgorithmName(eab.algorithm)},
-                 {"kid", eab.key_id},
-                 {"url", std::string(url)}};
+  json header = {
+      {"alg", HmacAlgorithmName(eab.algorithm)}, {"kid", eab.key_id}, {"url", std::string(url)}};
   ASSIGN_OR_RETURN(std::string header_text, DumpJson(header, "EAB protected header"));
   ASSIGN_OR_RETURN(std::string jwk_text, DumpJson(account_jwk, "account JWK"));
   std::string protected64 = Base64UrlEncode(header_text);

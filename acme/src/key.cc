@@ -26,7 +26,7 @@ struct KeyState {
   KeyType type = KeyType::kEcdsaP256;
   std::string jws_algorithm;  // RS256 | ES256 | ES384
   const char* digest = "SHA256";
-  int coordinate_bytes = 0;   // ECDSA: width of R and S in the JWS signature (RFC 7518 §3.4)
+  int coordinate_bytes = 0;  // ECDSA: width of R and S in the JWS signature (RFC 7518 §3.4)
   nlohmann::json jwk;
   std::string thumbprint;
   std::string spki_der;
@@ -44,8 +44,12 @@ struct KeyTypeInfo {
 };
 
 constexpr std::array<KeyTypeInfo, 5> kKeyTypes = {{
-    {KeyType::kEcdsaP256, "ec256", {"p256", "p-256", "ecdsa-p256", "ecdsa256", "prime256v1", "secp256r1"}},
-    {KeyType::kEcdsaP384, "ec384", {"p384", "p-384", "ecdsa-p384", "ecdsa384", "secp384r1", nullptr}},
+    {KeyType::kEcdsaP256,
+     "ec256",
+     {"p256", "p-256", "ecdsa-p256", "ecdsa256", "prime256v1", "secp256r1"}},
+    {KeyType::kEcdsaP384,
+     "ec384",
+     {"p384", "p-384", "ecdsa-p384", "ecdsa384", "secp384r1", nullptr}},
     {KeyType::kRsa2048, "rsa2048", {"rsa-2048", nullptr}},
     {KeyType::kRsa3072, "rsa3072", {"rsa-3072", nullptr}},
     {KeyType::kRsa4096, "rsa4096", {"rsa-4096", nullptr}},
@@ -239,8 +243,8 @@ Result<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
   internal::BioPtr bio = internal::ReadOnlyBio(pem);
   if (!bio) return OpenSslError("reading the private key");
   // PEM_read_bio_PrivateKey_ex skips blocks of other types (such as "EC PARAMETERS").
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, NoPassphrase, nullptr, nullptr,
-                                             nullptr);
+  EVP_PKEY* raw =
+      PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, NoPassphrase, nullptr, nullptr, nullptr);
   if (raw == nullptr) {
     return OpenSslError(
         "no usable PEM private key (expected RSA PRIVATE KEY, EC PRIVATE KEY or PRIVATE KEY)",
@@ -264,11 +268,11 @@ Result<std::string> PrivateKey::ToPem(PemEncoding encoding) const {
   // The secure-memory BIO wipes its buffer when freed: the PEM text is the secret key.
   internal::BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio) return OpenSslError("encoding the private key");
-  int ok = encoding == PemEncoding::kPkcs8
-               ? PEM_write_bio_PKCS8PrivateKey(bio.get(), get(), nullptr, nullptr, 0, nullptr,
-                                               nullptr)
-               : PEM_write_bio_PrivateKey_traditional(bio.get(), get(), nullptr, nullptr, 0,
-                                                      nullptr, nullptr);
+  int ok =
+      encoding == PemEncoding::kPkcs8
+          ? PEM_write_bio_PKCS8PrivateKey(bio.get(), get(), nullptr, nullptr, 0, nullptr, nullptr)
+          : PEM_write_bio_PrivateKey_traditional(bio.get(), get(), nullptr, nullptr, 0, nullptr,
+                                                 nullptr);
   if (ok != 1) return OpenSslError("encoding the private key");
   return internal::BioContents(bio.get());
 }

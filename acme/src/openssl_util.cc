@@ -1,10 +1,9 @@
 #include "openssl_util.h"
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
-
-#include <arpa/inet.h>
 
 namespace certsmith::acme::internal {
 

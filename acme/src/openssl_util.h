@@ -26,7 +26,7 @@ struct OpenSslDeleter {
   }
 };
 
-void FreeOpenSslString(char* s);        // OPENSSL_free is a macro
+void FreeOpenSslString(char* s);          // OPENSSL_free is a macro
 void FreeGeneralNames(GENERAL_NAMES* n);  // a STACK_OF(GENERAL_NAME) with its elements
 void FreeExtensionStack(STACK_OF(X509_EXTENSION) * s);
 
@@ -38,7 +38,8 @@ using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslDeleter<FreeGeneralNames>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, OpenSslDeleter<GENERAL_NAME_free>>;
-using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING_free>>;
+using Asn1OctetStringPtr =
+    std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING_free>>;
 using OpenSslStringPtr = std::unique_ptr<char, OpenSslDeleter<FreeOpenSslString>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;

@@ -12,17 +12,17 @@
 namespace certsmith::acme {
 
 struct CertificateInfo {
-  std::string subject;     // one line, RFC 2253 form: "CN=a.example,O=Example" (UTF-8 kept)
+  std::string subject;      // one line, RFC 2253 form: "CN=a.example,O=Example" (UTF-8 kept)
   std::string common_name;  // empty when the subject has no CN
-  std::string issuer;      // one line, RFC 2253 form
+  std::string issuer;       // one line, RFC 2253 form
   std::string issuer_common_name;
   std::string serial_hex;  // upper-case hex, no separators, no leading zeros
   std::chrono::system_clock::time_point not_before;
   std::chrono::system_clock::time_point not_after;
   std::vector<std::string> dns_names;     // as written in the certificate, in order
   std::vector<std::string> ip_addresses;  // canonical text (see NormalizeIpAddress)
-  std::string public_key_sha256;  // hex SHA-256 of the SPKI (matches PublicKeyFingerprint)
-  bool is_ca = false;             // basicConstraints cA=TRUE
+  std::string public_key_sha256;          // hex SHA-256 of the SPKI (matches PublicKeyFingerprint)
+  bool is_ca = false;                     // basicConstraints cA=TRUE
 };
 
 // Splits a PEM bundle into its CERTIFICATE blocks (each a complete PEM string ending in a

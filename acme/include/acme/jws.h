@@ -2,11 +2,10 @@
 // JWK thumbprints (RFC 7638) and External Account Binding (RFC 8555 §7.3.4).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "acme/key.h"
 #include "certsmith/status.h"
@@ -18,7 +17,7 @@ namespace certsmith::acme {
 class Signer {
  public:
   virtual ~Signer() = default;
-  virtual std::string Algorithm() const = 0;     // "RS256", "ES256", "ES384"
+  virtual std::string Algorithm() const = 0;  // "RS256", "ES256", "ES384"
   virtual nlohmann::json PublicJwk() const = 0;
   virtual Result<std::string> Sign(std::string_view signing_input) const = 0;
 };

@@ -19,8 +19,14 @@ class CertificateTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ca_key_ = new PrivateKey(*PrivateKey::Generate(KeyType::kEcdsaP384));
     leaf_key_ = new PrivateKey(*PrivateKey::Generate(KeyType::kEcdsaP256));
-    CertSpec ca{"Test Root CA", "Test CA Org", {}, {}, At("2026-01-01T00:00:00Z"),
-                At("2036-01-01T00:00:00Z"), 1, true};
+    CertSpec ca{"Test Root CA",
+                "Test CA Org",
+                {},
+                {},
+                At("2026-01-01T00:00:00Z"),
+                At("2036-01-01T00:00:00Z"),
+                1,
+                true};
     ca_cert_ = testing::MakeCertificate(ca, ca_key_->get(), nullptr).release();
     CertSpec leaf{"www.example.org",
                   "Exemple Société",
@@ -30,8 +36,8 @@ class CertificateTest : public ::testing::Test {
                   At("2027-02-21T10:00:00Z"),
                   0x0123ABCDEFL,
                   false};
-    leaf_cert_ = testing::MakeCertificate(leaf, leaf_key_->get(), ca_key_->get(), ca_cert_)
-                     .release();
+    leaf_cert_ =
+        testing::MakeCertificate(leaf, leaf_key_->get(), ca_key_->get(), ca_cert_).release();
   }
   static void TearDownTestSuite() {
     X509_free(ca_cert_);
@@ -79,8 +85,7 @@ TEST_F(CertificateTest, ParsesCaAndDerTheSameWay) {
 }
 
 TEST_F(CertificateTest, SplitsBundleInOrderSkippingOtherBlocks) {
-  std::string bundle = "leading text\n" + LeafPem() + "\r\n" +
-                       *leaf_key_->ToPem() + CaPem();
+  std::string bundle = "leading text\n" + LeafPem() + "\r\n" + *leaf_key_->ToPem() + CaPem();
   auto blocks = SplitPemCertificates(bundle);
   ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
   ASSERT_EQ(blocks->size(), 2u);
@@ -127,9 +132,14 @@ TEST_F(CertificateTest, MatchesOnlyItsOwnKey) {
 
 TEST_F(CertificateTest, RsaCertificateFingerprintMatchesKey) {
   PrivateKey rsa = *PrivateKey::Generate(KeyType::kRsa2048);
-  CertSpec spec{"", "", {"rsa.example"}, {}, At("2026-01-01T00:00:00Z"),
+  CertSpec spec{"",
+                "",
+                {"rsa.example"},
+                {},
+                At("2026-01-01T00:00:00Z"),
                 At("2051-01-01T00:00:00Z"),  // GeneralizedTime after 2049
-                7, false};
+                7,
+                false};
   auto cert = testing::MakeCertificate(spec, rsa.get(), nullptr);
   auto info = ParseCertificatePem(testing::CertificateToPem(cert.get()));
   ASSERT_TRUE(info.ok()) << info.status().ToString();

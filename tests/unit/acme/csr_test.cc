@@ -195,8 +195,7 @@ TEST_F(CsrTest, OvCsrCarriesSubjectSansAndAValidSha256Signature) {
   EXPECT_EQ(Entries(req.get(), NID_organizationalUnitName),
             (std::vector<std::string>{"IT", "Web"}));
   EXPECT_EQ(Entries(req.get(), NID_countryName), std::vector<std::string>{"FR"});
-  EXPECT_EQ(Entries(req.get(), NID_stateOrProvinceName),
-            std::vector<std::string>{"Île-de-France"});
+  EXPECT_EQ(Entries(req.get(), NID_stateOrProvinceName), std::vector<std::string>{"Île-de-France"});
   EXPECT_EQ(Entries(req.get(), NID_localityName), std::vector<std::string>{"Paris"});
   EXPECT_EQ(Entries(req.get(), NID_streetAddress), std::vector<std::string>{"1 rue de la Paix"});
   EXPECT_EQ(Entries(req.get(), NID_postalCode), std::vector<std::string>{"75002"});
@@ -258,9 +257,9 @@ TEST_F(CsrTest, RejectsBadInputWithClearMessages) {
   CsrRequest long_cn;
   long_cn.subject.common_name = std::string(60, 'a') + ".example";  // CN max is 64
   long_cn.dns_names = {long_cn.subject.common_name};
-  for (const Case& c : {Case{none, "at least one"}, Case{bad_ip, "10.0.0.256"},
-                        Case{bad_dns, "a b.example"}, Case{unicode, "punycode"},
-                        Case{stray_cn, "other.example"}, Case{long_cn, "CN"}}) {
+  for (const Case& c :
+       {Case{none, "at least one"}, Case{bad_ip, "10.0.0.256"}, Case{bad_dns, "a b.example"},
+        Case{unicode, "punycode"}, Case{stray_cn, "other.example"}, Case{long_cn, "CN"}}) {
     auto der = MakeCsrDer(*ec_, c.request);
     ASSERT_FALSE(der.ok()) << c.expect;
     EXPECT_EQ(der.status().code(), ErrorCode::kInvalidArgument) << der.status().ToString();

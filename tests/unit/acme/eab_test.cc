@@ -46,7 +46,7 @@ TEST(ComputeHmacTest, MatchesRfc4231TestCase2) {
 const std::string kKeyBytes("\xfb\xff\xbf\x01\x02\x03\x04\xfe\xfd\x10\x20\x30\x40\x50\x60\x70", 16);
 
 TEST(DecodeEabHmacKeyTest, AcceptsEveryFormCasHandOut) {
-  std::string url = Base64UrlEncode(kKeyBytes);  // "-_-_..." unpadded
+  std::string url = Base64UrlEncode(kKeyBytes);      // "-_-_..." unpadded
   std::string std_padded = Base64Encode(kKeyBytes);  // "+/+/...=="
   ASSERT_NE(url, std_padded);
   for (const std::string& text :
@@ -105,9 +105,9 @@ TEST_F(EabTest, InnerJwsHasAlgKidUrlAndTheAccountJwkAndAVerifiableMac) {
     auto jws = MakeEabJws(eab, jwk_, "https://ca.example/acme/new-acct");
     ASSERT_TRUE(jws.ok()) << jws.status().ToString();
     json header = json::parse(Base64UrlDecodeOrDie((*jws)["protected"].get<std::string>()));
-    EXPECT_EQ(header, (json{{"alg", c.name},
-                            {"kid", "kid-123"},
-                            {"url", "https://ca.example/acme/new-acct"}}));
+    EXPECT_EQ(
+        header,
+        (json{{"alg", c.name}, {"kid", "kid-123"}, {"url", "https://ca.example/acme/new-acct"}}));
     EXPECT_FALSE(header.contains("nonce"));
     EXPECT_EQ(json::parse(Base64UrlDecodeOrDie((*jws)["payload"].get<std::string>())), jwk_);
     std::string input =

@@ -39,8 +39,8 @@ json DecodeJson(const json& jws, const char* member) {
 }
 
 TEST(JwkThumbprintTest, MatchesRfc7638Example) {
-  json jwk = {{"kty", "RSA"}, {"n", kRfc7638N}, {"e", "AQAB"}, {"alg", "RS256"},
-              {"kid", "2011-04-29"}};
+  json jwk = {
+      {"kty", "RSA"}, {"n", kRfc7638N}, {"e", "AQAB"}, {"alg", "RS256"}, {"kid", "2011-04-29"}};
   EXPECT_EQ(JwkThumbprint(jwk), kRfc7638Thumbprint);
 }
 

@@ -53,8 +53,8 @@ TEST(KeyTypeTest, ParsesCanonicalNamesAndAliases) {
   EXPECT_EQ(*ParseKeyType("RSA2048"), KeyType::kRsa2048);
   EXPECT_EQ(*ParseKeyType("rsa-3072"), KeyType::kRsa3072);
   EXPECT_EQ(*ParseKeyType("rsa4096"), KeyType::kRsa4096);
-  for (KeyType t : {KeyType::kEcdsaP256, KeyType::kEcdsaP384, KeyType::kRsa2048,
-                    KeyType::kRsa3072, KeyType::kRsa4096}) {
+  for (KeyType t : {KeyType::kEcdsaP256, KeyType::kEcdsaP384, KeyType::kRsa2048, KeyType::kRsa3072,
+                    KeyType::kRsa4096}) {
     EXPECT_EQ(*ParseKeyType(KeyTypeName(t)), t);
   }
 }
@@ -172,8 +172,9 @@ TEST_F(KeyTest, FingerprintIsHexSha256OfSpki) {
 }
 
 TEST_F(KeyTest, RejectsGarbageWithoutEchoingIt) {
-  auto r = PrivateKey::FromPem("-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGJ5dGVz\n"
-                               "-----END PRIVATE KEY-----\n");
+  auto r = PrivateKey::FromPem(
+      "-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGJ5dGVz\n"
+      "-----END PRIVATE KEY-----\n");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(r.status().message().find("c2VjcmV0"), std::string::npos);
@@ -182,8 +183,8 @@ TEST_F(KeyTest, RejectsGarbageWithoutEchoingIt) {
 }
 
 TEST_F(KeyTest, RejectsPublicKeyPem) {
-  std::string pub = "-----BEGIN PUBLIC KEY-----\n" +
-                    Base64Encode(Rsa().PublicKeyDer()) + "\n-----END PUBLIC KEY-----\n";
+  std::string pub = "-----BEGIN PUBLIC KEY-----\n" + Base64Encode(Rsa().PublicKeyDer()) +
+                    "\n-----END PUBLIC KEY-----\n";
   EXPECT_FALSE(PrivateKey::FromPem(pub).ok());
 }
 
@@ -227,6 +228,16 @@ TEST_F(KeyTest, FromEvpPkeyTakesItsOwnReference) {
   EXPECT_TRUE(key->SignJws("still usable").ok());
 }
 
+TEST_F(KeyTest, FromEvpPkeyRejectsAPublicKey) {
+  const auto* p = reinterpret_cast<const unsigned char*>(Rsa().PublicKeyDer().data());
+  EVP_PKEY* pub = d2i_PUBKEY(nullptr, &p, static_cast<long>(Rsa().PublicKeyDer().size()));
+  ASSERT_NE(pub, nullptr);
+  auto r = PrivateKey::FromEvpPkey(pub);
+  EVP_PKEY_free(pub);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("public key"), std::string::npos) << r.status().message();
+}
+
 TEST_F(KeyTest, RsaSignatureVerifiesAndIsDeterministic) {
   auto sig = Rsa().SignJws("protected.payload");
   ASSERT_TRUE(sig.ok()) << sig.status().ToString();
@@ -242,8 +253,8 @@ TEST_F(KeyTest, EcdsaSignatureIsFixedWidthRAndS) {
     const char* digest;
     size_t size;
   };
-  for (const Case& c : {Case{KeyType::kEcdsaP256, "SHA256", 64u},
-                        Case{KeyType::kEcdsaP384, "SHA384", 96u}}) {
+  for (const Case& c :
+       {Case{KeyType::kEcdsaP256, "SHA256", 64u}, Case{KeyType::kEcdsaP384, "SHA384", 96u}}) {
     PrivateKey key = Ec(c.type);
     // Many signatures, so that R or S with leading zero bytes shows up (1 in 128 each).
     for (int i = 0; i < 300; ++i) {
@@ -251,8 +262,8 @@ TEST_F(KeyTest, EcdsaSignatureIsFixedWidthRAndS) {
       auto sig = key.SignJws(input);
       ASSERT_TRUE(sig.ok()) << sig.status().ToString();
       ASSERT_EQ(sig->size(), c.size);
-      ASSERT_TRUE(testing::VerifySignature(key.get(), c.digest, input,
-                                           testing::RawEcdsaToDer(*sig)))
+      ASSERT_TRUE(
+          testing::VerifySignature(key.get(), c.digest, input, testing::RawEcdsaToDer(*sig)))
           << i;
     }
   }
