@@ -143,7 +143,8 @@ class Pebble:
 
     def __init__(self, eab_required=True, nonce_reject=0, alternate_roots=0, http_port=None,
                  tls_port=None, chain_length=None, authz_reuse=None, va_sleep=False,
-                 always_valid=False, workdir=None, extra_env=None, start_timeout=30):
+                 always_valid=False, workdir=None, extra_env=None, start_timeout=30,
+                 validity_seconds=None):
         self.eab_required = eab_required
         self.nonce_reject = nonce_reject
         self.alternate_roots = alternate_roots
@@ -151,6 +152,7 @@ class Pebble:
         self.authz_reuse = authz_reuse
         self.va_sleep = va_sleep
         self.always_valid = always_valid
+        self.validity_seconds = validity_seconds  # Pebble's certificateValidityPeriod
         self.extra_env = dict(extra_env or {})
         self.start_timeout = start_timeout
         self._fixed_http_port = http_port
@@ -210,6 +212,8 @@ class Pebble:
             "externalAccountBindingRequired": self.eab_required,
             "externalAccountMACKeys": {self.eab_kid: self.eab_hmac_key},
         }}
+        if self.validity_seconds:  # short-lived certificates for renewal tests (Pebble >= 2.4)
+            config["pebble"]["certificateValidityPeriod"] = int(self.validity_seconds)
         config_path = os.path.join(self.workdir, "pebble-config.json")
         with open(config_path, "w") as f:
             json.dump(config, f, indent=2)
