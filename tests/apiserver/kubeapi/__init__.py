@@ -1,0 +1,1 @@
+"""certsmith's test Kubernetes API server (see ../README.md)."""

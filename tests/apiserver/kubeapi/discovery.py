@@ -1,0 +1,126 @@
+"""Discovery documents (/api, /apis, APIResourceList), /version and OpenAPI.
+
+Only the legacy (unaggregated) discovery form is served: kubectl 1.32 asks for
+apidiscovery.k8s.io/v2 first and falls back when the reply's Content-Type is plain JSON.
+OpenAPI v3 is served per group-version with paths carrying x-kubernetes-group-version-kind and
+the fieldValidation parameter, which is how kubectl decides that the server validates fields
+(server-side field validation); component schemas are published for custom resources only, so
+kubectl computes strategic merge patches for built-in kinds from its compiled-in types.
+"""
+import hashlib
+import json
+
+from .resources import VERBS
+
+VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-certsmith-test",
+           "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+           "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0", "compiler": "gc",
+           "platform": "linux/amd64"}
+
+
+def api_versions(server_address):
+    return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+        {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+
+
+def _group(group, versions):
+    entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"name": group, "versions": entries, "preferredVersion": entries[0]}
+
+
+def api_group_list(registry):
+    groups = [_group(g, vs) for g, vs in registry.group_versions() if g]
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_group(registry, group):
+    for g, vs in registry.group_versions():
+        if g == group and g:
+            return dict(_group(g, vs), kind="APIGroup", apiVersion="v1")
+    return None
+
+
+def resource_list(registry, group, version):
+    types = [t for t in registry.all() if t.group == group and t.version == version]
+    if not types:
+        return None
+    resources = []
+    for t in sorted(types, key=lambda t: t.plural):
+        entry = {"name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
+                 "kind": t.kind, "verbs": VERBS}
+        if t.short_names:
+            entry["shortNames"] = t.short_names
+        if t.categories:
+            entry["categories"] = t.categories
+        resources.append(entry)
+        for sub in t.subresources:
+            verbs = ["update"] if sub == "finalize" else ["get", "patch", "update"]
+            resources.append({"name": f"{t.plural}/{sub}", "singularName": "",
+                              "namespaced": t.namespaced, "kind": t.kind, "verbs": verbs})
+    gv = f"{group}/{version}" if group else version
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+            "resources": resources}
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------
+def _gv_path(group, version):
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_gv(registry, group, version):
+    types = [t for t in registry.all() if t.group == group and t.version == version]
+    if not types:
+        return None
+    paths, schemas = {}, {}
+    for t in types:
+        gvk = {"group": t.group, "version": t.version, "kind": t.kind}
+        base = "/" + _gv_path(group, version)
+        if t.namespaced:
+            base += "/namespaces/{namespace}"
+        params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string",
+                   "uniqueItems": True}},
+                  {"name": "dryRun", "in": "query", "schema": {"type": "string"}}]
+        op = {"x-kubernetes-group-version-kind": gvk, "parameters": params,
+              "responses": {"200": {"description": "OK"}}}
+        collection = dict(op, **{"x-kubernetes-action": "post"})
+        item = {"get": dict(op, **{"x-kubernetes-action": "get"}),
+                "put": dict(op, **{"x-kubernetes-action": "put"}),
+                "patch": dict(op, **{"x-kubernetes-action": "patch"}),
+                "delete": dict(op, **{"x-kubernetes-action": "delete"})}
+        paths[f"{base}/{t.plural}"] = {"post": collection,
+                                       "get": dict(op, **{"x-kubernetes-action": "list"})}
+        paths[f"{base}/{t.plural}/{{name}}"] = item
+        if t.schema is not None:
+            schemas[_schema_name(t)] = _cr_schema(t, gvk)
+    schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"] = {
+        "type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+            "paths": paths, "components": {"schemas": schemas}}
+
+
+def _schema_name(t):
+    reverse = ".".join(reversed(t.group.split("."))) if t.group else "io.k8s.api.core"
+    return f"{reverse}.{t.version}.{t.kind}"
+
+
+def _cr_schema(t, gvk):
+    doc = json.loads(json.dumps(t.schema))
+    props = doc.setdefault("properties", {})
+    props["apiVersion"] = {"type": "string"}
+    props["kind"] = {"type": "string"}
+    props["metadata"] = {"allOf": [
+        {"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}]}
+    doc["type"] = "object"
+    doc["x-kubernetes-group-version-kind"] = [gvk]
+    return doc
+
+
+def openapi_v3_index(registry):
+    paths = {}
+    for group, versions in registry.group_versions():
+        for version in versions:
+            doc = openapi_v3_gv(registry, group, version)
+            digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
+            key = _gv_path(group, version)
+            paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest.upper()}"}
+    return {"paths": paths}
