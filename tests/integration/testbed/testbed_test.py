@@ -1,0 +1,323 @@
+#!/usr/bin/python3
+"""Integration tests of tests/testbed/run: each case starts its own testbed in a temporary
+directory, checks one behaviour with real kubectl / HTTP / DNS clients, and tears it down.
+
+    testbed_test.py CASE      CASE: routing | up_down | kubectl | pod_ingress | pod_failed |
+                                    pebble_dns
+Exit 0 pass, 1 fail, 77 skipped (a tool the testbed needs is missing).
+"""
+
+import http.client
+import json
+import os
+import shlex
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SOURCE_DIR = os.environ.get("CERTSMITH_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+RUN = os.path.join(SOURCE_DIR, "tests", "testbed", "run")
+SKIP = 77
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "testbed"))
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def wait_for(what, probe, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise Failure(f"timed out waiting for {what}")
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Testbed:
+    """`run up` in a private temporary directory; `run down` and removal on exit."""
+
+    def __init__(self, *extra):
+        self.extra = list(extra)
+        self.dir = tempfile.mkdtemp(prefix="certsmith-testbed-test-")
+        self.env = {}
+
+    def __enter__(self):
+        r = subprocess.run([RUN, "up", "--workdir", self.dir, "--max-lifetime", "600"]
+                           + self.extra, capture_output=True, text=True, timeout=180)
+        if r.returncode == SKIP:
+            print(f"skipped: {r.stderr.strip()}")
+            self._cleanup()
+            sys.exit(SKIP)
+        if r.returncode != 0:
+            self._cleanup()
+            raise Failure(f"testbed up failed ({r.returncode}): {r.stderr}")
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                if line.startswith("export "):
+                    name, _, value = line[len("export "):].strip().partition("=")
+                    self.env[name] = shlex.split(value)[0] if value else ""
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            for name in ("testbed.log", "apiserver.log"):
+                path = os.path.join(self.dir, name)
+                if os.path.exists(path):
+                    with open(path, errors="replace") as f:
+                        print(f"--- {name}\n{f.read()[-4000:]}", file=sys.stderr)
+        self.down()
+        self._cleanup()
+
+    def down(self):
+        return subprocess.run([RUN, "down", "--workdir", self.dir], capture_output=True,
+                              text=True, timeout=120)
+
+    def _cleanup(self):
+        if not os.environ.get("CERTSMITH_KEEP_TESTBED"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def kubectl(self, *args, stdin=None, check_rc=True):
+        r = subprocess.run(["kubectl", "--kubeconfig", self.env["KUBECONFIG"]] + list(args),
+                           input=stdin, capture_output=True, text=True, timeout=60)
+        if check_rc and r.returncode != 0:
+            raise Failure(f"kubectl {' '.join(args)}: {r.stderr.strip()}")
+        return r
+
+    def apply(self, obj):
+        self.kubectl("apply", "-f", "-", stdin=json.dumps(obj))
+
+    def pod(self, name, ns="default"):
+        r = self.kubectl("get", "pod", name, "-n", ns, "-o", "json", check_rc=False)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def kubelet_state(self):
+        try:
+            with open(os.path.join(self.dir, "kubelet.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def ingress_get(self, host, path):
+        conn = http.client.HTTPConnection("127.0.0.1", int(self.env["INGRESS_PORT"]), timeout=10)
+        conn.request("GET", path, headers={"Host": host})
+        resp = conn.getresponse()
+        body = resp.read().decode(errors="replace")
+        conn.close()
+        return resp.status, body
+
+
+# -- cases -----------------------------------------------------------------------------------
+
+def case_routing():
+    """Path and host matching and port rewriting, without servers."""
+    from ingress import _host_matches, _path_match_length
+    from kubelet import rewrite_ports, _listen_ports
+    check(_path_match_length("Prefix", "/foo", "/foo/bar") > 0, "prefix matches sub-path")
+    check(_path_match_length("Prefix", "/foo", "/foobar") < 0, "prefix is element-wise")
+    check(_path_match_length("Prefix", "/", "/anything") >= 0, "/ matches all")
+    check(_path_match_length("Exact", "/a/b", "/a/b") > 0, "exact matches")
+    check(_path_match_length("Exact", "/a/b", "/a/b/") < 0, "exact is exact")
+    check(_host_matches("*.example", "a.example"), "wildcard matches one label")
+    check(not _host_matches("*.example", "a.b.example"), "wildcard matches only one label")
+    check(not _host_matches("a.example", "b.example"), "hosts differ")
+    check(_host_matches("", "x"), "no host matches any")
+    args = ["solver", "--listen", ":8089", "--domain", "a.example", "--port=8089", "8089", "80"]
+    check(_listen_ports(args) == [8089, 8089], f"listen ports {_listen_ports(args)}")
+    out = rewrite_ports(args, {8089: 40000})
+    check(out == ["solver", "--listen", "127.0.0.1:40000", "--domain", "a.example",
+                  "--port=40000", "40000", "80"], f"rewritten {out}")
+
+
+def case_up_down():
+    """up answers; down stops the supervisor, the API server, Pebble and every Pod process."""
+    with Testbed() as tb:
+        with open(os.path.join(tb.dir, "pids.json")) as f:
+            pids = [e["pid"] for e in json.load(f)]
+        check(len(pids) >= 4, f"supervisor, apiserver, pebble, challtestsrv recorded: {pids}")
+        check(all(alive(p) for p in pids), "every recorded process runs after up")
+        tb.apply(http_server_pod("web"))
+        state = wait_for("pod process", lambda: tb.kubelet_state().get("default/web"))
+        pids.append(state["pid"])
+        check(subprocess.run([RUN, "status", "--workdir", tb.dir], capture_output=True)
+              .returncode == 0, "status says up")
+        r = tb.down()
+        check(r.returncode == 0, f"down: {r.stderr}")
+        wait_for("every process gone", lambda: not any(alive(p) for p in pids), timeout=20)
+        check(subprocess.run([RUN, "status", "--workdir", tb.dir], capture_output=True)
+              .returncode == 3, "status says down")
+
+
+def case_max_lifetime():
+    """Everything stops by itself when --max-lifetime runs out."""
+    with Testbed("--max-lifetime", "8") as tb:
+        with open(os.path.join(tb.dir, "pids.json")) as f:
+            pids = [e["pid"] for e in json.load(f)]
+        wait_for("processes to stop by themselves", lambda: not any(alive(p) for p in pids),
+                 timeout=40)
+
+
+def case_kubectl():
+    with Testbed() as tb:
+        out = tb.kubectl("get", "ns").stdout
+        check("default" in out, f"kubectl get ns lists default: {out}")
+        out = tb.kubectl("get", "ingressclass", tb.env["INGRESS_CLASS"], "-o", "json").stdout
+        check(json.loads(out)["spec"]["controller"] == "certsmith.io/testbed-ingress",
+              "IngressClass created")
+
+
+def http_server_pod(name, labels=None):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": labels or {"app": name}},
+            "spec": {"containers": [{
+                "name": "web", "image": "python:3", "command": ["python3"],
+                "args": ["-m", "http.server", "--bind", "127.0.0.1", "8089"],
+                "ports": [{"containerPort": 8089, "name": "http"}]}]}}
+
+
+def solver_pod(name):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": name}},
+            "spec": {"containers": [{
+                "name": "solver", "image": "certsmith:test",
+                "args": ["solver", "--listen", ":8089", "--domain", "a.example", "--token", "T",
+                         "--key", "T.K"],
+                "ports": [{"containerPort": 8089, "name": "http"}]}]}}
+
+
+def service(name, target):
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": target}]}}
+
+
+def ingress(name, host, path, path_type, cls="testbed"):
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"ingressClassName": cls, "rules": [{"host": host, "http": {"paths": [{
+                "path": path, "pathType": path_type,
+                "backend": {"service": {"name": name, "port": {"number": 80}}}}]}}]}}
+
+
+def solver_available():
+    binary = os.environ.get("CERTSMITH_BIN", "")
+    if not os.access(binary, os.X_OK):
+        return False
+    r = subprocess.run([binary, "solver", "--help"], capture_output=True, timeout=10)
+    return r.returncode == 0
+
+
+def running(tb, name):
+    pod = tb.pod(name)
+    return pod and pod.get("status", {}).get("phase") == "Running" and pod
+
+
+def case_pod_ingress():
+    """A Pod becomes Running, a Service + Ingress route to it by Host, deleting it stops it."""
+    use_solver = solver_available()
+    with Testbed() as tb:
+        name = "solver" if use_solver else "web"
+        tb.apply(solver_pod(name) if use_solver else http_server_pod(name))
+        pod = wait_for(f"pod {name} Running", lambda: running(tb, name))
+        check(pod["status"].get("podIP") == "127.0.0.1", "podIP is 127.0.0.1")
+        ready = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
+        check(ready.get("Ready") == "True", f"Ready condition: {ready}")
+        tb.apply(service(name, "http"))
+        if use_solver:
+            tb.apply(ingress(name, "a.example", "/.well-known/acme-challenge/T", "Exact"))
+            path, expect = "/.well-known/acme-challenge/T", "T.K"
+        else:
+            tb.apply(ingress(name, "a.example", "/", "Prefix"))
+            path, expect = "/", "Directory listing"
+        status, body = wait_for("ingress route", lambda: (
+            lambda r: r if r[0] == 200 else None)(tb.ingress_get("a.example", path)))
+        check(expect in body, f"backend answered {body[:200]!r}")
+        status, _ = tb.ingress_get("b.example", path)
+        check(status == 404, f"other host -> {status}")
+        tb.apply(ingress("other", "c.example", "/", "Prefix", cls="someone-else"))
+        time.sleep(0.5)  # let the watch deliver it; it must still not route
+        status, _ = tb.ingress_get("c.example", "/")
+        check(status == 404, f"another class's Ingress is not served -> {status}")
+        pid = tb.kubelet_state()[f"default/{name}"]["pid"]
+        check(alive(pid), "pod process runs")
+        tb.kubectl("delete", "pod", name, "--wait=false")
+        wait_for("pod process stopped", lambda: not alive(pid))
+        wait_for("kubelet state empty", lambda: f"default/{name}" not in tb.kubelet_state())
+        status, body = wait_for("503 once the pod is gone", lambda: (
+            lambda r: r if r[0] == 503 else None)(tb.ingress_get("a.example", path)))
+
+
+def case_pod_failed():
+    """A Pod the kubelet cannot run gets phase Failed with a message saying why."""
+    with Testbed() as tb:
+        tb.apply({"apiVersion": "v1", "kind": "Pod",
+                  "metadata": {"name": "nginx", "namespace": "default"},
+                  "spec": {"containers": [{"name": "nginx", "image": "nginx:1"}]}})
+        pod = wait_for("pod Failed", lambda: (
+            lambda p: p if p and p.get("status", {}).get("phase") == "Failed" else None)(
+                tb.pod("nginx")))
+        check("nginx" in pod["status"].get("message", ""), f"message: {pod['status']}")
+
+
+def case_pebble_dns():
+    """Pebble answers its directory over TLS with DIR's CA bundle, EAB required; the DNS
+    server answers 127.0.0.1 for any name."""
+    with Testbed("--validity", "600") as tb:
+        ctx = ssl.create_default_context(cafile=tb.env["ACME_CA_BUNDLE"])
+        with urllib.request.urlopen(tb.env["ACME_SERVER"], context=ctx, timeout=10) as r:
+            directory = json.load(r)
+        check("newNonce" in directory, f"directory: {directory}")
+        check(directory.get("meta", {}).get("externalAccountRequired") is True, "EAB required")
+        check(tb.env["EAB_KID"] and tb.env["EAB_HMAC_KEY"], "EAB credentials in env")
+        with open(os.path.join(tb.dir, "pebble", "pebble.log")) as f:
+            check("validity period of 600 seconds" in f.read(), "--validity reaches Pebble")
+        if shutil.which("dig") is None:
+            print("dig missing (bind9-dnsutils): DNS check skipped")
+            return
+        host, port = tb.env["TESTBED_DNS"].rsplit(":", 1)
+        for name in ("a.example", "anything.test", "x.y.z.invalid"):
+            r = subprocess.run(["dig", "+short", "+time=2", "+tries=2", "-p", port, f"@{host}",
+                                name, "A"], capture_output=True, text=True, timeout=20)
+            check(r.stdout.strip() == "127.0.0.1", f"{name} -> {r.stdout!r} {r.stderr!r}")
+
+
+CASES = {n[len("case_"):]: f for n, f in globals().items() if n.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print(f"usage: {sys.argv[0]} {'|'.join(CASES)}", file=sys.stderr)
+        return 2
+    if shutil.which("kubectl") is None:
+        print("skipped: kubectl is not installed")
+        return SKIP
+    try:
+        CASES[sys.argv[1]]()
+    except Failure as e:
+        print(f"FAIL {sys.argv[1]}: {e}", file=sys.stderr)
+        return 1
+    print(f"PASS {sys.argv[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The testbed's supervisor: starts every part in order, writes DIR/env, stops in reverse.
+
+Order matters: the API server first (the stand-ins need it), then the ingress listener on a free
+port, then Pebble told to validate http-01 on that port, then the IngressClass object.
+Processes are started from the main thread so PR_SET_PDEATHSIG ties them to the supervisor's life.
+"""
+
+import json
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import time
+
+import processes
+from informer import Informer
+from ingress import IngressRouter, IngressServer
+from kube_client import KubeClient, KubeError
+from kubelet import Kubelet
+
+log = logging.getLogger("testbed")
+
+INGRESS_CONTROLLER = "certsmith.io/testbed-ingress"
+
+
+class Unavailable(Exception):
+    """A required tool is missing: the caller exits 77 (skipped)."""
+
+
+class Supervisor:
+    def __init__(self, args, source_dir):
+        self.args = args
+        self.dir = os.path.abspath(args.workdir)
+        self.source_dir = source_dir
+        self.apiserver = None
+        self.pebble = None
+        self.client = None
+        self.services = None
+        self.kubelet = None
+        self.router = None
+        self.ingress = None
+        self._pids = []
+
+    def start(self):
+        for tool in ("kubectl", "openssl"):
+            if shutil.which(tool) is None:
+                raise Unavailable(f"{tool} is not installed")
+        self._start_apiserver()
+        self._start_stand_ins()
+        self._start_pebble()
+        self._create_ingress_class()
+        for informer in (self.services, self.kubelet.informer, self.router.informer):
+            if not informer.wait_synced(30):
+                raise RuntimeError(f"could not list {informer.path} from the API server")
+        self._write_env()
+        with open(os.path.join(self.dir, "ready"), "w") as f:
+            f.write(f"{os.getpid()}\n")
+        log.info("ready: %s", os.path.join(self.dir, "env"))
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def _start_apiserver(self):
+        run = os.path.join(self.source_dir, "tests", "apiserver", "run")
+        if not os.access(run, os.X_OK):
+            raise Unavailable(f"{run} does not exist yet (the test API server)")
+        work = os.path.join(self.dir, "apiserver")
+        os.makedirs(work, exist_ok=True)
+        for stale in ("ready", "kubeconfig"):
+            if os.path.exists(os.path.join(work, stale)):
+                os.unlink(os.path.join(work, stale))
+        argv = [run, "--workdir", work, "--port", "0",
+                "--max-lifetime", str(self.args.max_lifetime + 30)]
+        self.apiserver = processes.spawn(argv, os.path.join(self.dir, "apiserver.log"))
+        self._record(self.apiserver, argv)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(work, "ready")):
+            if self.apiserver.poll() is not None:
+                raise RuntimeError(f"the API server exited with {self.apiserver.returncode}: "
+                                   + processes.tail(os.path.join(self.dir, "apiserver.log")))
+            if time.monotonic() > deadline:
+                raise RuntimeError("the API server did not become ready in 60s")
+            time.sleep(0.05)
+        # A self-contained copy (certificates inlined) so DIR/kubeconfig works from anywhere.
+        flat = subprocess.run(["kubectl", "config", "view", "--raw", "--flatten", "--kubeconfig",
+                               os.path.join(work, "kubeconfig")],
+                              capture_output=True, text=True, timeout=30, check=True).stdout
+        path = os.path.join(self.dir, "kubeconfig")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(flat)
+        self.client = KubeClient(path)
+
+    def _start_stand_ins(self):
+        self.services = Informer(self.client, "/api/v1/services").start()
+        self.kubelet = Kubelet(self.client, self.dir, self.args.certsmith_bin,
+                               self.args.kubelet_allow).start()
+        self.router = IngressRouter(self.client, self.args.ingress_class, self.services,
+                                    self.kubelet, default_class=self.args.default_class)
+        self.router.informer.start()
+        self.ingress = IngressServer(self.router).start()
+        log.info("ingress listening on 127.0.0.1:%d", self.ingress.port)
+
+    def _start_pebble(self):
+        import pebble  # tests/support/pebble.py
+        try:
+            pebble.require_tools()
+        except pebble.PebbleUnavailable as e:
+            raise Unavailable(str(e)) from None
+        a = self.args
+        self.pebble = pebble.Pebble(
+            eab_required=not a.no_eab, nonce_reject=a.nonce_reject, http_port=self.ingress.port,
+            va_sleep=a.va_sleep, validity_seconds=a.validity, chain_length=a.chain_length,
+            alternate_roots=a.alternate_roots or 0, authz_reuse=a.authz_reuse,
+            workdir=os.path.join(self.dir, "pebble"))
+        self.pebble.start()
+        for proc in self.pebble._procs:  # recorded so `down` can check nothing is left
+            self._record(proc, proc.args)
+        with open(os.path.join(self.dir, "pebble-root.pem"), "w") as f:
+            f.write(self.pebble.root_pem())
+        log.info("pebble: %s", self.pebble.directory_url)
+
+    def _create_ingress_class(self):
+        body = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                "metadata": {"name": self.args.ingress_class},
+                "spec": {"controller": INGRESS_CONTROLLER}}
+        if self.args.default_class:
+            body["metadata"]["annotations"] = {
+                "ingressclass.kubernetes.io/is-default-class": "true"}
+        try:
+            self.client.create("/apis/networking.k8s.io/v1/ingressclasses", body)
+        except KubeError as e:
+            if e.code != 409:
+                raise
+
+    def _record(self, proc, argv):
+        self._pids.append({"pid": proc.pid, "argv0": argv[0]})
+        path = os.path.join(self.dir, "pids.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump([{"pid": os.getpid(), "argv0": "supervisor"}] + self._pids, f)
+        os.replace(path + ".tmp", path)
+
+    def _write_env(self):
+        p = self.pebble
+        values = {
+            "TESTBED_DIR": self.dir,
+            "KUBECONFIG": os.path.join(self.dir, "kubeconfig"),
+            "ACME_SERVER": p.directory_url,
+            "ACME_CA_BUNDLE": p.ca_bundle,
+            "ACME_ROOT_CA": os.path.join(self.dir, "pebble-root.pem"),
+            "EAB_KID": p.eab_kid,
+            "EAB_HMAC_KEY": p.eab_hmac_key,
+            "PEBBLE_MANAGEMENT": p.management_url,
+            "INGRESS_CLASS": self.args.ingress_class,
+            "INGRESS_PORT": str(self.ingress.port),
+            "TESTBED_DNS": p.dns_server,
+            "TESTBED_CHALLTESTSRV": p.challtestsrv_url,
+            "CERTSMITH_BIN": self.args.certsmith_bin,
+        }
+        values.update(p.env())  # PEBBLE_* for tests/support/pebble.py txt-add and friends
+        path = os.path.join(self.dir, "env")
+        with open(os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write("# certsmith testbed: source this file\n")
+            for name, value in values.items():
+                f.write(f"export {name}={shlex.quote(value)}\n")
+        os.replace(path + ".tmp", path)
+
+    # -- stop ----------------------------------------------------------------------------------
+
+    def stop(self):
+        try:
+            os.unlink(os.path.join(self.dir, "ready"))
+        except FileNotFoundError:
+            pass
+        if self.ingress:
+            self.ingress.stop()
+        for informer in (self.services, self.router and self.router.informer):
+            if informer:
+                informer.stop()
+        if self.kubelet:
+            self.kubelet.stop()
+        if self.pebble:
+            self.pebble.stop()
+        if self.apiserver:
+            processes.terminate(self.apiserver)
+        log.info("stopped")
