@@ -200,10 +200,9 @@ class Api:
             return self._replace(rt, old, obj, subresource, validation)
 
     def patch(self, rt, ns, name, content_type, body, subresource=None, validation="Strict"):
-        if content_type not in PATCH_TYPES:
-            raise unsupported_media(content_type)
-        if content_type == PATCH_TYPES[2] and rt.crd:
-            raise unsupported_media(content_type)
+        accepted = PATCH_TYPES[:2] if rt.crd else PATCH_TYPES
+        if content_type not in accepted:
+            raise unsupported_media(accepted)
         try:
             doc = json.loads(body or b"null")
         except ValueError as e:

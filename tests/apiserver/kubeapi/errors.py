@@ -75,11 +75,10 @@ def method_not_allowed(message="the server does not allow this method on the req
     return ApiError(405, "MethodNotAllowed", message)
 
 
-def unsupported_media(content_type):
+def unsupported_media(accepted):
     return ApiError(415, "UnsupportedMediaType",
-                    f'the body of the request was in an unknown format - accepted media types '
-                    f'include: application/json-patch+json, application/merge-patch+json, '
-                    f'application/strategic-merge-patch+json ({content_type})')
+                    "the body of the request was in an unknown format - accepted media types "
+                    "include: " + ", ".join(accepted))
 
 
 def gone(message):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import discovery, kinds, table
 from .errors import ApiError, bad_request, method_not_allowed, path_not_found, status_body, \
-    unauthorized
+    unauthorized, unsupported_media
 from .selectors import Selector
 from .watch import WatchRequest, WatchStream
 
@@ -35,6 +35,7 @@ def _flag(params, name):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "certsmith-test-apiserver"
+    disable_nagle_algorithm = True   # header and body writes must not wait for delayed ACKs
     ctx = None   # set by the server
 
     def log_message(self, fmt, *args):
@@ -70,6 +71,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _json_body(self, raw):
+        ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if ctype not in ("application/json", "*/*", ""):
+            # Protobuf and CBOR are not spoken here; client-go retries a 415 with JSON.
+            raise unsupported_media(["application/json", "application/yaml"])
         try:
             return json.loads(raw or b"{}")
         except ValueError as e:

@@ -16,8 +16,7 @@ def human_age(stamp, now=None):
     if not stamp:
         return "<unknown>"
     try:
-        then = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=datetime.timezone.utc)
+        then = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return "<invalid>"
     now = now or datetime.datetime.now(datetime.timezone.utc)

@@ -56,7 +56,8 @@ class WatchStream:
                 except ValueError:
                     raise ApiError(400, "BadRequest", f"invalid resource version: {self.req.rv}")
                 for e in self.store.events_since(since):
-                    self.q.put(e)
+                    if e.key == self.req.rt.store_key:
+                        self.q.put(e)
                 initial = []
             else:
                 items, _ = self.store.items(self.req.rt.store_key, self.req.ns or None)
