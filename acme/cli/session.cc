@@ -1,0 +1,90 @@
+#include "cli/session.h"
+
+#include <cstdio>
+
+#include "certsmith/log.h"
+#include "cli/atomic_file.h"
+#include "cli/key_file.h"
+
+namespace certsmith::cli {
+
+void Reporter::Step(const std::string& line) const {
+  if (verbose_) std::fprintf(stderr, "  > %s\n", log::Sanitize(line, 1024).c_str());
+}
+
+Result<std::shared_ptr<HttpTransport>> MakeTransport(const ServerOptions& options) {
+  TransportOptions transport_options;
+  transport_options.user_agent = "certsmith-acme/" CERTSMITH_CLI_VERSION;
+  if (!options.ca_bundle.empty()) {
+    Result<std::string> pem = ReadFile(options.ca_bundle);
+    if (!pem.ok()) {
+      return Status(ErrorCode::kInvalidArgument, "cannot read --ca-bundle " + options.ca_bundle);
+    }
+    transport_options.tls.ca_pem = std::move(pem).value();
+  }
+  std::shared_ptr<HttpTransport> transport = MakeCpprestTransport(transport_options);
+  if (!transport) {
+    return Status(ErrorCode::kInternal, "no HTTP transport is built into this certsmith");
+  }
+  return transport;
+}
+
+Result<std::unique_ptr<acme::Client>> MakeClient(const ServerOptions& options,
+                                                 std::shared_ptr<HttpTransport> transport,
+                                                 const acme::PrivateKey& key) {
+  acme::ClientOptions client_options;
+  client_options.directory_url = options.server;
+  return std::make_unique<acme::Client>(client_options, std::move(transport),
+                                        SystemClock::Instance(),
+                                        std::make_shared<acme::KeySigner>(key));
+}
+
+namespace {
+
+Result<LoadedKey> AccountKey(const ServerOptions& options, bool create_key) {
+  if (create_key) return LoadOrCreateKey(options.account_key_path, options.account_key_type);
+  ASSIGN_OR_RETURN(acme::PrivateKey key, LoadKey(options.account_key_path));
+  return LoadedKey{std::move(key), false};
+}
+
+}  // namespace
+
+Result<Session> OpenSession(const ServerOptions& options, bool create_key,
+                            const Reporter& reporter) {
+  ASSIGN_OR_RETURN(std::shared_ptr<HttpTransport> transport, MakeTransport(options));
+  ASSIGN_OR_RETURN(LoadedKey loaded, AccountKey(options, create_key));
+  if (loaded.created) {
+    std::fprintf(stderr, "certsmith acme: created account key %s (%s)\n",
+                 options.account_key_path.c_str(), acme::KeyTypeName(loaded.key.type()));
+  }
+  reporter.Step("account key " + options.account_key_path + " sha256:" +
+                acme::PublicKeyFingerprint(loaded.key).substr(0, 16));
+  ASSIGN_OR_RETURN(std::unique_ptr<acme::Client> client,
+                   MakeClient(options, transport, loaded.key));
+  return Session{std::move(transport), std::move(loaded.key), loaded.created, std::move(client)};
+}
+
+Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptions& account,
+                                            const Reporter& reporter) {
+  ASSIGN_OR_RETURN(acme::Directory directory, client.GetDirectory());
+  reporter.Step("directory " + directory.url + (directory.meta.external_account_required
+                                                    ? " (External Account Binding required)"
+                                                    : ""));
+  Result<acme::Account> existing = client.LookupAccount();
+  if (existing.ok()) {
+    reporter.Step("found existing account " + existing->url + " (" +
+                  acme::ToString(existing->status) + "); EAB not sent");
+    return existing;
+  }
+  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+  reporter.Step(std::string("no account for this key; registering") +
+                (account.eab ? " with EAB key ID " + account.eab->key_id : ""));
+  acme::NewAccountRequest request;
+  if (!account.email.empty()) request.contact.push_back(account.email);
+  request.eab = account.eab;
+  ASSIGN_OR_RETURN(acme::Account created, client.NewAccount(request));
+  reporter.Step("registered account " + created.url + " (" + acme::ToString(created.status) + ")");
+  return created;
+}
+
+}  // namespace certsmith::cli
