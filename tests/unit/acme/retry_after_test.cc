@@ -1,0 +1,63 @@
+#include "acme/retry_after.h"
+
+#include <gtest/gtest.h>
+
+namespace certsmith::acme {
+namespace {
+
+using std::chrono::seconds;
+
+// 2026-11-23T16:00:00Z
+const Clock::TimePoint kNow{seconds(1795449600)};
+
+TEST(RetryAfterTest, DelaySeconds) {
+  EXPECT_EQ(ParseRetryAfter("120", kNow), seconds(120));
+  EXPECT_EQ(ParseRetryAfter(" 0 ", kNow), seconds(0));
+}
+
+TEST(RetryAfterTest, HugeDelayDoesNotOverflow) {
+  auto d = ParseRetryAfter("99999999999999999999999", kNow);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_GT(*d, seconds(86400));
+}
+
+TEST(RetryAfterTest, ImfFixdate) {
+  EXPECT_EQ(ParseRetryAfter("Mon, 23 Nov 2026 16:01:30 GMT", kNow), seconds(90));
+}
+
+TEST(RetryAfterTest, ObsoleteRfc850AndAsctimeForms) {
+  EXPECT_EQ(ParseRetryAfter("Monday, 23-Nov-26 16:00:10 GMT", kNow), seconds(10));
+  EXPECT_EQ(ParseRetryAfter("Mon Nov 23 16:00:20 2026", kNow), seconds(20));
+}
+
+TEST(RetryAfterTest, PastDateIsZero) {
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", kNow), seconds(0));
+}
+
+TEST(RetryAfterTest, GarbageIsRejected) {
+  EXPECT_FALSE(ParseRetryAfter("", kNow).has_value());
+  EXPECT_FALSE(ParseRetryAfter("-5", kNow).has_value());
+  EXPECT_FALSE(ParseRetryAfter("1.5", kNow).has_value());
+  EXPECT_FALSE(ParseRetryAfter("soon", kNow).has_value());
+  EXPECT_FALSE(ParseRetryAfter("Mon, 23 Nov 2026 16:01:30 GMT trailing", kNow).has_value());
+}
+
+TEST(PollDelayTest, ExponentialWithCap) {
+  EXPECT_EQ(PollDelay(0), seconds(1));
+  EXPECT_EQ(PollDelay(1), seconds(2));
+  EXPECT_EQ(PollDelay(2), seconds(4));
+  EXPECT_EQ(PollDelay(5), seconds(32));
+  EXPECT_EQ(PollDelay(6), kMaxPollDelay);
+  EXPECT_EQ(PollDelay(1000), kMaxPollDelay);
+  EXPECT_EQ(PollDelay(-3), seconds(1));
+}
+
+TEST(PollDelayTest, RetryAfterWinsButIsClamped) {
+  EXPECT_EQ(PollDelay(5, seconds(3)), seconds(3));
+  EXPECT_EQ(PollDelay(0, seconds(0)), seconds(0));
+  EXPECT_EQ(PollDelay(0, seconds(86400 * 3)), kMaxRetryAfter);
+  EXPECT_EQ(PollDelay(0, seconds(-10)), seconds(0));
+}
+
+}  // namespace
+}  // namespace certsmith::acme
