@@ -139,7 +139,11 @@ class Controllers:
         return not owner_ns or owner_ns == obj["metadata"].get("namespace")
 
     def _collect(self, rt, obj):
-        refs = obj["metadata"]["ownerReferences"]
+        meta = obj["metadata"]
+        obj = self.store.get(rt.store_key, meta.get("namespace", ""), meta["name"])
+        if obj is None or obj["metadata"]["uid"] != meta["uid"]:
+            return   # the snapshot is stale: this pass already changed it
+        refs = obj["metadata"].get("ownerReferences") or []
         dead = {r.get("uid") for r in refs if not self._owner_alive(obj, r)}
         if not dead:
             return

@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""kubectl against the test API server: built-in kinds.
+
+apply (create, idempotent re-apply, three-way updates that remove list items), get tables,
+Secret stringData, strategic/merge/JSON patches, describe with Events (core/v1 and
+events.k8s.io/v1), label and field selectors, namespace existence.
+"""
+import base64
+import json
+import sys
+
+from apiserver_fixture import ApiServer, Checks, require_kubectl, testdata
+
+EVENTS = """apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {{name: web.new, namespace: app}}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: certsmith.io/test
+reportingInstance: test-1
+action: Reconcile
+reason: Issued
+type: Normal
+note: issued by the new events API
+regarding: {{apiVersion: v1, kind: Pod, name: web, namespace: app, uid: "{uid}"}}
+---
+apiVersion: v1
+kind: Event
+metadata: {{name: web.old, namespace: app}}
+reason: BackOff
+type: Warning
+message: reported by the core events API
+count: 4
+firstTimestamp: "2026-01-01T00:00:00Z"
+lastTimestamp: "2026-01-01T00:05:00Z"
+source: {{component: certsmith}}
+involvedObject: {{apiVersion: v1, kind: Pod, name: web, namespace: app, uid: "{uid}"}}
+---
+apiVersion: v1
+kind: Event
+metadata: {{name: other.1, namespace: app}}
+reason: Unrelated
+type: Normal
+message: about another pod
+involvedObject: {{apiVersion: v1, kind: Pod, name: other, namespace: app}}
+"""
+
+
+def apply_all(s, c):
+    out = s.apply(testdata("builtins.yaml"))
+    for what in ("namespace/app created", "secret/creds created", "configmap/settings created",
+                 "serviceaccount/runner created", "pod/web created", "service/web created",
+                 "lease.coordination.k8s.io/leader created", "ingress.networking.k8s.io/web "
+                 "created", "role.rbac.authorization.k8s.io/secrets created",
+                 "clusterrolebinding.rbac.authorization.k8s.io/certsmith-test created"):
+        c.contains(out, what, f"apply: {what}")
+    rv = s.get_json("-n", "app", "secret", "creds")["metadata"]["resourceVersion"]
+    out = s.apply(testdata("builtins.yaml"))
+    # kubectl re-sends write-only stringData (the live Secret never shows it), so it says
+    # "configured" for that Secret, as against a real cluster; the server writes nothing.
+    others = [line for line in out.splitlines() if not line.startswith("secret/creds")]
+    c.check(all(line.endswith("unchanged") for line in others), "re-apply changes nothing",
+            out)
+    c.equal(s.get_json("-n", "app", "secret", "creds")["metadata"]["resourceVersion"], rv,
+            "a patch that changes nothing does not bump resourceVersion")
+
+
+def secrets(s, c):
+    sec = s.get_json("-n", "app", "secret", "creds")
+    c.equal(base64.b64decode(sec["data"]["tls.crt"]).decode(), "CERT", "stringData -> data")
+    c.check("stringData" not in sec, "stringData is write-only")
+    c.equal(sec["type"], "kubernetes.io/tls", "secret type kept")
+    c.equal(s.get_json("-n", "app", "secret", "plain")["type"], "Opaque", "type defaults")
+    _, out, _ = s.kubectl("-n", "app", "get", "secrets")
+    c.equal(out.splitlines()[0].split(), ["NAME", "TYPE", "DATA", "AGE"], "secret columns")
+    _, out, _ = s.kubectl("-n", "app", "get", "secrets", "-o", "name",
+                          "--field-selector", "type=kubernetes.io/tls")
+    c.equal(out.split(), ["secret/creds"], "field selector on secret type")
+    _, out, _ = s.kubectl("-n", "app", "get", "secrets", "-o", "name", "-l", "role in (tls)")
+    c.equal(out.split(), ["secret/creds"], "set-based label selector on secrets")
+    rc, _, err = s.kubectl("-n", "app", "patch", "secret", "plain", "--type=merge", "-p",
+                           '{"type":"Other"}', check=False)
+    c.check(rc != 0 and "field is immutable" in err, "secret type is immutable", err)
+
+
+def tables(s, c):
+    _, out, _ = s.kubectl("-n", "app", "get", "pods")
+    c.equal(out.splitlines()[0].split(), ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+            "pod columns")
+    c.equal(out.splitlines()[1].split()[:3], ["web", "0/2", "Pending"], "pod row")
+    _, out, _ = s.kubectl("-n", "app", "get", "svc")
+    c.contains(out, "ClusterIP", "service type column")
+    svc = s.get_json("-n", "app", "svc", "web")
+    c.check(svc["spec"].get("clusterIP", "").startswith("10.96."), "service gets a cluster IP")
+    _, out, _ = s.kubectl("get", "ns")
+    c.contains(out, "app ", "namespace listed")
+    _, out, _ = s.kubectl("-n", "app", "get", "lease")
+    c.contains(out, "replica-1", "lease holder column")
+    ing = s.get_json("-n", "app", "ingress", "web")
+    c.equal(ing["metadata"].get("generation"), 1, "ingress has generation 1")
+    cm = s.get_json("-n", "app", "cm", "settings")
+    c.check("generation" not in cm["metadata"], "configmap has no generation")
+
+
+def patches(s, c):
+    patch = {"spec": {"containers": [{"name": "main", "image": "nginx:1.27",
+                                      "env": [{"name": "LEVEL", "value": "4"}]}]}}
+    s.kubectl("-n", "app", "patch", "pod", "web", "-p", json.dumps(patch))
+    pod = s.get_json("-n", "app", "pod", "web")
+    names = [x["name"] for x in pod["spec"]["containers"]]
+    c.equal(names, ["main", "sidecar"], "strategic patch merges containers by name")
+    main = pod["spec"]["containers"][0]
+    c.equal(main["image"], "nginx:1.27", "strategic patch updates the matched container")
+    c.equal(main["env"], [{"name": "MODE", "value": "prod"}, {"name": "LEVEL", "value": "4"}],
+            "strategic patch merges env by name")
+    c.equal(main["ports"][0]["containerPort"], 80, "untouched ports kept")
+    s.kubectl("-n", "app", "patch", "cm", "settings", "--type=merge",
+              "-p", '{"data":{"a":null,"c":"3"}}')
+    c.equal(s.get_json("-n", "app", "cm", "settings")["data"], {"b": "2", "c": "3"},
+            "merge patch removes nulls and adds keys")
+    s.kubectl("-n", "app", "patch", "cm", "settings", "--type=json",
+              "-p", '[{"op":"add","path":"/data/d","value":"4"},{"op":"remove","path":"/data/b"}]')
+    c.equal(s.get_json("-n", "app", "cm", "settings")["data"], {"c": "3", "d": "4"},
+            "json patch add/remove")
+    rc, _, err = s.kubectl("-n", "app", "patch", "cm", "settings", "--type=json",
+                           "-p", '[{"op":"remove","path":"/data/zzz"}]', check=False)
+    c.check(rc != 0, "json patch on a missing path fails", err)
+
+
+def apply_removes_items(s, c):
+    text = testdata("builtins.yaml")
+    pod_doc = [d for d in text.split("---") if "kind: Pod" in d][0]
+    changed = pod_doc.replace(", {name: LEVEL, value: \"3\"}", "").replace(
+        "  - name: sidecar\n    image: busybox:1.36\n", "")
+    out = s.apply(changed)
+    c.contains(out, "pod/web configured", "apply with fewer items configures")
+    pod = s.get_json("-n", "app", "pod", "web")
+    c.equal([x["name"] for x in pod["spec"]["containers"]], ["main"],
+            "three-way apply removed the container dropped from the manifest")
+    c.equal(pod["spec"]["containers"][0]["env"], [{"name": "MODE", "value": "prod"}],
+            "three-way apply removed the env var dropped from the manifest")
+    c.equal(pod["spec"]["containers"][0]["image"], "nginx:1.25",
+            "apply restores the manifest's image")
+
+
+def describe_events(s, c):
+    uid = s.get_json("-n", "app", "pod", "web")["metadata"]["uid"]
+    s.apply(EVENTS.format(uid=uid))
+    _, out, _ = s.kubectl("-n", "app", "describe", "pod", "web")
+    events = out[out.index("Events:"):] if "Events:" in out else ""
+    c.contains(events, "issued by the new events API", "describe shows events.k8s.io event")
+    c.contains(events, "reported by the core events API", "describe shows core/v1 event")
+    c.contains(events, "(x4 over", "describe shows the event count")
+    c.check("about another pod" not in events, "describe filters events by object", events)
+    ev = s.get_json("-n", "app", "events.v1.events.k8s.io", "web.old")
+    c.equal(ev.get("note"), "reported by the core events API", "core event read as events/v1")
+    c.equal(ev.get("regarding", {}).get("name"), "web", "involvedObject read as regarding")
+    _, out, _ = s.kubectl("-n", "app", "get", "events", "-o", "name",
+                          "--field-selector", "involvedObject.name=web,type=Warning")
+    c.equal(out.split(), ["event/web.old"], "event field selectors")
+
+
+def namespaces(s, c):
+    rc, _, err = s.kubectl("-n", "nowhere", "create", "-f", "-", check=False,
+                           stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    c.check(rc != 0 and 'namespaces "nowhere" not found' in err, "create needs the namespace",
+            err)
+    rc, _, err = s.kubectl("-n", "app", "get", "cm", "missing", check=False)
+    c.check(rc != 0 and 'configmaps "missing" not found' in err, "NotFound message", err)
+
+
+def main():
+    require_kubectl()
+    s = ApiServer()
+    c = Checks("kubectl_builtin_test")
+    try:
+        for step in (apply_all, secrets, tables, patches, apply_removes_items, describe_events,
+                     namespaces):
+            c.run(step, s, c)
+    finally:
+        s.stop()
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
