@@ -159,3 +159,16 @@ def wait_for(predicate, timeout=10, interval=0.1):
 def testdata(name):
     with open(os.path.join(TESTDATA, name)) as f:
         return f.read()
+
+
+def run_steps(name, steps, *server_args):
+    """Runs each step(server, checks) against one fresh server; returns the exit code."""
+    require_kubectl()
+    s = ApiServer(*server_args)
+    c = Checks(name)
+    try:
+        for step in steps:
+            c.run(step, s, c)
+    finally:
+        s.stop()
+    return c.finish()

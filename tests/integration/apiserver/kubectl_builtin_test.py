@@ -9,7 +9,7 @@ import base64
 import json
 import sys
 
-from apiserver_fixture import ApiServer, Checks, require_kubectl, testdata
+from apiserver_fixture import run_steps, testdata
 
 EVENTS = """apiVersion: events.k8s.io/v1
 kind: Event
@@ -169,16 +169,9 @@ def namespaces(s, c):
 
 
 def main():
-    require_kubectl()
-    s = ApiServer()
-    c = Checks("kubectl_builtin_test")
-    try:
-        for step in (apply_all, secrets, tables, patches, apply_removes_items, describe_events,
-                     namespaces):
-            c.run(step, s, c)
-    finally:
-        s.stop()
-    return c.finish()
+    steps = (apply_all, secrets, tables, patches, apply_removes_items, describe_events,
+             namespaces)
+    return run_steps("kubectl_builtin_test", steps)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ subresource, label selectors, and discovery following CRD creation and deletion.
 import json
 import sys
 
-from apiserver_fixture import ApiServer, Checks, require_kubectl, testdata, wait_for
+from apiserver_fixture import run_steps, testdata, wait_for
 
 WIDGET = """apiVersion: test.certsmith.io/v1
 kind: Widget
@@ -163,17 +163,9 @@ def crd_deletion(s, c):
 
 
 def main():
-    require_kubectl()
-    s = ApiServer()
-    c = Checks("kubectl_crd_test")
-    try:
-        for step in (crd_established, apply_and_columns, update_bumps_generation,
-                     schema_violations, unknown_fields, status_subresource, label_selectors,
-                     crd_deletion):
-            c.run(step, s, c)
-    finally:
-        s.stop()
-    return c.finish()
+    steps = (crd_established, apply_and_columns, update_bumps_generation, schema_violations,
+             unknown_fields, status_subresource, label_selectors, crd_deletion)
+    return run_steps("kubectl_crd_test", steps)
 
 
 if __name__ == "__main__":

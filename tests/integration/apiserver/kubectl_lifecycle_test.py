@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from apiserver_fixture import ApiServer, Checks, require_kubectl, wait_for
+from apiserver_fixture import run_steps, wait_for
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {ns}}}\n" \
      "data: {{v: \"{value}\"}}\n"
@@ -130,16 +130,9 @@ def namespace_deletion(s, c):
 
 
 def main():
-    require_kubectl()
-    s = ApiServer()
-    c = Checks("kubectl_lifecycle_test")
-    try:
-        for step in (watch_sees_changes, delete_waits_for_finalizers, gc_background,
-                     gc_foreground, gc_orphan, namespace_deletion):
-            c.run(step, s, c)
-    finally:
-        s.stop()
-    return c.finish()
+    steps = (watch_sees_changes, delete_waits_for_finalizers, gc_background, gc_foreground,
+             gc_orphan, namespace_deletion)
+    return run_steps("kubectl_lifecycle_test", steps)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from apiserver_fixture import ApiServer, Checks, require_kubectl
+from apiserver_fixture import ApiServer, Checks, run_steps
 
 CMS = "/api/v1/namespaces/default/configmaps"
 
@@ -206,16 +206,11 @@ def lifecycle(c):
 
 
 def main():
-    require_kubectl()
-    s = ApiServer("--bookmark-interval", "1")
-    c = Checks("raw_api_test")
-    try:
-        for step in (auth, discovery, conflicts, pod_status, pagination, watches, gone, faults):
-            c.run(step, s, c)
-    finally:
-        s.stop()
+    steps = (auth, discovery, conflicts, pod_status, pagination, watches, gone, faults)
+    code = run_steps("raw_api_test", steps, "--bookmark-interval", "1")
+    c = Checks("raw_api_test lifecycle")
     c.run(lifecycle, c)
-    return c.finish()
+    return max(code, c.finish())
 
 
 if __name__ == "__main__":
