@@ -1,6 +1,270 @@
-// Placeholder until the cpprestsdk transport lands (being written now).
+// HttpTransport backed by cpprestsdk (asio client). This is the only file in certsmith that
+// includes cpprest's client headers: its maintainers call it maintenance-only, so everything
+// else sees HttpTransport and it can be replaced here alone.
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include <cpprest/containerstream.h>
+#include <cpprest/http_client.h>
+
 #include "certsmith/http_transport.h"
 
 namespace certsmith {
-std::unique_ptr<HttpTransport> MakeCpprestTransport(const TransportOptions&) { return nullptr; }
+
+namespace {
+
+namespace http = web::http;
+namespace client = web::http::client;
+
+std::string LowerAscii(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+// Splits "https://host:port/path?q" into the origin and the rest.
+bool SplitUrl(const std::string& url, std::string* origin, std::string* path_and_query) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return false;
+  auto path_start = url.find('/', scheme_end + 3);
+  if (path_start == std::string::npos) {
+    *origin = url;
+    *path_and_query = "/";
+  } else {
+    *origin = url.substr(0, path_start);
+    *path_and_query = url.substr(path_start);
+  }
+  return !origin->empty();
+}
+
+// Classifies a cpprest/asio failure so callers can tell a wrong CA bundle from a dead server.
+Status TransportError(const std::string& origin, const std::exception& e) {
+  std::string what = e.what();
+  std::string lower = LowerAscii(what);
+  ErrorCode code = ErrorCode::kUnavailable;
+  std::string hint;
+  if (lower.find("certificate") != std::string::npos || lower.find("handshake") != std::string::npos ||
+      lower.find("ssl") != std::string::npos || lower.find("tls") != std::string::npos) {
+    code = ErrorCode::kTls;
+    hint = " (the server's certificate could not be verified; if it uses a private CA, give its "
+           "CA bundle)";
+  } else if (lower.find("timed out") != std::string::npos ||
+             lower.find("timeout") != std::string::npos) {
+    code = ErrorCode::kDeadlineExceeded;
+  }
+  if (const auto* he = dynamic_cast<const http::http_exception*>(&e)) {
+    if (he->error_code() == std::errc::timed_out) code = ErrorCode::kDeadlineExceeded;
+    if (he->error_code() == std::errc::operation_canceled) code = ErrorCode::kCancelled;
+  }
+  return Status(code, "cannot reach " + origin + ": " + what + hint);
+}
+
+HttpHeaders ConvertHeaders(const http::http_headers& in) {
+  HttpHeaders out;
+  out.reserve(in.size());
+  for (const auto& [name, value] : in) out.emplace_back(LowerAscii(name), value);
+  return out;
+}
+
+class CpprestStream final : public HttpStream {
+ public:
+  CpprestStream(http::http_response response, pplx::cancellation_token_source cts,
+                std::string origin)
+      : response_(std::move(response)),
+        body_(response_.body()),
+        headers_(ConvertHeaders(response_.headers())),
+        cts_(std::move(cts)),
+        origin_(std::move(origin)) {}
+
+  ~CpprestStream() override { Cancel(); }
+
+  int status() const override { return response_.status_code(); }
+  const HttpHeaders& headers() const override { return headers_; }
+
+  Result<std::optional<std::string>> ReadLine() override {
+    if (cancelled_) return Status(ErrorCode::kCancelled, "stream cancelled");
+    try {
+      concurrency::streams::container_buffer<std::string> line;
+      size_t n = body_.read_line(line).get();
+      if (n == 0 && body_.is_eof()) return std::optional<std::string>();
+      std::string text = std::move(line.collection());
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      return std::optional<std::string>(std::move(text));
+    } catch (const std::exception& e) {
+      if (cancelled_) return Status(ErrorCode::kCancelled, "stream cancelled");
+      return TransportError(origin_, e);
+    }
+  }
+
+  Result<std::string> ReadAll() override {
+    try {
+      concurrency::streams::container_buffer<std::string> all;
+      body_.read_to_end(all).get();
+      return std::move(all.collection());
+    } catch (const std::exception& e) {
+      return TransportError(origin_, e);
+    }
+  }
+
+  void Cancel() override {
+    if (!cancelled_.exchange(true)) cts_.cancel();
+  }
+
+ private:
+  http::http_response response_;
+  concurrency::streams::istream body_;
+  HttpHeaders headers_;
+  pplx::cancellation_token_source cts_;
+  std::string origin_;
+  std::atomic<bool> cancelled_{false};
+};
+
+class CpprestTransport final : public HttpTransport {
+ public:
+  explicit CpprestTransport(TransportOptions options)
+      : options_(std::move(options)), init_error_(CheckTlsOptions(options_.tls)) {}
+
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    std::string origin;
+    http::http_request req;
+    RETURN_IF_ERROR(Prepare(request, &origin, &req));
+    try {
+      http::http_response resp = ClientFor(origin, request.timeout).request(req).get();
+      HttpResponse out;
+      out.status = resp.status_code();
+      out.headers = ConvertHeaders(resp.headers());
+      std::vector<unsigned char> body = resp.extract_vector().get();
+      out.body.assign(body.begin(), body.end());
+      return out;
+    } catch (const std::exception& e) {
+      return TransportError(origin, e);
+    }
+  }
+
+  Result<std::unique_ptr<HttpStream>> Stream(const HttpRequest& request) override {
+    std::string origin;
+    http::http_request req;
+    RETURN_IF_ERROR(Prepare(request, &origin, &req));
+    pplx::cancellation_token_source cts;
+    try {
+      http::http_response resp =
+          ClientFor(origin, request.timeout).request(req, cts.get_token()).get();
+      return std::unique_ptr<HttpStream>(
+          std::make_unique<CpprestStream>(std::move(resp), std::move(cts), origin));
+    } catch (const std::exception& e) {
+      return TransportError(origin, e);
+    }
+  }
+
+ private:
+  // Bad PEM input is reported on the first request instead of being silently ignored by asio.
+  static Status CheckTlsOptions(const TlsOptions& tls) {
+    if (!tls.ca_pem.empty() && CountPemCertificates(tls.ca_pem) == 0) {
+      return Status(ErrorCode::kInvalidArgument, "CA bundle holds no PEM certificate");
+    }
+    if (tls.client_cert_pem.empty() != tls.client_key_pem.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a client certificate needs both the certificate and its private key");
+    }
+    if (!tls.client_cert_pem.empty() && CountPemCertificates(tls.client_cert_pem) == 0) {
+      return Status(ErrorCode::kInvalidArgument, "client certificate is not a PEM certificate");
+    }
+    return Status::Ok();
+  }
+
+  static int CountPemCertificates(const std::string& pem) {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    int n = 0;
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      X509_free(cert);
+      ++n;
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    return n;
+  }
+
+  Status Prepare(const HttpRequest& request, std::string* origin, http::http_request* req) {
+    RETURN_IF_ERROR(init_error_);
+    std::string path;
+    if (!SplitUrl(request.url, origin, &path)) {
+      return Status(ErrorCode::kInvalidArgument, "not an absolute URL: " + request.url);
+    }
+    req->set_method(request.method);
+    req->set_request_uri(path);
+    std::string content_type = "application/octet-stream";
+    bool has_user_agent = false;
+    for (const auto& [name, value] : request.headers) {
+      std::string lower = LowerAscii(name);
+      if (lower == "content-type") {
+        content_type = value;
+        continue;
+      }
+      if (lower == "user-agent") has_user_agent = true;
+      req->headers().add(name, value);
+    }
+    if (!has_user_agent) req->headers().add("User-Agent", options_.user_agent);
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+        request.method == "PATCH") {
+      req->set_body(request.body, content_type);
+    }
+    return Status::Ok();
+  }
+
+  // One http_client per (origin, timeout): cpprest keeps a connection pool per client, so
+  // reusing it saves a TLS handshake per request.
+  client::http_client& ClientFor(const std::string& origin, std::chrono::milliseconds timeout) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto key = std::make_pair(origin, timeout.count());
+    auto it = clients_.find(key);
+    if (it != clients_.end()) return *it->second;
+    client::http_client_config config;
+    config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+    config.set_validate_certificates(!options_.tls.insecure_skip_verify);
+    TlsOptions tls = options_.tls;
+    config.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) { ConfigureTls(tls, ctx); });
+    auto c = std::make_unique<client::http_client>(origin, config);
+    auto& ref = *c;
+    clients_.emplace(key, std::move(c));
+    return ref;
+  }
+
+  static void ConfigureTls(const TlsOptions& tls, boost::asio::ssl::context& ctx) {
+    SSL_CTX* native = ctx.native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    if (tls.ca_only && !tls.ca_pem.empty()) {
+      // Trust only the given roots: replace the store that set_default_verify_paths filled.
+      SSL_CTX_set_cert_store(native, X509_STORE_new());
+    }
+    boost::system::error_code ec;
+    if (!tls.ca_pem.empty()) {
+      ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem), ec);
+    }
+    if (!tls.client_cert_pem.empty()) {
+      ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem), ec);
+      ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem,
+                          ec);
+    }
+  }
+
+  TransportOptions options_;
+  Status init_error_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, int64_t>, std::unique_ptr<client::http_client>> clients_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpTransport> MakeCpprestTransport(const TransportOptions& options) {
+  return std::make_unique<CpprestTransport>(options);
+}
+
 }  // namespace certsmith
