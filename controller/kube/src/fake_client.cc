@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "kube/labels.h"
+#include "kube/time_format.h"
 
 namespace certsmith::kube::testing {
 namespace {
@@ -26,15 +27,6 @@ Status KubeError(ErrorCode code, int http, std::string reason, std::string messa
 Status NotFound(const ResourceRef& res, std::string_view name) {
   return KubeError(ErrorCode::kNotFound, 404, "NotFound",
                    ResourceKey(res) + " \"" + std::string(name) + "\" not found");
-}
-
-std::string FormatTime(Clock::TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Spec-ish content for generation: everything but metadata and status.
@@ -143,7 +135,7 @@ struct FakeClient::Impl {
       ++it;
       if (!(ch->res == res)) continue;
       if (!ch->ns.empty() && GetNamespace(obj) != ch->ns) continue;
-      if (!ch->selector.Matches(obj)) continue;
+      if (!ch->selector.MatchesObject(obj)) continue;
       if (!ch->field_selector.empty()) {
         auto m = MatchesFieldSelector(ch->field_selector, obj);
         if (!m.ok() || !*m) continue;
@@ -385,7 +377,7 @@ Result<Json> FakeClient::List(const ResourceRef& res, std::string_view ns,
   Json items = Json::array();
   for (auto& [key, obj] : impl_->objects[ResourceKey(res)]) {
     if (res.namespaced && !ns.empty() && GetNamespace(obj) != ns) continue;
-    if (!sel.Matches(obj)) continue;
+    if (!sel.MatchesObject(obj)) continue;
     if (!options.field_selector.empty()) {
       ASSIGN_OR_RETURN(bool m, MatchesFieldSelector(options.field_selector, obj));
       if (!m) continue;

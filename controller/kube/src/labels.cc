@@ -106,7 +106,7 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
   return true;
 }
 
-bool LabelSelector::Matches(const Json& obj) const { return Empty() || Matches(LabelsOf(obj)); }
+bool LabelSelector::MatchesObject(const Json& obj) const { return Empty() || Matches(LabelsOf(obj)); }
 
 std::map<std::string, std::string> LabelsOf(const Json& obj) {
   std::map<std::string, std::string> out;

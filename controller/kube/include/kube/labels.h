@@ -18,7 +18,7 @@ class LabelSelector {
   // Empty text selects everything.
   static Result<LabelSelector> Parse(std::string_view text);
   bool Matches(const std::map<std::string, std::string>& labels) const;
-  bool Matches(const Json& obj) const;  // reads metadata.labels
+  bool MatchesObject(const Json& obj) const;  // reads metadata.labels
   bool Empty() const { return reqs_.empty(); }
 
  private:

@@ -1,0 +1,222 @@
+#include "kube/informer.h"
+
+#include <random>
+
+#include "certsmith/log.h"
+
+namespace certsmith::kube {
+
+void StripManagedFields(Json& obj) {
+  auto md = obj.find("metadata");
+  if (md == obj.end() || !md->is_object()) return;
+  md->erase("managedFields");
+  auto ann = md->find("annotations");
+  if (ann != md->end() && ann->is_object()) {
+    ann->erase("kubectl.kubernetes.io/last-applied-configuration");
+    if (ann->empty()) md->erase("annotations");
+  }
+}
+
+Informer::Informer(Client& client, InformerOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      sleeper_(options_.sleeper ? options_.sleeper : &own_sleeper_) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::AddHandlers(ResourceEventHandlers handlers) {
+  handlers_.push_back(std::move(handlers));
+}
+
+void Informer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  stopped_ = true;
+  own_sleeper_.Interrupt();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (current_watch_) current_watch_->Cancel();
+    synced_cv_.notify_all();
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool Informer::WaitForSync(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  synced_cv_.wait_for(lock, timeout, [&] { return synced_.load() || stopped_.load(); });
+  return synced_.load();
+}
+
+std::string Informer::LastResourceVersion() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_rv_;
+}
+
+Informer::Stats Informer::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void Informer::Prepare(Json& obj) const {
+  if (options_.transform) options_.transform(obj);
+}
+
+void Informer::Backoff(int failures) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  sleeper_->Sleep(kube::Backoff(failures, options_.backoff_base, options_.backoff_cap, 0.5, r));
+}
+
+Status Informer::ListOnce() {
+  ListOptions lo;
+  lo.label_selector = options_.label_selector;
+  lo.field_selector = options_.field_selector;
+  lo.limit = options_.page_size;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.lists++;
+  }
+  Result<Json> list = ListAll(client_, options_.resource, options_.ns, lo);
+  if (!list.ok()) return list.status().WithContext("list " + options_.resource.resource);
+  std::vector<ObjectPtr> objects;
+  Json& items = (*list)["items"];
+  objects.reserve(items.size());
+  for (Json& item : items) {
+    Prepare(item);
+    objects.push_back(std::make_shared<const Json>(std::move(item)));
+  }
+  items = Json();
+  std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
+  for (const ObjectPtr& obj : objects) changes.emplace_back(store_.Get(ObjectKey(*obj)), obj);
+  std::vector<ObjectPtr> removed = store_.Replace(objects);
+  for (const ObjectPtr& gone : removed)
+    for (auto& h : handlers_)
+      if (h.on_delete) h.on_delete(*gone);
+  for (auto& [old_obj, obj] : changes)
+    for (auto& h : handlers_) {
+      if (!old_obj) {
+        if (h.on_add) h.on_add(*obj);
+      } else if (GetResourceVersion(*old_obj) != GetResourceVersion(*obj) && h.on_update) {
+        h.on_update(*old_obj, *obj);
+      }
+    }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_rv_ = (*list)["metadata"].value("resourceVersion", "");
+    synced_ = true;
+    synced_cv_.notify_all();
+  }
+  return Status::Ok();
+}
+
+void Informer::Apply(const std::string& type, Json obj) {
+  std::string rv = GetResourceVersion(obj);
+  if (type == "DELETED") {
+    ObjectPtr old = store_.Remove(ObjectKey(obj));
+    Prepare(obj);
+    for (auto& h : handlers_)
+      if (h.on_delete) h.on_delete(old ? *old : obj);
+  } else {
+    Prepare(obj);
+    auto ptr = std::make_shared<const Json>(std::move(obj));
+    ObjectPtr old = store_.Upsert(ptr);
+    for (auto& h : handlers_) {
+      if (!old && h.on_add) h.on_add(*ptr);
+      if (old && h.on_update) h.on_update(*old, *ptr);
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!rv.empty()) last_rv_ = rv;
+  stats_.events++;
+}
+
+Status Informer::WatchOnce() {
+  ListOptions lo;
+  lo.label_selector = options_.label_selector;
+  lo.field_selector = options_.field_selector;
+  lo.resource_version = LastResourceVersion();
+  lo.allow_watch_bookmarks = true;
+  lo.timeout_seconds = options_.watch_timeout_seconds;
+  Result<std::unique_ptr<Watch>> watch = client_.StartWatch(options_.resource, options_.ns, lo);
+  if (!watch.ok()) return watch.status().WithContext("watch " + options_.resource.resource);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.watches++;
+    current_watch_ = watch->get();
+    if (stopped_) current_watch_->Cancel();
+  }
+  Status result;
+  for (;;) {
+    Result<std::optional<WatchEvent>> ev = (*watch)->Next();
+    if (!ev.ok()) {
+      result = ev.status();
+      break;
+    }
+    if (!*ev) break;  // closed by the server: resume from last_rv_
+    WatchEvent& e = **ev;
+    if (e.type == "BOOKMARK") {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::string rv = GetResourceVersion(e.object);
+      if (!rv.empty()) last_rv_ = rv;
+      continue;
+    }
+    if (e.type == "ERROR") {
+      int code = e.object.is_object() ? e.object.value("code", 0) : 0;
+      std::string msg = e.object.is_object() ? e.object.value("message", "") : "";
+      result = MakeError(code == 410 ? ErrorCode::kGone : ErrorCode::kUnavailable,
+                         "watch " + options_.resource.resource + ": " + log::Sanitize(msg));
+      break;
+    }
+    if (e.type != "ADDED" && e.type != "MODIFIED" && e.type != "DELETED") continue;
+    Apply(e.type, std::move(e.object));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  current_watch_ = nullptr;
+  return result;
+}
+
+void Informer::Run() {
+  bool need_list = true;
+  int failures = 0;
+  while (!stopped_) {
+    if (need_list) {
+      Status st = ListOnce();
+      if (!st.ok()) {
+        if (stopped_) break;
+        log::Warn("kube informer: list failed", {{"error", st.ToString()}});
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          stats_.errors++;
+        }
+        Backoff(failures++);
+        continue;
+      }
+      need_list = false;
+      failures = 0;
+    }
+    Status st = WatchOnce();
+    if (stopped_) break;
+    if (st.ok()) {
+      failures = 0;
+      continue;
+    }
+    if (st.code() == ErrorCode::kGone) {
+      log::Info("kube informer: resourceVersion too old, listing again",
+                {{"resource", options_.resource.resource}});
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.relists_after_gone++;
+      need_list = true;
+      continue;
+    }
+    log::Warn("kube informer: watch failed", {{"error", st.ToString()}});
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.errors++;
+    }
+    Backoff(failures++);
+  }
+}
+
+}  // namespace certsmith::kube
