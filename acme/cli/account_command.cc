@@ -43,7 +43,8 @@ Status Rollover(const AccountOptions& options, Session& session, const Reporter&
                              options.new_key_path + ", but replacing " +
                              options.server.account_key_path + " failed");
   }
-  ASSIGN_OR_RETURN(acme::Account account, session.client->GetAccount());
+  // Proves the new key works: the CA finds the account by it (§7.3.1).
+  ASSIGN_OR_RETURN(acme::Account account, session.client->LookupAccount());
   PrintAccount(account);
   std::printf("rolled over: %s now holds the new key; the old key is in %s.old\n",
               options.server.account_key_path.c_str(), options.server.account_key_path.c_str());

@@ -18,12 +18,21 @@ std::string HintFor(const Status& status, bool has_problem) {
                          : "check the --server URL, that the server is running, and that this "
                            "machine can reach it (proxy, firewall)";
     case ErrorCode::kUnauthenticated:
+      if (status.message().find("External Account Binding") == std::string::npos) {
+        return "the CA refused this request for this account key";
+      }
       return "check --eab-kid and the HMAC key: copy both again from the CA's portal (the HMAC "
              "key goes in --eab-hmac-key-file or CERTSMITH_EAB_HMAC_KEY)";
     case ErrorCode::kResourceExhausted:
       return "the CA is rate limiting this account or these names; wait before retrying";
     case ErrorCode::kDeadlineExceeded:
       return "the CA did not finish in time; raise --timeout or try again later";
+    case ErrorCode::kInvalidArgument:
+      if (status.message().find("requires External Account Binding") != std::string::npos) {
+        return "give --eab-kid KID and the HMAC key with --eab-hmac-key-file FILE, the "
+               "CERTSMITH_EAB_HMAC_KEY environment variable, or --eab-hmac-key KEY";
+      }
+      return "";
     default:
       return "";
   }

@@ -211,17 +211,24 @@ class Issuance {
 
   Status OrderFailed(const acme::Order& order) {
     std::string message = "order " + order.url + " is " + acme::ToString(order.status);
-    if (order.error) {
-      return acme::StatusFromProblem(*order.error).WithContext(message);
-    }
+    if (order.error) return ProblemStatus(message, *order.error);
     return Status(ErrorCode::kAcmeProblem, message + " and the CA gave no reason");
+  }
+
+  // A problem inside an order or challenge describes the validation, not our request: it is
+  // kAcmeProblem whatever its type (a failed validation is "unauthorized", which would otherwise
+  // read as a credentials error).
+  static Status ProblemStatus(const std::string& message, const acme::Problem& problem) {
+    Status s(ErrorCode::kAcmeProblem, message + ": " + problem.Summary());
+    s.set_payload(problem.raw.dump());
+    return s;
   }
 
   Status AuthorizationFailed(const acme::Authorization& authz) {
     std::string message = "validation of " + authz.identifier.ToString() + " failed (" +
                           acme::ToString(authz.status) + ")";
     for (const acme::Challenge& c : authz.challenges) {
-      if (c.error) return acme::StatusFromProblem(*c.error).WithContext(message);
+      if (c.error) return ProblemStatus(message, *c.error);
     }
     return Status(ErrorCode::kAcmeProblem, message + " and the CA gave no reason");
   }
