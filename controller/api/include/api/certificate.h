@@ -1,0 +1,95 @@
+// Certificate (certsmith.io/v1): the TLS Secret a user wants kept valid. Field names and
+// meanings follow cert-manager v1's Certificate.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/condition.h"
+#include "api/duration.h"
+#include "api/meta.h"
+
+namespace certsmith::api {
+
+struct X509Subject {
+  std::vector<std::string> organizations;
+  std::vector<std::string> organizational_units;
+  std::vector<std::string> countries;
+  std::vector<std::string> provinces;
+  std::vector<std::string> localities;
+  std::vector<std::string> street_addresses;
+  std::vector<std::string> postal_codes;
+  std::string serial_number;
+  bool empty() const;
+  Json ToJson() const;
+};
+
+struct CertificatePrivateKey {
+  // Default ECDSA P-256: key generation is ~5000x faster than RSA-2048 and every public ACME CA
+  // accepts it. Certigna accepts RSA 2048/3072 only: set algorithm RSA for it.
+  std::string algorithm = "ECDSA";  // RSA | ECDSA
+  int size = 0;                     // 0: 2048 for RSA, 256 for ECDSA
+  std::string encoding = "PKCS1";   // PKCS1 | PKCS8 (PKCS1 means SEC1 for ECDSA, as in cert-manager)
+  std::string rotation_policy = "Always";  // Never | Always
+  int EffectiveSize() const;
+  Json ToJson() const;
+};
+
+struct SecretTemplate {
+  StringMap annotations;
+  StringMap labels;
+  Json ToJson() const;
+};
+
+struct CertificateSpec {
+  std::string secret_name;
+  IssuerRef issuer_ref;
+  std::string common_name;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  std::optional<Duration> duration;      // requested lifetime; CAs may ignore it
+  std::optional<Duration> renew_before;  // default: renew at 2/3 of the lifetime
+  std::optional<X509Subject> subject;
+  CertificatePrivateKey private_key;
+  std::vector<std::string> usages;
+  std::optional<SecretTemplate> secret_template;
+  int revision_history_limit = 0;  // 0: keep every Order
+
+  // The DNS identifiers to order, normalised and deduplicated in spec order: commonName (when it
+  // is a DNS name) first, then dnsNames. RFC 8555 §7.4 has the CA reject a CSR whose names are
+  // not exactly the order's identifiers, so commonName is always also a SAN; adding it here
+  // (rather than refusing specs with commonName alone) keeps cert-manager specs working.
+  std::vector<std::string> DnsIdentifiers() const;
+  // ipAddresses plus commonName when it is an IP address, normalised and deduplicated.
+  std::vector<std::string> IpIdentifiers() const;
+  Json ToJson() const;
+};
+
+struct CertificateStatus {
+  std::vector<Condition> conditions;
+  std::optional<Clock::TimePoint> not_before;
+  std::optional<Clock::TimePoint> not_after;
+  std::optional<Clock::TimePoint> renewal_time;
+  int64_t revision = 0;  // 0: never issued
+  std::string next_private_key_secret_name;
+  std::optional<Clock::TimePoint> last_failure_time;
+  int64_t failed_issuance_attempts = 0;
+  Json ToJson() const;
+};
+
+struct Certificate {
+  ObjectMeta metadata;
+  CertificateSpec spec;
+  CertificateStatus status;
+
+  static Result<Certificate> FromJson(const Json& object);
+  FieldErrors Validate() const;
+  Json ToJson() const;
+  Json StatusToJson() const { return status.ToJson(); }
+};
+
+// Key usages cert-manager accepts (its KeyUsage strings).
+bool IsKnownKeyUsage(std::string_view usage);
+
+}  // namespace certsmith::api

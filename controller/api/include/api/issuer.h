@@ -1,0 +1,155 @@
+// Issuer and ClusterIssuer (certsmith.io/v1): an ACME account and how to solve its challenges.
+// Field names and meanings follow cert-manager's v1 `spec.acme` so a cert-manager user moves
+// over by changing apiVersion; fields marked "certsmith extra" exist because cert-manager lacks
+// them (see /work/shared/design/CONTEXT.md).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/condition.h"
+#include "api/duration.h"
+#include "api/meta.h"
+
+namespace certsmith::api {
+
+// RFC 8555 §7.3.4 External Account Binding. keyAlgorithm is honoured (cert-manager always signs
+// with HS256 whatever it says).
+struct ExternalAccountBinding {
+  std::string key_id;
+  SecretKeySelector key_secret_ref;  // key defaults to "secret"
+  std::string key_algorithm = "HS256";  // HS256 | HS384 | HS512
+  Json ToJson() const;
+};
+
+// certsmith extra: the account key algorithm. cert-manager always makes RSA-2048 account keys;
+// ECDSA P-256 signs every ACME request thousands of times faster and every public ACME CA
+// accepts it (RFC 8555 §6.2 requires ES256 support).
+struct AccountKey {
+  std::string algorithm = "ECDSA";  // RSA | ECDSA
+  int size = 256;                   // RSA 2048/3072/4096, ECDSA 256/384
+  Json ToJson() const;
+};
+
+struct SolverSelector {
+  std::vector<std::string> dns_names;
+  std::vector<std::string> dns_zones;
+  StringMap match_labels;
+  Json ToJson() const;
+};
+
+struct Http01Ingress {
+  std::string ingress_class_name;  // spec.ingressClassName of the solver Ingress
+  std::string class_;              // legacy kubernetes.io/ingress.class annotation
+  std::string name;                // edit this existing Ingress instead of creating one
+  std::string service_type;        // "" (ClusterIP) | ClusterIP | NodePort
+  Json pod_template;               // {metadata, spec} merged into the solver Pod
+  Json ingress_template;           // {metadata} merged into the solver Ingress
+  Json ToJson() const;
+};
+
+struct Http01Solver {
+  std::optional<Http01Ingress> ingress;
+  // certsmith extra: skip the controller's own GET of the challenge URL before telling the CA
+  // to validate. cert-manager cannot, which blocks users behind NAT without hairpinning or with
+  // split-horizon DNS: the CA can reach the solver but the cluster cannot.
+  bool skip_self_check = false;
+  Json ToJson() const;
+};
+
+struct Rfc2136Solver {
+  std::string nameserver;  // host or host:port
+  std::string tsig_key_name;
+  std::string tsig_algorithm;  // HMACMD5 | HMACSHA1 | HMACSHA224 | HMACSHA256 | HMACSHA384 | HMACSHA512
+  SecretKeySelector tsig_secret_secret_ref;
+  Json ToJson() const;
+};
+
+// cert-manager's dns01 webhook contract (ChallengePayload through the aggregation layer).
+struct WebhookSolver {
+  std::string group_name;
+  std::string solver_name;
+  Json config;  // opaque, passed to the webhook
+  Json ToJson() const;
+};
+
+struct Dns01Solver {
+  std::string cname_strategy;  // "" | None | Follow
+  std::optional<Rfc2136Solver> rfc2136;
+  std::optional<WebhookSolver> webhook;
+  Json ToJson() const;
+};
+
+struct AcmeSolver {
+  std::optional<SolverSelector> selector;
+  std::optional<Http01Solver> http01;
+  std::optional<Dns01Solver> dns01;
+
+  static AcmeSolver FromJson(const Json& j, std::string_view path, FieldErrors* errors);
+  Json ToJson() const;
+};
+
+struct AcmeIssuer {
+  std::string server;
+  std::string email;
+  SecretKeySelector private_key_secret_ref;  // key defaults to "tls.key"
+  std::optional<ExternalAccountBinding> external_account_binding;
+  std::string preferred_chain;
+  std::string ca_bundle;  // base64 of PEM CA certificates for the ACME server's TLS
+  bool skip_tls_verify = false;
+  bool disable_account_key_generation = false;
+  std::vector<AcmeSolver> solvers;  // may be empty: pre-validated domains (Sectigo)
+  std::optional<AccountKey> account_key;  // certsmith extra, see AccountKey
+  // certsmith extra: the longest wait between polls of a `processing` order. Sectigo and ZeroSSL
+  // can take minutes to issue; the controller backs off up to this cap and never gives up on an
+  // order that the CA still reports as processing (cert-manager timed out and stopped polling).
+  std::optional<Duration> max_poll_interval;
+  Json ToJson() const;
+};
+
+struct IssuerSpec {
+  AcmeIssuer acme;
+  // certsmith extra, ClusterIssuer only: namespaces whose Certificates may use it (empty: all).
+  // cert-manager cannot restrict a ClusterIssuer, so one EAB account (which can issue for every
+  // name under the CA's validated domains) is open to every namespace.
+  std::vector<std::string> allowed_namespaces;
+  // certsmith extra: DNS zones the names of a Certificate must lie in (empty: any).
+  std::vector<std::string> allowed_dns_zones;
+  Json ToJson() const;
+};
+
+struct AcmeIssuerStatus {
+  std::string uri;  // the account URL
+  std::string last_registered_email;
+  std::string last_private_key_hash;
+  Json ToJson() const;
+};
+
+struct IssuerStatus {
+  std::vector<Condition> conditions;
+  AcmeIssuerStatus acme;
+  Json ToJson() const;
+};
+
+// One type for both kinds: kind is "Issuer" or "ClusterIssuer".
+struct Issuer {
+  std::string kind = "Issuer";
+  ObjectMeta metadata;
+  IssuerSpec spec;
+  IssuerStatus status;
+
+  bool IsClusterIssuer() const { return kind == "ClusterIssuer"; }
+  // Parses and validates; the error lists every problem with its field path.
+  static Result<Issuer> FromJson(const Json& object);
+  // Semantic rules, also run by FromJson.
+  FieldErrors Validate() const;
+  Json ToJson() const;
+  Json StatusToJson() const { return status.ToJson(); }
+
+  // allowedNamespaces / allowedDNSZones checks for a requesting Certificate.
+  bool AllowsNamespace(std::string_view ns) const;
+  bool AllowsDnsName(std::string_view name) const;
+};
+
+}  // namespace certsmith::api

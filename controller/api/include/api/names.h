@@ -1,0 +1,27 @@
+// Syntax checks for names users write: Kubernetes object names (DNS-1123) and the DNS names and
+// IP addresses that go into certificates (RFC 1123 host names, RFC 6125 §6.4.3 left-most
+// wildcards, RFC 5280 SAN iPAddress).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace certsmith::api {
+
+// Lower-case alphanumerics and '-', 1..63 chars, starting and ending alphanumeric.
+bool IsDns1123Label(std::string_view s);
+// Dot-separated DNS-1123 labels, at most 253 chars (what most object names must be).
+bool IsDns1123Subdomain(std::string_view s);
+// A host name for a certificate: labels of letters, digits and '-' (not at either end), 1..63
+// chars each, 253 in all, an optional trailing dot. With allow_wildcard, the left-most label may
+// be exactly "*" (ACME wildcard orders, RFC 8555 §7.1.3) followed by at least two labels.
+bool IsValidDnsName(std::string_view s, bool allow_wildcard);
+// An IPv4 or IPv6 address in textual form.
+bool IsValidIpAddress(std::string_view s);
+// Lower case, without a trailing dot: the one normal form identifiers are compared in.
+std::string NormalizeDnsName(std::string_view s);
+// True if name equals zone or lies under it ("a.b.example.org" is under "example.org").
+// Both are normalised first; a wildcard name "*.x.example.org" is under "example.org".
+bool IsUnderZone(std::string_view name, std::string_view zone);
+
+}  // namespace certsmith::api

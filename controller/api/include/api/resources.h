@@ -1,0 +1,28 @@
+// The resource types certsmith serves (for certsmith::kube::Client calls) and the labels and
+// annotations it shares with the CRDs and the Helm chart.
+#pragma once
+
+#include "kube/client.h"
+
+namespace certsmith::api {
+
+inline constexpr char kGroup[] = "certsmith.io";
+inline constexpr char kAcmeGroup[] = "acme.certsmith.io";
+inline constexpr char kVersion[] = "v1";
+
+extern const kube::ResourceRef kIssuers;
+extern const kube::ResourceRef kClusterIssuers;
+extern const kube::ResourceRef kCertificates;
+extern const kube::ResourceRef kOrders;
+extern const kube::ResourceRef kChallenges;
+
+// Every Secret, Pod, Service and Ingress certsmith creates carries this label, and the controller
+// watches Secrets with this selector only (memory: never cache every Secret in the cluster).
+inline constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
+inline constexpr char kManagedByValue[] = "certsmith";
+inline constexpr char kCertificateNameLabel[] = "certsmith.io/certificate-name";
+inline constexpr char kIssuerNameAnnotation[] = "certsmith.io/issuer-name";
+inline constexpr char kIssuerKindAnnotation[] = "certsmith.io/issuer-kind";
+inline constexpr char kRevisionAnnotation[] = "certsmith.io/certificate-revision";
+
+}  // namespace certsmith::api
