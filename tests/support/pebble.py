@@ -144,7 +144,7 @@ class Pebble:
     def __init__(self, eab_required=True, nonce_reject=0, alternate_roots=0, http_port=None,
                  tls_port=None, chain_length=None, authz_reuse=None, va_sleep=False,
                  always_valid=False, workdir=None, extra_env=None, start_timeout=30,
-                 validity_seconds=None):
+                 validity_seconds=None, resolver=None):
         self.eab_required = eab_required
         self.nonce_reject = nonce_reject
         self.alternate_roots = alternate_roots
@@ -153,6 +153,7 @@ class Pebble:
         self.va_sleep = va_sleep
         self.always_valid = always_valid
         self.validity_seconds = validity_seconds  # Pebble's certificateValidityPeriod
+        self.resolver = resolver  # "host:port" Pebble resolves with instead of challtestsrv
         self.extra_env = dict(extra_env or {})
         self.start_timeout = start_timeout
         self._fixed_http_port = http_port
@@ -222,7 +223,8 @@ class Pebble:
             "-dns01", self.dns_server, "-management", f"127.0.0.1:{chall}",
             "-http01", "", "-https01", "", "-tlsalpn01", ""], os.environ.copy())
         self._wait_ready("pebble-challtestsrv", lambda: self._challtestsrv_alive())
-        self._spawn("pebble", ["pebble", "-config", config_path, "-dnsserver", self.dns_server,
+        self._spawn("pebble", ["pebble", "-config", config_path,
+                               "-dnsserver", self.resolver or self.dns_server,
                                "-strict=false"], self._pebble_env())
         self._wait_ready("pebble", lambda: self._get(self.directory_url))
 

@@ -35,6 +35,7 @@ log = logging.getLogger("testbed.kubelet")
 CERTSMITH_SUBCOMMANDS = ("solver", "controller", "acme", "version")
 READY_TIMEOUT = 30
 _LISTEN_RE = re.compile(r"^(|0\.0\.0\.0|\[::\]|::|127\.0\.0\.1|localhost):(\d+)$")
+_PORT_FLAG_RE = re.compile(r"^--[\w-]*(listen|port|addr)[\w-]*$")
 
 
 def _now():
@@ -92,16 +93,15 @@ def rewrite_ports(args, ports):
 
 
 def _listen_ports(args):
-    """Ports named by --listen/--port style arguments (a solver Pod may not declare them)."""
+    """Ports named by --listen/--port/--listen-port/--address style arguments (a solver Pod may
+    not declare them in its ports list)."""
     found = []
     for i, arg in enumerate(args):
-        value = None
-        if arg in ("--listen", "--port", "--address") and i + 1 < len(args):
-            value = args[i + 1]
-        elif arg.startswith(("--listen=", "--port=", "--address=")):
-            value = arg.split("=", 1)[1]
-        if value is None:
+        flag, eq, value = arg.partition("=")
+        if not _PORT_FLAG_RE.match(flag):
             continue
+        if not eq:
+            value = args[i + 1] if i + 1 < len(args) else ""
         m = _LISTEN_RE.match(value)
         if m:
             found.append(int(m.group(2)))

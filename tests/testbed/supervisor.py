@@ -40,6 +40,7 @@ class Supervisor:
         self.kubelet = None
         self.router = None
         self.ingress = None
+        self.bind = None
         self._pids = []
 
     def start(self):
@@ -48,6 +49,8 @@ class Supervisor:
                 raise Unavailable(f"{tool} is not installed")
         self._start_apiserver()
         self._start_stand_ins()
+        if self.args.dns == "bind":
+            self._start_bind()
         self._start_pebble()
         self._create_ingress_class()
         for informer in (self.services, self.kubelet.informer, self.router.informer):
@@ -100,6 +103,15 @@ class Supervisor:
         self.ingress = IngressServer(self.router).start()
         log.info("ingress listening on 127.0.0.1:%d", self.ingress.port)
 
+    def _start_bind(self):
+        from bind import Bind, BindUnavailable
+        self.bind = Bind(self.dir, self.args.bind_zone or ["example"])
+        try:
+            self.bind.start(self._record)
+        except BindUnavailable as e:
+            raise Unavailable(str(e)) from None
+        log.info("bind: %s zones %s", self.bind.address, self.bind.zones)
+
     def _start_pebble(self):
         import pebble  # tests/support/pebble.py
         try:
@@ -111,7 +123,8 @@ class Supervisor:
             eab_required=not a.no_eab, nonce_reject=a.nonce_reject, http_port=self.ingress.port,
             va_sleep=a.va_sleep, validity_seconds=a.validity, chain_length=a.chain_length,
             alternate_roots=a.alternate_roots or 0, authz_reuse=a.authz_reuse,
-            workdir=os.path.join(self.dir, "pebble"))
+            workdir=os.path.join(self.dir, "pebble"),
+            resolver=self.bind.address if self.bind else None)
         self.pebble.start()
         for proc in self.pebble._procs:  # recorded so `down` can check nothing is left
             self._record(proc, proc.args)
@@ -157,6 +170,9 @@ class Supervisor:
             "CERTSMITH_BIN": self.args.certsmith_bin,
         }
         values.update(p.env())  # PEBBLE_* for tests/support/pebble.py txt-add and friends
+        values["TESTBED_DNS_KIND"] = "challtestsrv"
+        if self.bind:
+            values.update(self.bind.env())
         path = os.path.join(self.dir, "env")
         with open(os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write("# certsmith testbed: source this file\n")
@@ -180,6 +196,8 @@ class Supervisor:
             self.kubelet.stop()
         if self.pebble:
             self.pebble.stop()
+        if self.bind:
+            self.bind.stop()
         if self.apiserver:
             processes.terminate(self.apiserver)
         log.info("stopped")

@@ -2,8 +2,8 @@
 """Integration tests of tests/testbed/run: each case starts its own testbed in a temporary
 directory, checks one behaviour with real kubectl / HTTP / DNS clients, and tears it down.
 
-    testbed_test.py CASE      CASE: routing | up_down | kubectl | pod_ingress | pod_failed |
-                                    pebble_dns
+    testbed_test.py CASE      CASE: routing | up_down | max_lifetime | kubectl | pod_ingress |
+                                    pod_failed | pebble_dns | bind_dns
 Exit 0 pass, 1 fail, 77 skipped (a tool the testbed needs is missing).
 """
 
@@ -141,11 +141,13 @@ def case_routing():
     check(not _host_matches("*.example", "a.b.example"), "wildcard matches only one label")
     check(not _host_matches("a.example", "b.example"), "hosts differ")
     check(_host_matches("", "x"), "no host matches any")
-    args = ["solver", "--listen", ":8089", "--domain", "a.example", "--port=8089", "8089", "80"]
-    check(_listen_ports(args) == [8089, 8089], f"listen ports {_listen_ports(args)}")
+    args = ["solver", "--listen", ":8089", "--domain", "a.example", "--listen-port=8089", "8089",
+            "80", "--http-addr", "0.0.0.0:8089"]
+    check(_listen_ports(args) == [8089, 8089, 8089], f"listen ports {_listen_ports(args)}")
     out = rewrite_ports(args, {8089: 40000})
     check(out == ["solver", "--listen", "127.0.0.1:40000", "--domain", "a.example",
-                  "--port=40000", "40000", "80"], f"rewritten {out}")
+                  "--listen-port=40000", "40000", "80", "--http-addr", "127.0.0.1:40000"],
+          f"rewritten {out}")
 
 
 def case_up_down():
@@ -293,11 +295,44 @@ def case_pebble_dns():
         if shutil.which("dig") is None:
             print("dig missing (bind9-dnsutils): DNS check skipped")
             return
-        host, port = tb.env["TESTBED_DNS"].rsplit(":", 1)
         for name in ("a.example", "anything.test", "x.y.z.invalid"):
-            r = subprocess.run(["dig", "+short", "+time=2", "+tries=2", "-p", port, f"@{host}",
-                                name, "A"], capture_output=True, text=True, timeout=20)
-            check(r.stdout.strip() == "127.0.0.1", f"{name} -> {r.stdout!r} {r.stderr!r}")
+            answer = dig(tb.env["TESTBED_DNS"], name, "A")
+            check(answer == "127.0.0.1", f"{name} -> {answer!r}")
+
+
+def dig(server, name, rtype):
+    host, port = server.rsplit(":", 1)
+    r = subprocess.run(["dig", "+short", "+time=2", "+tries=2", "-p", port, f"@{host}", name,
+                        rtype], capture_output=True, text=True, timeout=20)
+    return r.stdout.strip()
+
+
+def case_bind_dns():
+    """--dns bind: BIND answers 127.0.0.1 for any name, takes TSIG-signed RFC 2136 updates for
+    its zones, refuses unsigned ones, and is the server Pebble resolves with."""
+    for tool in ("dig", "nsupdate", "named"):
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+            print(f"skipped: {tool} is not installed (bind9, bind9-dnsutils)")
+            sys.exit(SKIP)
+    with Testbed("--dns", "bind", "--bind-zone", "example") as tb:
+        server = tb.env["TESTBED_DNS"]
+        check(tb.env["TESTBED_DNS_KIND"] == "bind", "env says bind")
+        for name in ("a.example", "anything.test"):
+            check(dig(server, name, "A") == "127.0.0.1", f"{name} A")
+        host, port = server.rsplit(":", 1)
+        script = (f"server {host} {port}\nzone example.\n"
+                  f"update add _acme-challenge.b.example. 5 TXT \"v1\"\nsend\n")
+        unsigned = subprocess.run(["nsupdate"], input=script, capture_output=True, text=True,
+                                  timeout=30)
+        check(unsigned.returncode != 0, "an unsigned update is refused")
+        key = (f"{tb.env['TESTBED_TSIG_ALGORITHM']}:{tb.env['TESTBED_TSIG_KEY_NAME']}:"
+               f"{tb.env['TESTBED_TSIG_SECRET']}")
+        r = subprocess.run(["nsupdate", "-y", key], input=script, capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 0, f"signed update: {r.stderr}")
+        check(dig(server, "_acme-challenge.b.example", "TXT") == '"v1"', "TXT visible")
+        with open(os.path.join(tb.dir, "pebble", "pebble.log")) as f:
+            check(f"resolver for ACME challenges: {server}" in f.read(), "Pebble resolves via BIND")
 
 
 CASES = {n[len("case_"):]: f for n, f in globals().items() if n.startswith("case_")}
