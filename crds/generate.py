@@ -1,0 +1,465 @@
+#!/usr/bin/python3
+"""Writes certsmith's CustomResourceDefinitions from the schemas below.
+
+The CRDs are checked in (crds/*.yaml, and the same bytes in charts/certsmith/crds/); run
+`crds/generate.py` after editing this file, and `crds/generate.py --check` (a ctest) fails when
+the files are out of date. The schemas mirror controller/api's C++ validation: what the schema can
+express (types, enums, patterns, required fields, one-of) is refused at `kubectl apply`; the rest
+(renewBefore < duration, key size per algorithm, ...) is reported by the controller in the Ready
+condition. Field names follow cert-manager v1 wherever the concept is the same.
+"""
+import os
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIRS = [os.path.join(ROOT, "crds"), os.path.join(ROOT, "charts", "certsmith", "crds")]
+
+# Patterns (Go RE2 / ECMA compatible) shared with the C++ checks in controller/api.
+DNS_LABEL = r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?"
+DNS_NAME = r"^(\*\.)?(" + DNS_LABEL + r"\.)*" + DNS_LABEL + r"\.?$"
+ZONE_NAME = r"^(" + DNS_LABEL + r"\.)*" + DNS_LABEL + r"\.?$"
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DURATION = r"^[-+]?(0|([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+)$"
+EMAIL = r"^[^@\s,;]+@[^@\s,;]+$"
+IP = r"^[0-9A-Fa-f:.]+$"
+TOKEN = r"^[A-Za-z0-9_-]+$"
+
+
+def s(desc, **kw):
+    return {"type": "string", "description": desc, **kw}
+
+
+def b(desc):
+    return {"type": "boolean", "description": desc}
+
+
+def i(desc, **kw):
+    return {"type": "integer", "description": desc, **kw}
+
+
+def arr(desc, items, **kw):
+    return {"type": "array", "description": desc, "items": items, **kw}
+
+
+def strs(desc, **item_kw):
+    return arr(desc, {"type": "string", **item_kw})
+
+
+def smap(desc):
+    return {"type": "object", "description": desc, "additionalProperties": {"type": "string"}}
+
+
+def obj(desc, props, required=None, **kw):
+    o = {"type": "object", "description": desc, "properties": props}
+    if required:
+        o["required"] = required
+    o.update(kw)
+    return o
+
+
+def free(desc, typed=True):
+    o = {"description": desc, "x-kubernetes-preserve-unknown-fields": True}
+    if typed:
+        o["type"] = "object"
+    return o
+
+
+def one_of(*fields):
+    return [{"required": [f]} for f in fields]
+
+
+def secret_key(desc, default_key):
+    return obj(desc, {
+        "name": s("Name of the Secret.", pattern=K8S_NAME, maxLength=253),
+        "key": s(f"Key in the Secret's data (default \"{default_key}\")."),
+    }, ["name"])
+
+
+def issuer_ref(desc):
+    return obj(desc, {
+        "name": s("Name of the Issuer or ClusterIssuer.", minLength=1),
+        "kind": s("Issuer (same namespace, the default) or ClusterIssuer.",
+                  enum=["Issuer", "ClusterIssuer"]),
+        "group": s("API group of the issuer; certsmith.io or left out.", enum=["certsmith.io"]),
+    }, ["name"])
+
+
+def conditions(types):
+    return arr(f"Conditions ({types}); reason is machine-readable, message says what to do.", obj(
+        "A status condition.", {
+            "type": s("Condition type."),
+            "status": s("True, False or Unknown.", enum=["True", "False", "Unknown"]),
+            "reason": s("CamelCase reason."),
+            "message": s("Human-readable detail: the CA's words on failure."),
+            "lastTransitionTime": s("When status last changed.", format="date-time"),
+            "observedGeneration": i("The metadata.generation this condition was set for.",
+                                    format="int64"),
+        }, ["type", "status"]), **{"x-kubernetes-list-type": "map",
+                                   "x-kubernetes-list-map-keys": ["type"]})
+
+
+def solver():
+    ingress = obj("Solve with a solver Pod, Service and an Ingress routing the challenge path.", {
+        "ingressClassName": s("spec.ingressClassName of the Ingress certsmith creates."),
+        "class": s("Legacy kubernetes.io/ingress.class annotation for the Ingress it creates."),
+        "name": s("Add the challenge path to this existing Ingress instead of creating one."),
+        "serviceType": s("Type of the solver Service (default ClusterIP).",
+                         enum=["ClusterIP", "NodePort"]),
+        "podTemplate": obj("Merged into the solver Pod.", {
+            "metadata": free("labels and annotations for the Pod."),
+            "spec": free("nodeSelector, tolerations, affinity, priorityClassName, "
+                         "serviceAccountName, imagePullSecrets, securityContext."),
+        }),
+        "ingressTemplate": obj("Merged into the solver Ingress.", {
+            "metadata": free("labels and annotations for the Ingress."),
+        }),
+    }, **{"not": {"anyOf": [{"required": ["ingressClassName", "class"]},
+                            {"required": ["ingressClassName", "name"]},
+                            {"required": ["class", "name"]}]}})
+    http01 = obj("Answer http-01 challenges (RFC 8555 §8.3) from the cluster.", {
+        "ingress": ingress,
+        # certsmith extra: cert-manager cannot skip its self-check, which never passes behind NAT
+        # without hairpinning or with split-horizon DNS.
+        "skipSelfCheck": b("certsmith extra: do not GET the challenge URL from the controller "
+                           "before asking the CA to validate (NAT without hairpin, "
+                           "split-horizon DNS)."),
+    }, ["ingress"])
+    rfc2136 = obj("Publish the TXT record with RFC 2136 dynamic updates, signed with TSIG.", {
+        "nameserver": s("host or host:port of the primary server.", minLength=1),
+        "tsigKeyName": s("Name of the TSIG key."),
+        "tsigAlgorithm": s("TSIG algorithm (default HMACMD5, as in cert-manager).",
+                           enum=["HMACMD5", "HMACSHA1", "HMACSHA224", "HMACSHA256", "HMACSHA384",
+                                 "HMACSHA512"]),
+        "tsigSecretSecretRef": secret_key("Secret holding the base64 TSIG secret.", ""),
+    }, ["nameserver"])
+    webhook = obj("Call a cert-manager-compatible DNS webhook (ChallengePayload "
+                  "webhook.acme.cert-manager.io/v1alpha1) through the aggregation layer.", {
+        "groupName": s("API group the webhook serves.", pattern=K8S_NAME),
+        "solverName": s("Solver name inside that group.", minLength=1),
+        "config": free("Opaque configuration passed to the webhook.", typed=False),
+    }, ["groupName", "solverName"])
+    dns01 = obj("Answer dns-01 challenges (RFC 8555 §8.4) with a TXT record.", {
+        "cnameStrategy": s("Follow CNAMEs of _acme-challenge names (default None).",
+                           enum=["None", "Follow"]),
+        "rfc2136": rfc2136,
+        "webhook": webhook,
+    }, oneOf=one_of("rfc2136", "webhook"))
+    selector = obj("Which names this solver handles; the most specific match wins, "
+                   "no selector matches every name.", {
+        "dnsNames": strs("Exact names.", pattern=DNS_NAME, maxLength=253),
+        "dnsZones": strs("Zones: names equal to or under them.", pattern=ZONE_NAME, maxLength=253),
+        "matchLabels": smap("Labels the Certificate must carry."),
+    })
+    return obj("A way to solve challenges: exactly one of http01 or dns01.", {
+        "selector": selector,
+        "http01": http01,
+        "dns01": dns01,
+    }, oneOf=one_of("http01", "dns01"))
+
+
+def issuer_spec(cluster):
+    acme = obj("The ACME CA and account (RFC 8555).", {
+        "server": s("URL of the CA's ACME directory.", pattern=r"^https://"),
+        "email": s("Account contact email.", pattern=EMAIL),
+        "privateKeySecretRef": secret_key(
+            "Secret holding the ACME account key; created unless "
+            "disableAccountKeyGeneration.", "tls.key"),
+        "externalAccountBinding": obj(
+            "External Account Binding (RFC 8555 §7.3.4): the Key ID and HMAC key from the CA's "
+            "portal. Used only to create the account; an existing account is found again with "
+            "its key.", {
+                "keyID": s("Key ID from the CA.", minLength=1),
+                "keySecretRef": secret_key(
+                    "Secret holding the HMAC key (base64url or base64, padded or not).",
+                    "secret"),
+                "keyAlgorithm": s("MAC algorithm (default HS256); honoured, unlike cert-manager.",
+                                  enum=["HS256", "HS384", "HS512"]),
+            }, ["keyID", "keySecretRef"]),
+        "preferredChain": s("Pick the alternate chain whose top issuer has this common name."),
+        "caBundle": s("Base64 of PEM CA certificates to trust for the ACME server's TLS.",
+                      format="byte"),
+        "skipTLSVerify": b("Do not verify the ACME server's TLS certificate (testing only)."),
+        "disableAccountKeyGeneration": b("Fail instead of creating the account key Secret."),
+        "solvers": arr("How to solve challenges. Empty when every domain is pre-validated "
+                       "(Sectigo): authorizations then arrive already valid.", solver()),
+        # certsmith extra: cert-manager forces RSA-2048 account keys.
+        "accountKey": obj("certsmith extra: algorithm of a generated account key (default "
+                          "ECDSA P-256; cert-manager always uses RSA-2048).", {
+            "algorithm": s("Key algorithm.", enum=["RSA", "ECDSA"]),
+            "size": i("RSA 2048/3072/4096 or ECDSA 256/384.", enum=[256, 384, 2048, 3072, 4096]),
+        }),
+        # certsmith extra: slow CAs (Sectigo, ZeroSSL) keep orders processing for minutes.
+        "maxPollInterval": s("certsmith extra: longest wait between polls of a processing order "
+                             "(Go duration); the order is polled until the CA decides.",
+                             pattern=DURATION),
+    }, ["server", "privateKeySecretRef"])
+    props = {"acme": acme}
+    if cluster:
+        # certsmith extra: cert-manager cannot restrict who uses a ClusterIssuer.
+        props["allowedNamespaces"] = strs(
+            "certsmith extra: namespaces whose Certificates may use this ClusterIssuer "
+            "(empty: all).", pattern=NAMESPACE, maxLength=63)
+    props["allowedDNSZones"] = strs(
+        "certsmith extra: every name of a Certificate must be equal to or under one of these "
+        "zones (empty: any).", pattern=ZONE_NAME, maxLength=253)
+    return obj("Desired state.", props, ["acme"])
+
+
+def issuer_status():
+    return obj("Observed state, written by the controller.", {
+        "conditions": conditions("Ready"),
+        "acme": obj("The ACME account.", {
+            "uri": s("Account URL at the CA."),
+            "lastRegisteredEmail": s("Contact email the account was last registered with."),
+            "lastPrivateKeyHash": s("SHA-256 of the account key's public part."),
+        }),
+    })
+
+
+def certificate_spec():
+    subject = obj("X.509 subject for OV certificates (Sectigo OV, Certigna).", {
+        "organizations": strs("O."),
+        "organizationalUnits": strs("OU."),
+        "countries": strs("C: two-letter ISO 3166 codes.", pattern=r"^[A-Z]{2}$"),
+        "provinces": strs("ST."),
+        "localities": strs("L."),
+        "streetAddresses": strs("street."),
+        "postalCodes": strs("postalCode."),
+        "serialNumber": s("serialNumber."),
+    })
+    private_key = obj("The certificate's private key.", {
+        "algorithm": s("Key algorithm (default ECDSA; Certigna needs RSA).",
+                       enum=["RSA", "ECDSA"]),
+        "size": i("RSA 2048/3072/4096 (default 2048) or ECDSA 256/384 (default 256).",
+                  enum=[256, 384, 2048, 3072, 4096]),
+        "encoding": s("PKCS1 (SEC1 for ECDSA, the default) or PKCS8.", enum=["PKCS1", "PKCS8"]),
+        "rotationPolicy": s("Always (new key each issuance, the default) or Never.",
+                            enum=["Never", "Always"]),
+    })
+    usages = ["signing", "digital signature", "content commitment", "key encipherment",
+              "key agreement", "data encipherment", "cert sign", "crl sign", "encipher only",
+              "decipher only", "any", "server auth", "client auth", "code signing",
+              "email protection", "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user",
+              "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"]
+    return obj("Desired state. At least one of commonName, dnsNames, ipAddresses.", {
+        "secretName": s("The kubernetes.io/tls Secret to keep the certificate in.",
+                        pattern=K8S_NAME, maxLength=253),
+        "issuerRef": issuer_ref("The Issuer or ClusterIssuer that signs."),
+        "commonName": s("Subject CN; it is always also ordered as a SAN (RFC 8555 §7.4).",
+                        maxLength=64),
+        "dnsNames": strs("DNS SANs; a left-most \"*\" asks for a wildcard.", pattern=DNS_NAME,
+                         maxLength=253) | {"minItems": 1},
+        "ipAddresses": strs("IP address SANs.", pattern=IP) | {"minItems": 1},
+        "duration": s("Requested lifetime (Go duration, at least 1h); CAs may ignore it.",
+                      pattern=DURATION),
+        "renewBefore": s("Renew this long before expiry (Go duration, at least 5m, below "
+                         "duration); default at 2/3 of the lifetime.", pattern=DURATION),
+        "subject": subject,
+        "privateKey": private_key,
+        "usages": strs("Key usages (cert-manager's names).", enum=usages),
+        "secretTemplate": obj("Copied onto the Secret.", {
+            "annotations": smap("Annotations for the Secret."),
+            "labels": smap("Labels for the Secret."),
+        }),
+        "revisionHistoryLimit": i("How many Orders to keep (default: all).", minimum=1,
+                                  format="int32"),
+    }, ["secretName", "issuerRef"], anyOf=one_of("commonName", "dnsNames", "ipAddresses"))
+
+
+def certificate_status():
+    return obj("Observed state, written by the controller.", {
+        "conditions": conditions("Ready, Issuing"),
+        "notBefore": s("Start of the current certificate's validity.", format="date-time"),
+        "notAfter": s("End of the current certificate's validity.", format="date-time"),
+        "renewalTime": s("When the controller will renew.", format="date-time"),
+        "revision": i("Issuances so far; the next Order is named for revision+1.",
+                      format="int64"),
+        "nextPrivateKeySecretName": s("Secret holding the key for the issuance in progress."),
+        "lastFailureTime": s("When the last issuance failed.", format="date-time"),
+        "failedIssuanceAttempts": i("Consecutive failed issuances (drives backoff).",
+                                    format="int64"),
+    })
+
+
+STATES = ["valid", "ready", "pending", "processing", "invalid", "expired", "errored"]
+
+
+def order_spec():
+    return obj("What to order; immutable once created.", {
+        "request": s("The CSR: base64 of DER, or PEM.", minLength=1),
+        "issuerRef": issuer_ref("The issuer whose account orders."),
+        "commonName": s("Subject CN of the CSR."),
+        "dnsNames": strs("DNS identifiers.", pattern=DNS_NAME, maxLength=253),
+        "ipAddresses": strs("IP identifiers (RFC 8738).", pattern=IP),
+        "duration": s("Requested lifetime (notAfter - notBefore).", pattern=DURATION),
+    }, ["request", "issuerRef"])
+
+
+def order_status():
+    challenge = obj("A challenge offered by the CA.", {
+        "url": s("Challenge URL."),
+        "type": s("http-01, dns-01, ..."),
+        "token": s("Challenge token."),
+    }, ["url", "type"])
+    authz = obj("An authorization of the order.", {
+        "url": s("Authorization URL."),
+        "identifier": s("The name or address it authorizes."),
+        "wildcard": b("For a wildcard name."),
+        "initialState": s("State when first fetched; valid for pre-validated domains."),
+        "challenges": arr("Challenges offered.", challenge),
+    }, ["url"])
+    return obj("Progress of the ACME order, so a restart resumes it.", {
+        "url": s("Order URL at the CA."),
+        "finalizeURL": s("Finalize URL."),
+        "certificate": s("The issued chain: base64 of PEM.", format="byte"),
+        "state": s("ACME order state, or errored.", enum=STATES),
+        "reason": s("Why it failed: the CA's problem type, detail and subproblems."),
+        "authorizations": arr("Authorizations of the order.", authz),
+        "failureTime": s("When it failed.", format="date-time"),
+        "lastPollTime": s("Last poll of a processing order.", format="date-time"),
+        "nextPollTime": s("Next poll (Retry-After or backoff).", format="date-time"),
+        "pollAttempts": i("Polls so far, for backoff.", format="int64"),
+    })
+
+
+def challenge_spec():
+    return obj("The challenge to solve; immutable once created.", {
+        "url": s("Challenge URL.", minLength=1),
+        "authorizationURL": s("Authorization URL.", minLength=1),
+        "dnsName": s("The name being validated (without \"*.\").", pattern=ZONE_NAME),
+        "wildcard": b("The authorization is for a wildcard."),
+        "type": s("Challenge type.", enum=["http-01", "dns-01"]),
+        "token": s("Challenge token (base64url).", pattern=TOKEN),
+        "key": s("Key authorization (http-01) or its digest (dns-01).", minLength=1),
+        "solver": solver(),
+        "issuerRef": issuer_ref("The issuer whose account solves it."),
+    }, ["url", "authorizationURL", "dnsName", "type", "token", "key", "solver", "issuerRef"])
+
+
+def challenge_status():
+    return obj("Progress of the challenge.", {
+        "processing": b("The controller is working on it."),
+        "presented": b("The record or solver is in place."),
+        "reason": s("Why it failed or what it waits for."),
+        "state": s("ACME challenge state.", enum=STATES),
+    })
+
+
+def ready(jsonpath_field):
+    return f'.status.conditions[?(@.type=="Ready")].{jsonpath_field}'
+
+
+ISSUER_COLUMNS = [
+    {"name": "Ready", "type": "string", "jsonPath": ready("status")},
+    {"name": "Status", "type": "string", "jsonPath": ready("reason")},
+    {"name": "Message", "type": "string", "jsonPath": ready("message"), "priority": 1},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+
+KINDS = [
+    # group, kind, plural, short names, scope, spec, status, columns, description
+    ("certsmith.io", "Issuer", "issuers", ["iss"], "Namespaced", issuer_spec(False),
+     issuer_status(), ISSUER_COLUMNS,
+     "An ACME account (with its EAB credentials) usable by Certificates in its namespace."),
+    ("certsmith.io", "ClusterIssuer", "clusterissuers", ["ciss"], "Cluster", issuer_spec(True),
+     issuer_status(), ISSUER_COLUMNS,
+     "An ACME account usable from every namespace, or only from allowedNamespaces. Its Secrets "
+     "live in the controller's cluster resource namespace."),
+    ("certsmith.io", "Certificate", "certificates", ["cert", "certs"], "Namespaced",
+     certificate_spec(), certificate_status(), [
+         {"name": "Ready", "type": "string", "jsonPath": ready("status")},
+         {"name": "Secret", "type": "string", "jsonPath": ".spec.secretName"},
+         {"name": "Issuer", "type": "string", "jsonPath": ".spec.issuerRef.name"},
+         {"name": "Status", "type": "string", "jsonPath": ready("reason")},
+         # A string, not a date: kubectl shows future dates as "<invalid>".
+         {"name": "Expires", "type": "string", "jsonPath": ".status.notAfter"},
+         {"name": "Message", "type": "string", "jsonPath": ready("message"), "priority": 1},
+         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+     ], "A TLS certificate kept valid in a Secret."),
+    ("acme.certsmith.io", "Order", "orders", ["ord"], "Namespaced", order_spec(),
+     order_status(), [
+         {"name": "State", "type": "string", "jsonPath": ".status.state"},
+         {"name": "Issuer", "type": "string", "jsonPath": ".spec.issuerRef.name"},
+         {"name": "Reason", "type": "string", "jsonPath": ".status.reason"},
+         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+     ], "One ACME order (RFC 8555 §7.4) for one revision of a Certificate."),
+    ("acme.certsmith.io", "Challenge", "challenges", ["chal"], "Namespaced", challenge_spec(),
+     challenge_status(), [
+         {"name": "State", "type": "string", "jsonPath": ".status.state"},
+         {"name": "Domain", "type": "string", "jsonPath": ".spec.dnsName"},
+         {"name": "Type", "type": "string", "jsonPath": ".spec.type"},
+         {"name": "Reason", "type": "string", "jsonPath": ".status.reason"},
+         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+     ], "One ACME challenge (RFC 8555 §8) and the solver chosen for it."),
+]
+
+
+def crd(group, kind, plural, short, scope, spec, status, columns, description):
+    schema = obj(description, {
+        "apiVersion": s("certsmith.io/v1 or acme.certsmith.io/v1."),
+        "kind": s("The kind."),
+        "metadata": {"type": "object"},
+        "spec": spec,
+        "status": status,
+    }, ["spec"])
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}",
+                     "labels": {"app.kubernetes.io/name": "certsmith",
+                                "app.kubernetes.io/part-of": "certsmith"}},
+        "spec": {
+            "group": group,
+            "names": {"kind": kind, "listKind": kind + "List", "plural": plural,
+                      "singular": kind.lower(), "shortNames": short,
+                      "categories": ["certsmith"]},
+            "scope": scope,
+            "versions": [{
+                "name": "v1", "served": True, "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": columns,
+                "schema": {"openAPIV3Schema": schema},
+            }],
+        },
+    }
+
+
+HEADER = "# Generated by crds/generate.py from its schemas; edit that file, then run it.\n"
+
+
+def render():
+    out = {}
+    for k in KINDS:
+        doc = crd(*k)
+        name = f"{doc['spec']['group']}_{doc['spec']['names']['plural']}.yaml"
+        out[name] = HEADER + yaml.safe_dump(doc, sort_keys=False, width=100,
+                                            allow_unicode=True)
+    return out
+
+
+def main():
+    check = "--check" in sys.argv[1:]
+    stale = []
+    for name, text in render().items():
+        for d in OUT_DIRS:
+            path = os.path.join(d, name)
+            current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+            if current == text:
+                continue
+            if check:
+                stale.append(os.path.relpath(path, ROOT))
+            else:
+                os.makedirs(d, exist_ok=True)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+    if stale:
+        print("out of date (run crds/generate.py): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+// The C++ half of the CRD/validation agreement: every sample in samples/ (and every certsmith
+// object in examples/) is accepted or rejected by FromJson as its "# controller:" line says,
+// with the error at the named field path. check_crds.py checks the "# schema:" line against the
+// CRD schemas with the same files.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "api/certificate.h"
+#include "api/challenge.h"
+#include "api/issuer.h"
+#include "api/order.h"
+
+namespace certsmith::api {
+namespace {
+
+// YAML to JSON with YAML 1.2 core-schema scalars: quoted scalars stay strings.
+Json ToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      Json j = Json::object();
+      for (const auto& kv : node) j[kv.first.as<std::string>()] = ToJson(kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      Json j = Json::array();
+      for (const auto& item : node) j.push_back(ToJson(item));
+      return j;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;
+      if (s == "true") return true;
+      if (s == "false") return false;
+      if (std::regex_match(s, std::regex("-?[0-9]+"))) return std::stoll(s);
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+Status Parse(const Json& j) {
+  std::string kind = j.value("kind", "");
+  if (kind == "Certificate") return Certificate::FromJson(j).status();
+  if (kind == "Issuer" || kind == "ClusterIssuer") return Issuer::FromJson(j).status();
+  if (kind == "Order") return Order::FromJson(j).status();
+  if (kind == "Challenge") return Challenge::FromJson(j).status();
+  return Status(ErrorCode::kNotFound, "not a certsmith kind");
+}
+
+std::vector<std::filesystem::path> Files(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".yaml") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void CheckFile(const std::filesystem::path& file, int* objects) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::smatch m;
+  std::string content = text.str();
+  std::string want = "accept", path;
+  if (std::regex_search(content, m, std::regex("# controller: (accept|reject) ?(\\S*)"))) {
+    want = m[1];
+    path = m[2];
+  }
+  for (const YAML::Node& doc : YAML::LoadAll(content)) {
+    Json j = ToJson(doc);
+    if (!j.is_object()) continue;
+    Status s = Parse(j);
+    if (s.code() == ErrorCode::kNotFound) continue;  // a Secret in an example
+    ++*objects;
+    if (want == "accept") {
+      EXPECT_TRUE(s.ok()) << file.filename() << ": " << s.message();
+    } else {
+      EXPECT_FALSE(s.ok()) << file.filename() << " should be rejected";
+      EXPECT_NE(s.message().find(" " + path + ": "), std::string::npos)
+          << file.filename() << ": want an error at " << path << " in: " << s.message();
+    }
+  }
+}
+
+TEST(SamplesTest, ControllerAgreesWithEachSample) {
+  int objects = 0;
+  auto samples = Files(std::string(CERTSMITH_SOURCE_DIR) + "/tests/unit/api/samples");
+  ASSERT_GE(samples.size(), 10u);
+  for (const auto& f : samples) CheckFile(f, &objects);
+  for (const auto& f : Files(std::string(CERTSMITH_SOURCE_DIR) + "/examples")) {
+    CheckFile(f, &objects);
+  }
+  EXPECT_GE(objects, static_cast<int>(samples.size()));
+}
+
+}  // namespace
+}  // namespace certsmith::api
