@@ -167,16 +167,18 @@ class Issuance {
         [](const acme::Authorization& a) { return std::string(acme::ToString(a.status)); });
   }
 
-  // Waits while the order is pending (before ready) or processing (before valid).
+  // Waits while the order is pending (before ready) or processing (before valid). The first
+  // fetch is immediate: after the last authorization turned valid, or after finalize, the CA
+  // has usually moved on already.
   Result<acme::Order> WaitOrder(const acme::Order& order, const std::string& goal) {
     std::string url = order.url;
-    acme::Order first = order;
+    if (order.status == acme::OrderStatus::kValid || order.status == acme::OrderStatus::kInvalid ||
+        (goal == "ready" && order.status == acme::OrderStatus::kReady)) {
+      return order;
+    }
     return waiter_.Until<acme::Order>(
         "order " + url + " to become " + goal,
-        [&](int attempt) -> Result<acme::Order> {
-          if (attempt == 0) return first;  // the answer we already have counts as poll 0
-          return client_.GetOrder(url, attempt);
-        },
+        [&](int attempt) { return client_.GetOrder(url, attempt); },
         [](const acme::Order& o) {
           return o.status != acme::OrderStatus::kPending &&
                  o.status != acme::OrderStatus::kProcessing;

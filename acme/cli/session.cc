@@ -9,7 +9,10 @@
 namespace certsmith::cli {
 
 void Reporter::Step(const std::string& line) const {
-  if (verbose_) std::fprintf(stderr, "  > %s\n", log::Sanitize(line, 1024).c_str());
+  if (!verbose_) return;
+  // Elapsed time since the command started: where a slow issuance spends its time.
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::fprintf(stderr, "  > [%7.3fs] %s\n", elapsed, log::Sanitize(line, 1024).c_str());
 }
 
 Result<std::shared_ptr<HttpTransport>> MakeTransport(const ServerOptions& options) {

@@ -2,6 +2,7 @@
 // ACME client, plus the verbose step printer.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,7 @@ class Reporter {
 
  private:
   bool verbose_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 struct Session {
