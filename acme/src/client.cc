@@ -36,22 +36,26 @@ ErrorCode CodeForHttpStatus(int status) {
   return ErrorCode::kProtocol;
 }
 
-bool LooksLikeProblem(const HttpResponse& response) {
-  std::string type = response.Header("content-type").value_or("");
-  return type.find("problem+json") != std::string::npos ||
-         (!response.body.empty() && response.body.front() == '{');
+// The problem document of an error response: served as application/problem+json (§6.7), or
+// plain JSON with a "type" member (some CAs get the media type wrong). Anything else (an HTML
+// page from a proxy) is not a problem document.
+std::optional<Problem> ProblemIn(const HttpResponse& response) {
+  Result<Problem> problem = ParseProblem(response.body);
+  if (!problem.ok()) return std::nullopt;
+  std::string media_type = response.Header("content-type").value_or("");
+  if (media_type.find("problem+json") == std::string::npos && !problem->raw.contains("type")) {
+    return std::nullopt;
+  }
+  return *std::move(problem);
 }
 
 // An HTTP error response (§6.7): the problem document when there is one, else the HTTP status.
 // Retry-After is kept on the Status for rateLimited (§6.6) and 503.
-Status ErrorFromResponse(const HttpResponse& response, const std::string& url,
-                         TimePoint now) {
+Status ErrorFromResponse(const HttpResponse& response, const std::string& url, TimePoint now) {
   std::optional<std::chrono::seconds> retry_after;
   if (auto header = response.Header("retry-after")) retry_after = ParseRetryAfter(*header, now);
-  if (LooksLikeProblem(response)) {
-    if (Result<Problem> problem = ParseProblem(response.body); problem.ok()) {
-      return StatusFromProblem(*problem, response.status, retry_after);
-    }
+  if (std::optional<Problem> problem = ProblemIn(response)) {
+    return StatusFromProblem(*problem, response.status, retry_after);
   }
   Status s(CodeForHttpStatus(response.status),
            "ACME server answered HTTP " + std::to_string(response.status) + " for " +
@@ -129,8 +133,9 @@ Result<std::string> Client::NewNonce() {
   }
   std::optional<std::string> nonce = response.Header("replay-nonce");
   if (!nonce || !IsBase64UrlToken(*nonce)) {
-    return MakeError(ErrorCode::kProtocol, "the ACME server's newNonce answer has no valid "
-                                           "Replay-Nonce header");
+    return MakeError(ErrorCode::kProtocol,
+                     "the ACME server's newNonce answer has no valid "
+                     "Replay-Nonce header");
   }
   return *nonce;
 }
@@ -201,8 +206,8 @@ Result<HttpResponse> Client::Post(const SignedPost& post) {
     Status error = ErrorFromResponse(response, post.url, clock_.Now());
     std::optional<Problem> problem = ProblemFromStatus(error);
     if (problem && problem->Is("badNonce") && attempt < options_.max_bad_nonce_retries) {
-      log::Debug("acme badNonce, retrying", {{"url", log::Sanitize(post.url)},
-                                             {"attempt", std::to_string(attempt + 1)}});
+      log::Debug("acme badNonce, retrying",
+                 {{"url", log::Sanitize(post.url)}, {"attempt", std::to_string(attempt + 1)}});
       continue;
     }
     return error;

@@ -38,9 +38,8 @@ Status EabRejected(const Status& error) {
   bool about_binding = problem->Is("unauthorized") || problem->Is("externalAccountRequired") ||
                        (problem->Is("malformed") && MentionsBinding(problem->detail));
   if (!about_binding) return error;
-  Status s = error.WithContext(
+  return error.WithContext(
       "the CA rejected the External Account Binding: check the key ID and HMAC key");
-  return s;
 }
 
 }  // namespace
@@ -58,8 +57,8 @@ Result<Account> Client::PostAccount(const std::string& url, std::optional<json> 
   }
   account.created = response.status == 201;
   if (mode == KeyIdMode::kJwk) set_account_url(account.url);
-  log::Debug("acme account", {{"url", log::Sanitize(account.url)},
-                              {"status", ToString(account.status)}});
+  log::Debug("acme account",
+             {{"url", log::Sanitize(account.url)}, {"status", ToString(account.status)}});
   return account;
 }
 
@@ -79,8 +78,7 @@ Result<Account> Client::NewAccount(const NewAccountRequest& request) {
     ASSIGN_OR_RETURN(payload["externalAccountBinding"],
                      MakeEabJws(*request.eab, account_key()->PublicJwk(), directory.new_account));
   }
-  Result<Account> account = PostAccount(directory.new_account, std::move(payload),
-                                        KeyIdMode::kJwk);
+  Result<Account> account = PostAccount(directory.new_account, std::move(payload), KeyIdMode::kJwk);
   if (!account.ok() && request.eab) return EabRejected(account.status());
   return account;
 }

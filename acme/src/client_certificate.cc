@@ -75,8 +75,8 @@ Result<CertificateChain> Client::DownloadPreferredChain(const std::string& url,
     Result<CertificateChain> chain = DownloadCertificate(alternate);
     if (!chain.ok()) {
       if (IsTransient(chain.status())) return chain.status();
-      log::Warn("acme alternate chain unusable", {{"url", log::Sanitize(alternate)},
-                                                  {"error", chain.status().message()}});
+      log::Warn("acme alternate chain unusable",
+                {{"url", log::Sanitize(alternate)}, {"error", chain.status().message()}});
       continue;
     }
     if (TopIssuerMatches(chain->pem, preferred_issuer_cn)) {
@@ -114,8 +114,7 @@ Status Client::RevokeCertificate(std::string_view certificate,
 }
 
 // ...or by the certificate's own key (jwk), e.g. after the account is lost.
-Status Client::RevokeCertificateWithKey(std::string_view certificate,
-                                        const Signer& certificate_key,
+Status Client::RevokeCertificateWithKey(std::string_view certificate, const Signer& certificate_key,
                                         std::optional<RevocationReason> reason) {
   return Revoke(certificate, &certificate_key, reason);
 }

@@ -2,12 +2,11 @@
 // on type mismatches, so every access to a CA's document goes through these helpers.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "certsmith/status.h"
 

@@ -231,9 +231,8 @@ std::string ResolveUrl(std::string_view base, std::string_view reference) {
     } else {
       // §5.2.3 merge: the base path without its last segment, then the reference.
       size_t slash = b.path.rfind('/');
-      std::string merged = slash == std::string::npos
-                               ? (b.authority.empty() ? "" : "/") + ref.path
-                               : b.path.substr(0, slash + 1) + ref.path;
+      std::string merged = slash == std::string::npos ? (b.authority.empty() ? "" : "/") + ref.path
+                                                      : b.path.substr(0, slash + 1) + ref.path;
       out.path = RemoveDotSegments(merged);
     }
   }

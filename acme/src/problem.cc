@@ -159,7 +159,7 @@ std::optional<Problem> ProblemFromStatus(const Status& status) {
 // - A non-ACME type falls back to the HTTP status: 429 and 5xx are retryable.
 bool IsRetryable(const Problem& problem) {
   static constexpr std::array<std::string_view, 8> kTransient = {
-      "badNonce", "rateLimited", "serverInternal", "connection",
+      "badNonce", "rateLimited", "serverInternal",    "connection",
       "dns",      "tls",         "incorrectResponse", "orderNotReady"};
   for (std::string_view t : kTransient) {
     if (problem.Is(t)) return true;
@@ -173,8 +173,8 @@ bool IsRetryable(const Problem& problem) {
     }
     return true;
   }
-  bool acme_type = StartsWith(problem.type, kAcmeErrorPrefix) ||
-                   StartsWith(problem.type, kLegacyPrefix);
+  bool acme_type =
+      StartsWith(problem.type, kAcmeErrorPrefix) || StartsWith(problem.type, kLegacyPrefix);
   return !acme_type && (problem.status == 429 || problem.status >= 500);
 }
 

@@ -30,7 +30,8 @@ std::string SerialContentOctets(const ASN1_INTEGER* serial) {
   i2d_ASN1_INTEGER(serial, &p);
   // Skip tag (1 byte) and the length: short form (1 byte) or long form (1 + n bytes).
   size_t header = 2;
-  if (static_cast<unsigned char>(der[1]) & 0x80) header += static_cast<unsigned char>(der[1]) & 0x7f;
+  if (static_cast<unsigned char>(der[1]) & 0x80)
+    header += static_cast<unsigned char>(der[1]) & 0x7f;
   return header <= der.size() ? der.substr(header) : std::string();
 }
 

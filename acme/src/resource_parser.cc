@@ -74,9 +74,9 @@ Result<Directory> ParseDirectory(std::string_view text) {
     d.meta.caa_identities = jf::StringList(*meta, "caaIdentities");
     d.meta.external_account_required = jf::Bool(*meta, "externalAccountRequired");
   }
-  for (auto [member, value] : {std::pair{"newNonce", &d.new_nonce},
-                               std::pair{"newAccount", &d.new_account},
-                               std::pair{"newOrder", &d.new_order}}) {
+  for (auto [member, value] :
+       {std::pair{"newNonce", &d.new_nonce}, std::pair{"newAccount", &d.new_account},
+        std::pair{"newOrder", &d.new_order}}) {
     if (value->empty()) return MissingMember("a directory", member);
   }
   return d;

@@ -10,7 +10,7 @@
 namespace certsmith::acme {
 
 struct Link {
-  std::string url;  // resolved against the request URL
+  std::string url;                                          // resolved against the request URL
   std::vector<std::pair<std::string, std::string>> params;  // names lower-cased, values unquoted
 
   // True when the rel parameter (a space-separated list) contains rel.

@@ -8,12 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "acme/identifier.h"
 #include "certsmith/status.h"
@@ -30,7 +29,7 @@ struct Subproblem {
 };
 
 struct Problem {
-  std::string type;    // "urn:ietf:params:acme:error:rejectedIdentifier"; "about:blank" if absent
+  std::string type;  // "urn:ietf:params:acme:error:rejectedIdentifier"; "about:blank" if absent
   std::string title;
   std::string detail;  // the CA's words, kept verbatim (sanitised only when printed)
   int status = 0;      // the "status" member (HTTP status the CA claims), 0 if absent

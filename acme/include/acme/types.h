@@ -40,7 +40,13 @@ struct Directory {
 enum class AccountStatus { kValid, kDeactivated, kRevoked, kUnknown };
 enum class OrderStatus { kPending, kReady, kProcessing, kValid, kInvalid, kUnknown };
 enum class AuthorizationStatus {
-  kPending, kValid, kInvalid, kDeactivated, kExpired, kRevoked, kUnknown
+  kPending,
+  kValid,
+  kInvalid,
+  kDeactivated,
+  kExpired,
+  kRevoked,
+  kUnknown
 };
 enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid, kUnknown };
 

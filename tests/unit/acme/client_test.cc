@@ -78,7 +78,7 @@ class ClientTest : public ::testing::Test {
     CsrRequest request;
     for (const auto& n : names) {
       (n.find_first_not_of("0123456789.:") == std::string::npos ? request.ip_addresses
-                                                                 : request.dns_names)
+                                                                : request.dns_names)
           .push_back(n);
     }
     Result<std::string> der = MakeCsrDer(key, request);
@@ -91,8 +91,8 @@ class ClientTest : public ::testing::Test {
     Register();
     Order order = NewOrderFor(names);
     Authorize(order);
-    Result<Order> finalized = client_->Finalize(*client_->GetOrder(order.url, 0),
-                                                Csr(cert_key, names));
+    Result<Order> finalized =
+        client_->Finalize(*client_->GetOrder(order.url, 0), Csr(cert_key, names));
     EXPECT_TRUE(finalized.ok()) << finalized.status().ToString();
     return finalized.ok() ? *finalized : Order{};
   }
@@ -149,8 +149,8 @@ TEST_F(ClientTest, TlsFailureHintsAtTheCaBundle) {
 }
 
 TEST_F(ClientTest, WrongDirectoryUrlIsExplained) {
-  auto client = std::make_unique<Client>(
-      ClientOptions{.directory_url = server_->url("/new-nonce")}, server_, clock_, key_);
+  auto client = std::make_unique<Client>(ClientOptions{.directory_url = server_->url("/new-nonce")},
+                                         server_, clock_, key_);
   Result<Directory> dir = client->GetDirectory();
   EXPECT_FALSE(dir.ok());
   EXPECT_NE(dir.status().message().find("https://acme.test/new-nonce"), std::string::npos)
@@ -346,9 +346,7 @@ TEST_F(ClientTest, KeyRolloverSwitchesTheAccountKey) {
 
 class EabTest : public ClientTest {
  protected:
-  EabTest() {
-    Build({.external_account_required = true, .eab_keys = {{"kid-1", kHmacKey}}});
-  }
+  EabTest() { Build({.external_account_required = true, .eab_keys = {{"kid-1", kHmacKey}}}); }
   ExternalAccountBinding Eab(std::string hmac = kHmacKey,
                              HmacAlgorithm alg = HmacAlgorithm::kHS256) {
     return {.key_id = "kid-1", .hmac_key = std::move(hmac), .algorithm = alg};
@@ -436,11 +434,11 @@ TEST_F(ClientTest, NewOrderNormalisesIdentifiersAndSendsOptionalFields) {
   Register();
   auto not_before = clock_.Now();
   auto not_after = clock_.Now() + std::chrono::hours(24 * 30);
-  Result<Order> order = client_->NewOrder({.identifiers = {{"dns", "WWW.Example.ORG."},
-                                                           *IpIdentifier("2001:DB8::0:1")},
-                                           .not_before = not_before,
-                                           .not_after = not_after,
-                                           .replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"});
+  Result<Order> order = client_->NewOrder(
+      {.identifiers = {{"dns", "WWW.Example.ORG."}, *IpIdentifier("2001:DB8::0:1")},
+       .not_before = not_before,
+       .not_after = not_after,
+       .replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"});
   ASSERT_TRUE(order.ok()) << order.status().ToString();
   EXPECT_EQ(order->status, OrderStatus::kPending);
   EXPECT_EQ(order->url.rfind("https://acme.test/order/", 0), 0u);
@@ -685,17 +683,41 @@ TEST_F(ClientTest, ServiceUnavailableWithoutProblemDocument) {
   EXPECT_EQ(polled.status().http_status(), 503);
 }
 
+TEST_F(ClientTest, ProxyErrorPageIsNotMistakenForAProblem) {
+  Register();
+  server_->InjectProblem({.path_prefix = "/new-order",
+                          .status = 502,
+                          .headers = {{"content-type", "text/html"}},
+                          .raw_body = "<html><body>Bad Gateway</body></html>"});
+  Result<Order> order = client_->NewOrder({.identifiers = {DnsIdentifier("a.example")}});
+  EXPECT_EQ(order.status().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(ProblemFromStatus(order.status()).has_value());
+  EXPECT_NE(order.status().message().find("HTTP 502 for https://acme.test/new-order"),
+            std::string::npos)
+      << order.status().message();
+}
+
+TEST_F(ClientTest, JsonErrorWithTypeButWrongMediaTypeIsStillAProblem) {
+  Register();
+  server_->InjectProblem({.path_prefix = "/new-order",
+                          .status = 403,
+                          .problem = ProblemJson("unauthorized", "DEACTIVATED_ACCOUNT"),
+                          .headers = {{"content-type", "application/json"}}});
+  Result<Order> order = client_->NewOrder({.identifiers = {DnsIdentifier("a.example")}});
+  EXPECT_EQ(order.status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_NE(order.status().message().find("DEACTIVATED_ACCOUNT"), std::string::npos);
+}
+
 TEST_F(ClientTest, ProblemWithSubproblemsAndCertignaCodeIsShownVerbatim) {
   Register();
-  json problem = {
-      {"type", "urn:ietf:params:acme:error:rejectedIdentifier"},
-      {"detail", "DOMAIN_NOT_FOUND: The requested domain is not in the domain list"},
-      {"status", 400},
-      {"errorCode", "DOMAIN_NOT_FOUND"},
-      {"subproblems",
-       {{{"type", "urn:ietf:params:acme:error:caa"},
-         {"detail", "INVALID_DNSCAA: CAA must allow certigna.com"},
-         {"identifier", {{"type", "dns"}, {"value", "b.example"}}}}}}};
+  json problem = {{"type", "urn:ietf:params:acme:error:rejectedIdentifier"},
+                  {"detail", "DOMAIN_NOT_FOUND: The requested domain is not in the domain list"},
+                  {"status", 400},
+                  {"errorCode", "DOMAIN_NOT_FOUND"},
+                  {"subproblems",
+                   {{{"type", "urn:ietf:params:acme:error:caa"},
+                     {"detail", "INVALID_DNSCAA: CAA must allow certigna.com"},
+                     {"identifier", {{"type", "dns"}, {"value", "b.example"}}}}}}};
   server_->InjectProblem({.path_prefix = "/new-order", .problem = problem});
   Result<Order> order = client_->NewOrder({.identifiers = {DnsIdentifier("b.example")}});
   ASSERT_FALSE(order.ok());
@@ -760,10 +782,10 @@ TEST_F(ChainTest, UnknownPreferenceFallsBackToTheDefault) {
 }
 
 TEST_F(ChainTest, TransientAlternateFailureIsReturned) {
-  std::string alt_path = order_.certificate.substr(std::string("https://acme.test").size()) + "/alt";
-  server_->InjectProblem({.path_prefix = alt_path,
-                          .status = 503,
-                          .problem = ProblemJson("serverInternal", "busy")});
+  std::string alt_path =
+      order_.certificate.substr(std::string("https://acme.test").size()) + "/alt";
+  server_->InjectProblem(
+      {.path_prefix = alt_path, .status = 503, .problem = ProblemJson("serverInternal", "busy")});
   Result<CertificateChain> chain =
       client_->DownloadPreferredChain(order_.certificate, FakeAcmeServer::kAlternateRoot);
   EXPECT_EQ(chain.status().code(), ErrorCode::kUnavailable);
@@ -771,10 +793,10 @@ TEST_F(ChainTest, TransientAlternateFailureIsReturned) {
 }
 
 TEST_F(ChainTest, PermanentlyBrokenAlternateIsSkipped) {
-  std::string alt_path = order_.certificate.substr(std::string("https://acme.test").size()) + "/alt";
-  server_->InjectProblem({.path_prefix = alt_path,
-                          .status = 404,
-                          .problem = ProblemJson("malformed", "gone")});
+  std::string alt_path =
+      order_.certificate.substr(std::string("https://acme.test").size()) + "/alt";
+  server_->InjectProblem(
+      {.path_prefix = alt_path, .status = 404, .problem = ProblemJson("malformed", "gone")});
   Result<CertificateChain> chain =
       client_->DownloadPreferredChain(order_.certificate, FakeAcmeServer::kAlternateRoot);
   ASSERT_TRUE(chain.ok());

@@ -153,8 +153,8 @@ void AddAki(X509* cert, const std::string& key_id, EVP_PKEY* issuer_key) {
 std::vector<std::string> CsrNames(X509_REQ* req) {
   std::vector<std::string> names;
   STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
-  GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
-      X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr)));
+  GeneralNamesPtr sans(
+      static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr)));
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
@@ -254,12 +254,10 @@ FakeAcmeServer::FakeAcmeServer(const Clock& clock, FakeAcmeOptions options)
   CertSpec inter = root;
   inter.common_name = "Fake Intermediate";
   inter.serial = 2;
-  intermediate_by_root1_pem_ =
-      CertificateToPem(MakeCertificate(inter, intermediate_key_.get(), root1_key_.get(),
-                                       root1.get()).get());
-  intermediate_by_root2_pem_ =
-      CertificateToPem(MakeCertificate(inter, intermediate_key_.get(), root2_key_.get(),
-                                       root2.get()).get());
+  intermediate_by_root1_pem_ = CertificateToPem(
+      MakeCertificate(inter, intermediate_key_.get(), root1_key_.get(), root1.get()).get());
+  intermediate_by_root2_pem_ = CertificateToPem(
+      MakeCertificate(inter, intermediate_key_.get(), root2_key_.get(), root2.get()).get());
 }
 
 FakeAcmeServer::~FakeAcmeServer() = default;
@@ -338,8 +336,10 @@ HttpResponse FakeAcmeServer::Directory() const {
                {"website", "https://acme.test/"},
                {"caaIdentities", {"acme.test"}}};
   if (options_.external_account_required) meta["externalAccountRequired"] = true;
-  json dir = {{"newNonce", url("/new-nonce")}, {"newAccount", url("/new-account")},
-              {"newOrder", url("/new-order")}, {"revokeCert", url("/revoke-cert")},
+  json dir = {{"newNonce", url("/new-nonce")},
+              {"newAccount", url("/new-account")},
+              {"newOrder", url("/new-order")},
+              {"revokeCert", url("/revoke-cert")},
               {"meta", meta}};
   if (options_.offer_key_change) dir["keyChange"] = url("/key-change");
   if (options_.offer_renewal_info) dir["renewalInfo"] = url("/renewal-info");
@@ -478,14 +478,20 @@ HttpResponse FakeAcmeServer::HandleSigned(const HttpRequest& request, const std:
   if (auto injected = TakeInjected(path)) {
     HttpResponse r = Json(injected->status, injected->problem);
     r.headers[0].second = "application/problem+json";
-    for (const auto& h : injected->headers) r.headers.push_back(h);
+    for (const auto& h : injected->headers) {
+      if (h.first == "content-type") {
+        r.headers[0].second = h.second;
+      } else {
+        r.headers.push_back(h);
+      }
+    }
+    if (!injected->raw_body.empty()) r.body = injected->raw_body;
     return r;
   }
   return Dispatch(path, jws, record);
 }
 
-HttpResponse FakeAcmeServer::Dispatch(const std::string& path, const Jws& jws,
-                                      RecordedRequest&) {
+HttpResponse FakeAcmeServer::Dispatch(const std::string& path, const Jws& jws, RecordedRequest&) {
   bool by_jwk = jws.account == nullptr;
   if (path == "/new-account") {
     if (!by_jwk) return Problem(400, "malformed", "newAccount must use jwk");
@@ -561,8 +567,8 @@ HttpResponse FakeAcmeServer::NewAccount(const Jws& jws) {
                          : alg == "HS384" ? "SHA384"
                          : alg == "HS512" ? "SHA512"
                                           : nullptr;
-    std::string input = eab["protected"].get<std::string>() + "." +
-                        eab["payload"].get<std::string>();
+    std::string input =
+        eab["protected"].get<std::string>() + "." + eab["payload"].get<std::string>();
     if (digest == nullptr || ReferenceHmac(digest, key->second, input) != *mac) {
       return Problem(401, "unauthorized", "external account binding JWS verification failed");
     }
@@ -621,8 +627,8 @@ HttpResponse FakeAcmeServer::KeyChange(Account& account, const Jws& jws) {
     return Problem(400, "malformed", "inner JWS url must match the outer");
   }
   std::shared_ptr<EVP_PKEY> new_key = PublicKeyFromJwk(header["jwk"]);
-  std::string input = inner["protected"].get<std::string>() + "." +
-                      inner["payload"].get<std::string>();
+  std::string input =
+      inner["protected"].get<std::string>() + "." + inner["payload"].get<std::string>();
   if (!new_key || !VerifyJwsSignature(new_key.get(), header.value("alg", ""), input, *signature)) {
     ++bad_signatures_;
     return Problem(400, "malformed", "inner JWS verification error");
@@ -723,7 +729,8 @@ json FakeAcmeServer::OrderBody(const Order& order) const {
                {"authorizations", authz_urls},
                {"finalize", url(order.path + "/finalize")}};
   body.update(order.extra);
-  if (!order.cert_path.empty() && order.status == "valid") body["certificate"] = url(order.cert_path);
+  if (!order.cert_path.empty() && order.status == "valid")
+    body["certificate"] = url(order.cert_path);
   if (!order.error.is_null()) body["error"] = order.error;
   return body;
 }
@@ -806,8 +813,8 @@ HttpResponse FakeAcmeServer::Finalize(Order& order, const Jws& jws) {
     return Problem(403, "orderNotReady", "order is " + order.status + ", not ready");
   }
   const json& p = jws.payload_json;
-  auto der = p.is_object() && p["csr"].is_string() ? Decode(p["csr"].get<std::string>())
-                                                   : std::nullopt;
+  auto der =
+      p.is_object() && p["csr"].is_string() ? Decode(p["csr"].get<std::string>()) : std::nullopt;
   if (!der) return Problem(400, "malformed", "csr must be base64url DER");
   const unsigned char* in = reinterpret_cast<const unsigned char*>(der->data());
   ReqPtr req(d2i_X509_REQ(nullptr, &in, static_cast<long>(der->size())));
@@ -845,8 +852,8 @@ std::string FakeAcmeServer::IssueCertificate(Order& order, EVP_PKEY* subject_key
   spec.not_after = issued->not_after;
   spec.serial = issued->serial;
   for (const auto& n : names) {
-    bool ip = n.find(':') != std::string::npos ||
-              n.find_first_not_of("0123456789.") == std::string::npos;
+    bool ip =
+        n.find(':') != std::string::npos || n.find_first_not_of("0123456789.") == std::string::npos;
     (ip ? spec.ip_addresses : spec.dns_names).push_back(n);
   }
   // Issuer name only matters for display; use the intermediate's subject via a parsed copy.
@@ -898,9 +905,9 @@ HttpResponse FakeAcmeServer::Revoke(Account* account, const Jws& jws) {
     if (i->serial == serial) issued = i.get();
   }
   if (issued == nullptr) return Problem(404, "malformed", "certificate not issued here");
-  if (account != nullptr ? account->url != issued->account_url
-                         : EVP_PKEY_eq(PublicKeyFromJwk(jws.jwk).get(),
-                                       issued->public_key.get()) != 1) {
+  if (account != nullptr
+          ? account->url != issued->account_url
+          : EVP_PKEY_eq(PublicKeyFromJwk(jws.jwk).get(), issued->public_key.get()) != 1) {
     return Problem(403, "unauthorized", "not authorized to revoke this certificate");
   }
   int reason = p.value("reason", 0);

@@ -15,12 +15,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "certsmith/clock.h"
 #include "certsmith/http_transport.h"
@@ -42,7 +41,7 @@ struct FakeAcmeOptions {
 // One request as the server understood it.
 struct RecordedRequest {
   std::string method;
-  std::string path;  // "/new-order"
+  std::string path;                 // "/new-order"
   nlohmann::json protected_header;  // decoded; null for unsigned requests
   std::string payload;              // decoded payload text; "" for POST-as-GET
   bool signed_request = false;
@@ -55,8 +54,9 @@ struct InjectedProblem {
   std::string path_prefix{};  // which requests: "/new-order", "/order/", "" = any signed request
   int status = 400;
   nlohmann::json problem{};  // the document sent as application/problem+json
-  HttpHeaders headers{};    // e.g. {"Retry-After", "30"}
-  int times = 1;            // how many requests get it
+  HttpHeaders headers{};     // e.g. {"Retry-After", "30"}
+  int times = 1;             // how many requests get it
+  std::string raw_body{};    // when set, sent instead of the problem (e.g. a proxy's HTML page)
 };
 
 class FakeAcmeServer final : public HttpTransport {
@@ -170,10 +170,10 @@ class FakeAcmeServer final : public HttpTransport {
 
   std::vector<RecordedRequest> requests_;
   std::vector<std::unique_ptr<Account>> accounts_;
-  std::map<std::string, std::unique_ptr<Order>> orders_;           // by path
-  std::map<std::string, std::unique_ptr<Authz>> authzs_;           // by path
-  std::map<std::string, std::unique_ptr<Challenge>> challenges_;   // by path
-  std::map<std::string, std::unique_ptr<Issued>> certificates_;    // by path
+  std::map<std::string, std::unique_ptr<Order>> orders_;          // by path
+  std::map<std::string, std::unique_ptr<Authz>> authzs_;          // by path
+  std::map<std::string, std::unique_ptr<Challenge>> challenges_;  // by path
+  std::map<std::string, std::unique_ptr<Issued>> certificates_;   // by path
   std::set<std::string> bound_eab_kids_;
   std::set<std::string> revoked_;
   std::map<std::string, int> revocation_reasons_;

@@ -19,12 +19,11 @@ TEST(LinkHeaderTest, SeveralLinksInOneHeader) {
 }
 
 TEST(LinkHeaderTest, SeveralHeadersKeepOrder) {
-  auto links = ParseLinkHeaders({R"(<https://x.example/a>;rel=alternate)",
-                                 R"(<https://x.example/up>;rel="up")",
-                                 R"(<https://x.example/b>;rel="alternate")"},
-                                kRequest);
-  EXPECT_EQ(LinksWithRel(links, "alternate"),
-            (Urls{"https://x.example/a", "https://x.example/b"}));
+  auto links = ParseLinkHeaders(
+      {R"(<https://x.example/a>;rel=alternate)", R"(<https://x.example/up>;rel="up")",
+       R"(<https://x.example/b>;rel="alternate")"},
+      kRequest);
+  EXPECT_EQ(LinksWithRel(links, "alternate"), (Urls{"https://x.example/a", "https://x.example/b"}));
   EXPECT_EQ(LinksWithRel(links, "up"), (Urls{"https://x.example/up"}));
 }
 
@@ -49,8 +48,9 @@ TEST(LinkHeaderTest, RelMayListSeveralTypes) {
 }
 
 TEST(LinkHeaderTest, RelativeReferencesResolveAgainstTheRequestUrl) {
-  auto links = ParseLinkHeaders({R"(<abc/1>;rel="alternate", </other/2>;rel="alternate", <../x>;rel="alternate", <//cdn.example/c>;rel="alternate")"},
-                                kRequest);
+  auto links = ParseLinkHeaders(
+      {R"(<abc/1>;rel="alternate", </other/2>;rel="alternate", <../x>;rel="alternate", <//cdn.example/c>;rel="alternate")"},
+      kRequest);
   EXPECT_EQ(LinksWithRel(links, "alternate"),
             (Urls{"https://ca.example/acme/cert/abc/1", "https://ca.example/other/2",
                   "https://ca.example/acme/x", "https://cdn.example/c"}));
