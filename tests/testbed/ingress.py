@@ -19,6 +19,7 @@ import logging
 import threading
 
 from informer import Informer
+from kube_client import KubeError
 from kubelet import resolve_service
 
 log = logging.getLogger("testbed.ingress")
@@ -56,7 +57,27 @@ class IngressRouter:
         self.default_class = default_class
         self.services = services
         self.kubelet = kubelet
-        self.informer = Informer(client, "/apis/networking.k8s.io/v1/ingresses")
+        self.client = client
+        self.port = None  # set once the server listens; published in Ingress status
+        self.informer = Informer(client, "/apis/networking.k8s.io/v1/ingresses",
+                                 handler=self._on_event)
+
+    def _on_event(self, kind, ingress):
+        # Like real controllers, publish where the Ingress is served in
+        # status.loadBalancer.ingress (tools such as `kubectl get ingress` show it).
+        if kind == "DELETED" or not self.port or not self.is_ours(ingress):
+            return
+        want = [{"ip": "127.0.0.1", "ports": [{"port": self.port, "protocol": "TCP"}]}]
+        if ((ingress.get("status") or {}).get("loadBalancer") or {}).get("ingress") == want:
+            return
+        meta = ingress["metadata"]
+        try:
+            self.client.merge_patch(
+                f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/"
+                f"{meta['name']}/status", {"status": {"loadBalancer": {"ingress": want}}})
+        except KubeError as e:
+            if e.code not in (404, 409):
+                log.warning("ingress %s/%s: status: %s", meta["namespace"], meta["name"], e)
 
     def is_ours(self, ingress):
         spec = ingress.get("spec") or {}

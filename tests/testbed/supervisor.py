@@ -99,8 +99,9 @@ class Supervisor:
                                self.args.kubelet_allow).start()
         self.router = IngressRouter(self.client, self.args.ingress_class, self.services,
                                     self.kubelet, default_class=self.args.default_class)
-        self.router.informer.start()
         self.ingress = IngressServer(self.router).start()
+        self.router.port = self.ingress.port
+        self.router.informer.start()
         log.info("ingress listening on 127.0.0.1:%d", self.ingress.port)
 
     def _start_bind(self):

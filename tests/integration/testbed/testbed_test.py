@@ -253,6 +253,9 @@ def case_pod_ingress():
         status, body = wait_for("ingress route", lambda: (
             lambda r: r if r[0] == 200 else None)(tb.ingress_get("a.example", path)))
         check(expect in body, f"backend answered {body[:200]!r}")
+        wait_for("Ingress status.loadBalancer 127.0.0.1", lambda: tb.kubectl(
+            "get", "ingress", name, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")
+            .stdout == "127.0.0.1")
         status, _ = tb.ingress_get("b.example", path)
         check(status == 404, f"other host -> {status}")
         tb.apply(ingress("other", "c.example", "/", "Prefix", cls="someone-else"))
