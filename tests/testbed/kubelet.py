@@ -332,7 +332,8 @@ class Kubelet:
     def _write_state(self):
         with self._lock:
             state = {f"{r.namespace}/{r.name}": {
-                "uid": r.uid, "pid": r.proc.pid, "ready": r.ready, "log": r.log_path,
+                "uid": r.uid, "pid": r.proc.pid, "argv0": r.proc.args[0], "ready": r.ready,
+                "log": r.log_path,
                 "ports": {str(k): v for k, v in r.ports.items()}} for r in self._running.values()}
         path = os.path.join(self.workdir, "kubelet.json")
         with open(path + ".tmp", "w") as f:

@@ -2,8 +2,8 @@
 """Integration tests of tests/testbed/run: each case starts its own testbed in a temporary
 directory, checks one behaviour with real kubectl / HTTP / DNS clients, and tears it down.
 
-    testbed_test.py CASE      CASE: routing | up_down | max_lifetime | kubectl | pod_ingress |
-                                    pod_failed | pebble_dns | bind_dns
+    testbed_test.py CASE      CASE: routing | up_down | supervisor_killed | max_lifetime |
+                                    kubectl | pod_ingress | pod_failed | pebble_dns | bind_dns
 Exit 0 pass, 1 fail, 77 skipped (a tool the testbed needs is missing).
 """
 
@@ -167,6 +167,17 @@ def case_up_down():
         wait_for("every process gone", lambda: not any(alive(p) for p in pids), timeout=20)
         check(subprocess.run([RUN, "status", "--workdir", tb.dir], capture_output=True)
               .returncode == 3, "status says down")
+
+
+def case_supervisor_killed():
+    """If the supervisor is killed outright (SIGKILL), its children still stop (PDEATHSIG)."""
+    with Testbed() as tb:
+        tb.apply(http_server_pod("web"))
+        state = wait_for("pod process", lambda: tb.kubelet_state().get("default/web"))
+        with open(os.path.join(tb.dir, "pids.json")) as f:
+            pids = [e["pid"] for e in json.load(f)] + [state["pid"]]
+        os.kill(pids[0], 9)
+        wait_for("every child gone", lambda: not any(alive(p) for p in pids), timeout=20)
 
 
 def case_max_lifetime():
