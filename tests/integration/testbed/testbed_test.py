@@ -235,8 +235,8 @@ def solver_available():
     binary = os.environ.get("CERTSMITH_BIN", "")
     if not os.access(binary, os.X_OK):
         return False
-    r = subprocess.run([binary, "solver", "--help"], capture_output=True, timeout=10)
-    return r.returncode == 0
+    r = subprocess.run([binary, "solver", "--help"], capture_output=True, text=True, timeout=10)
+    return "unknown command" not in r.stdout + r.stderr
 
 
 def running(tb, name):
