@@ -63,7 +63,7 @@ class Api:
         return items, rv, token, remaining
 
     # -- create -----------------------------------------------------------------------------
-    def create(self, rt, ns, obj, validation="Strict"):
+    def create(self, rt, ns, obj, validation="Strict", dry_run=False):
         obj = self._decode(rt, obj)
         meta = obj.setdefault("metadata", {})
         ns = self._check_namespace(rt, ns, meta)
@@ -87,6 +87,8 @@ class Api:
             self._check_namespace_active(rt, ns, meta["name"])
             if self.store.get(rt.store_key, ns, meta["name"]) is not None:
                 raise already_exists(rt, meta["name"])
+            if dry_run:   # dryRun=All: admitted and validated, never stored
+                return obj, warnings
             stored = self.store.write(rt.store_key, obj, None)
             self._after_write(rt, stored)
         return stored, warnings
@@ -185,7 +187,7 @@ class Api:
             self.registry.remove_crd(obj["metadata"]["name"])
 
     # -- update and patch -------------------------------------------------------------------
-    def update(self, rt, ns, name, obj, subresource=None, validation="Strict"):
+    def update(self, rt, ns, name, obj, subresource=None, validation="Strict", dry_run=False):
         obj = self._decode(rt, obj)
         meta = obj.setdefault("metadata", {})
         if meta.get("name") and meta["name"] != name:
@@ -197,9 +199,10 @@ class Api:
             want = meta.get("resourceVersion")
             if want and want != old["metadata"]["resourceVersion"]:
                 raise conflict(rt, name)
-            return self._replace(rt, old, obj, subresource, validation)
+            return self._replace(rt, old, obj, subresource, validation, dry_run)
 
-    def patch(self, rt, ns, name, content_type, body, subresource=None, validation="Strict"):
+    def patch(self, rt, ns, name, content_type, body, subresource=None, validation="Strict",
+              dry_run=False):
         accepted = PATCH_TYPES[:2] if rt.crd else PATCH_TYPES
         if content_type not in accepted:
             raise unsupported_media(accepted)
@@ -226,9 +229,9 @@ class Api:
             want = patched.get("metadata", {}).get("resourceVersion")
             if want and want != old["metadata"]["resourceVersion"]:
                 raise conflict(rt, name)
-            return self._replace(rt, old, patched, subresource, validation)
+            return self._replace(rt, old, patched, subresource, validation, dry_run)
 
-    def _replace(self, rt, old, new, subresource, validation):
+    def _replace(self, rt, old, new, subresource, validation, dry_run=False):
         name = old["metadata"]["name"]
         meta = new.setdefault("metadata", {})
         if subresource == "status":
@@ -259,7 +262,7 @@ class Api:
                 warnings = self._admit(rt, new, old, validation)
             if rt.generation and _spec_changed(old, new):
                 new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
-        return self.commit(rt, old, new), warnings
+        return self.commit(rt, old, new, dry_run), warnings
 
     def _check_finalizers(self, rt, old, new):
         if not old["metadata"].get("deletionTimestamp"):
@@ -279,12 +282,14 @@ class Api:
             result["spec"] = {}
         return result
 
-    def commit(self, rt, old, new):
+    def commit(self, rt, old, new, dry_run=False):
         """Writes unless nothing changed; completes deletion once no finalizer is left."""
         comparable = dict(new, metadata=dict(new["metadata"],
                                              resourceVersion=old["metadata"]["resourceVersion"]))
         if comparable == old:
             return old
+        if dry_run:
+            return comparable
         if new["metadata"].get("deletionTimestamp") and not self._pending_finalizers(rt, new):
             return self._remove(rt, old)
         stored = self.store.write(rt.store_key, new, old)
@@ -304,7 +309,7 @@ class Api:
         return gone
 
     # -- delete -----------------------------------------------------------------------------
-    def delete(self, rt, ns, name, options=None):
+    def delete(self, rt, ns, name, options=None, dry_run=False):
         """Returns (object, deleted_now)."""
         options = options or {}
         with self.store.lock:
@@ -327,7 +332,7 @@ class Api:
             if fins:
                 meta["finalizers"] = fins
             if not self._pending_finalizers(rt, new):
-                return self._remove(rt, obj), True
+                return (obj if dry_run else self._remove(rt, obj)), True
             if not meta.get("deletionTimestamp"):
                 meta["deletionTimestamp"] = now()
                 meta["deletionGracePeriodSeconds"] = 0
@@ -335,7 +340,7 @@ class Api:
                 new["status"] = {"phase": "Terminating"}
             if rt.kind == "CustomResourceDefinition":
                 crds.prepare(new, obj)
-            return self.commit(rt, obj, new), False
+            return self.commit(rt, obj, new, dry_run), False
 
     def _check_preconditions(self, rt, obj, pre):
         meta = obj["metadata"]

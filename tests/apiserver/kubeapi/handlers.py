@@ -8,7 +8,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, kinds, table
+from . import discovery, kinds, protobuf, table
 from .errors import ApiError, bad_request, method_not_allowed, path_not_found, status_body, \
     unauthorized, unsupported_media
 from .selectors import Selector
@@ -26,10 +26,32 @@ class Context:
         self.api, self.registry, self.store = api, api.registry, api.store
         self.faults, self.token, self.stopping = faults, token, stopping
         self.server_address = server_address
+        self._encoded = {}   # (uid, apiVersion) -> (resourceVersion, JSON bytes)
+
+    def encode(self, rt, obj):
+        """JSON of a stored object as served by rt; cached because stored objects are never
+        mutated, which keeps a list of 10k objects to a join of cached bytes."""
+        meta = obj["metadata"]
+        key = (meta.get("uid"), rt.api_version)
+        hit = self._encoded.get(key)
+        if hit and hit[0] == meta.get("resourceVersion"):
+            return hit[1]
+        data = json.dumps(kinds.to_external(rt, obj), separators=(",", ":")).encode()
+        if len(self._encoded) > 200000:
+            self._encoded.clear()
+        self._encoded[key] = (meta.get("resourceVersion"), data)
+        return data
 
 
 def _flag(params, name):
     return params.get(name, [""])[0] in ("1", "true", "True")
+
+
+def _dry_run(params):
+    values = params.get("dryRun", [])
+    if any(v not in ("All", "") for v in values):
+        raise bad_request(f"Invalid dry run value: {values}")
+    return "All" in values
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -72,9 +94,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _json_body(self, raw):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf" and raw:
+            return protobuf.decode(raw)
         if ctype not in ("application/json", "*/*", ""):
-            # Protobuf and CBOR are not spoken here; client-go retries a 415 with JSON.
-            raise unsupported_media(["application/json", "application/yaml"])
+            raise unsupported_media(["application/json", "application/vnd.kubernetes.protobuf"])
         try:
             return json.loads(raw or b"{}")
         except ValueError as e:
@@ -207,15 +230,17 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET":
             return self._object(200, rt, api.get(rt, ns, name))
         if method == "POST" and name is None:
-            obj, warnings = api.create(rt, ns, self._json_body(raw), self._validation(params))
+            obj, warnings = api.create(rt, ns, self._json_body(raw), self._validation(params),
+                                       _dry_run(params))
             return self._object(201, rt, obj, warnings)
         if method == "PUT" and name:
             obj, warnings = api.update(rt, ns, name, self._json_body(raw), sub,
-                                       self._validation(params))
+                                       self._validation(params), _dry_run(params))
             return self._object(200, rt, obj, warnings)
         if method == "PATCH" and name:
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-            obj, warnings = api.patch(rt, ns, name, ctype, raw, sub, self._validation(params))
+            obj, warnings = api.patch(rt, ns, name, ctype, raw, sub, self._validation(params),
+                                      _dry_run(params))
             return self._object(200, rt, obj, warnings)
         if method == "DELETE" and name:
             return self._delete(rt, ns, name, params, raw)
@@ -252,8 +277,10 @@ class Handler(BaseHTTPRequestHandler):
         if token:
             meta["continue"] = token
             meta["remainingItemCount"] = remaining
-        body = {"kind": rt.kind + "List", "apiVersion": rt.api_version, "metadata": meta,
-                "items": [kinds.to_external(rt, o) for o in items]}
+        head = json.dumps({"kind": rt.kind + "List", "apiVersion": rt.api_version,
+                           "metadata": meta}, separators=(",", ":"))[:-1]
+        body = b"".join([head.encode(), b',"items":[',
+                         b",".join(self.ctx.encode(rt, o) for o in items), b"]}"])
         return self._send(200, body)
 
     def _delete_options(self, params, raw):
@@ -267,7 +294,9 @@ class Handler(BaseHTTPRequestHandler):
         return options
 
     def _delete(self, rt, ns, name, params, raw):
-        obj, deleted = self.ctx.api.delete(rt, ns, name, self._delete_options(params, raw))
+        options = self._delete_options(params, raw)
+        dry_run = _dry_run(params) or "All" in (options.get("dryRun") or [])
+        obj, deleted = self.ctx.api.delete(rt, ns, name, options, dry_run)
         if deleted and not rt.crd:
             meta = obj["metadata"]
             details = {"name": name, "kind": rt.plural, "uid": meta["uid"]}
@@ -283,7 +312,7 @@ class Handler(BaseHTTPRequestHandler):
         for obj in items:
             try:
                 self.ctx.api.delete(rt, obj["metadata"].get("namespace", ""),
-                                    obj["metadata"]["name"], dict(options))
+                                    obj["metadata"]["name"], dict(options), _dry_run(params))
             except ApiError as e:
                 if e.code != 404:
                     raise
@@ -301,7 +330,8 @@ class Handler(BaseHTTPRequestHandler):
         req = WatchRequest(rt, ns, selector, params.get("resourceVersion", [""])[0],
                            _flag(params, "allowWatchBookmarks"), timeout, as_table,
                            self._include())
-        stream = WatchStream(self.ctx.store, self.ctx.faults, req, self.ctx.stopping)
+        stream = WatchStream(self.ctx.store, self.ctx.faults, req, self.ctx.stopping,
+                             self.ctx.encode)
         self.send_response(200)
         self.send_header("Content-Type", TABLE_CONTENT_TYPE if as_table else "application/json")
         self.send_header("Transfer-Encoding", "chunked")

@@ -168,9 +168,43 @@ def namespaces(s, c):
     c.check(rc != 0 and 'configmaps "missing" not found' in err, "NotFound message", err)
 
 
+def imperative_create(s, c):
+    """kubectl create <kind> posts protobuf; the server must decode it."""
+    s.kubectl("create", "namespace", "imp")
+    s.kubectl("-n", "imp", "create", "secret", "generic", "gen", "--from-literal=user=admin",
+              "--type=example.com/basic")
+    s.kubectl("-n", "imp", "create", "configmap", "conf", "--from-literal=k=v")
+    s.kubectl("-n", "imp", "create", "serviceaccount", "bot")
+    s.kubectl("-n", "imp", "create", "role", "reader", "--verb=get,list", "--resource=secrets")
+    s.kubectl("-n", "imp", "create", "rolebinding", "reader", "--role=reader",
+              "--serviceaccount=imp:bot")
+    sec = s.get_json("-n", "imp", "secret", "gen")
+    c.equal((sec["data"], sec["type"]), ({"user": "YWRtaW4="}, "example.com/basic"),
+            "protobuf Secret decoded")
+    c.equal(s.get_json("-n", "imp", "cm", "conf")["data"], {"k": "v"}, "protobuf ConfigMap")
+    role = s.get_json("-n", "imp", "role", "reader")
+    c.equal(role["rules"], [{"apiGroups": [""], "resources": ["secrets"],
+                             "verbs": ["get", "list"]}], "protobuf Role rules")
+    binding = s.get_json("-n", "imp", "rolebinding", "reader")
+    c.equal(binding["subjects"], [{"kind": "ServiceAccount", "name": "bot", "namespace": "imp"}],
+            "protobuf RoleBinding subjects without empty fields")
+    c.check("generateName" not in sec["metadata"], "zero-valued protobuf fields omitted")
+
+
+def dry_run(s, c):
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry, namespace: app}\n"
+    _, out, _ = s.kubectl("apply", "--dry-run=server", "-f", "-", stdin=text)
+    c.contains(out, "created (server dry run)", "server dry-run create reported")
+    rc, _, _ = s.kubectl("-n", "app", "get", "cm", "dry", check=False)
+    c.check(rc != 0, "dry-run create stores nothing")
+    s.kubectl("-n", "app", "delete", "cm", "settings", "--dry-run=server")
+    rc, _, _ = s.kubectl("-n", "app", "get", "cm", "settings", check=False)
+    c.equal(rc, 0, "dry-run delete keeps the object")
+
+
 def main():
     steps = (apply_all, secrets, tables, patches, apply_removes_items, describe_events,
-             namespaces)
+             namespaces, imperative_create, dry_run)
     return run_steps("kubectl_builtin_test", steps)
 
 

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""Scale check for the benchmark's needs: 10,000 TLS-sized Secrets listed (plain, with a label
+selector, paginated) and watched from scratch, each well within two seconds.
+Prints the measured times.
+"""
+import json
+import sys
+import time
+
+from apiserver_fixture import ApiServer, Checks
+
+COUNT = 10000
+LIMIT_SECONDS = 2.0
+SECRETS = "/api/v1/namespaces/default/secrets"
+
+
+def create_all(s):
+    conn = s.connection()
+    headers = {"Authorization": f"Bearer {s.token}", "Content-Type": "application/json"}
+    for i in range(COUNT):
+        body = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                "metadata": {"name": f"cert-{i:05d}",
+                             "labels": {"certsmith.io/managed": "true" if i % 2 else "false"}},
+                "data": {"tls.crt": "QUJD" * 400, "tls.key": "QUJD" * 80}}
+        conn.request("POST", SECRETS, json.dumps(body), headers)
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 201:
+            raise AssertionError(f"create {i} -> {resp.status}")
+    conn.close()
+
+
+def raw_get(s, path):
+    """(status, body bytes): the server's work and the transfer, without client-side parsing."""
+    conn = s.connection()
+    conn.request("GET", path, headers={"Authorization": f"Bearer {s.token}"})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, data
+
+
+def timed(fn):
+    start = time.monotonic()
+    result = fn()
+    return result, time.monotonic() - start
+
+
+def main():
+    s = ApiServer()
+    c = Checks("scale_test")
+    try:
+        _, secs = timed(lambda: create_all(s))
+        print(f"created {COUNT} secrets in {secs:.2f}s")
+        (status, raw), secs = timed(lambda: raw_get(s, SECRETS))
+        print(f"list {COUNT} ({len(raw) // 1024} KiB): {secs:.3f}s")
+        c.equal(len(json.loads(raw)["items"]), COUNT, "list returns every object")
+        c.check(secs < LIMIT_SECONDS, f"list of {COUNT} under {LIMIT_SECONDS}s ({secs:.3f}s)")
+        (_, raw), secs = timed(lambda: raw_get(
+            s, SECRETS + "?labelSelector=certsmith.io%2Fmanaged%3Dtrue"))
+        print(f"list with label selector: {secs:.3f}s")
+        c.equal(len(json.loads(raw)["items"]), COUNT // 2, "label selector halves the list")
+        c.check(secs < LIMIT_SECONDS, f"selector list under {LIMIT_SECONDS}s ({secs:.3f}s)")
+        _, secs = timed(lambda: raw_get(s, SECRETS + "?limit=500"))
+        c.check(secs < 0.5, f"a 500-item page under 0.5s ({secs:.3f}s)")
+        (_, events), secs = timed(lambda: s.watch(SECRETS + "?watch=1&timeoutSeconds=1"))
+        print(f"watch initial {len(events)} events: {secs - 1:.3f}s (plus 1s timeout)")
+        c.equal(len(events), COUNT, "watch sends an ADDED event per object")
+        c.check(secs - 1 < LIMIT_SECONDS, f"initial watch under {LIMIT_SECONDS}s")
+    finally:
+        s.stop()
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
