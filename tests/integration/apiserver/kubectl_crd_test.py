@@ -7,7 +7,9 @@ schema violations refused at apply time, idempotent apply, generation, the statu
 subresource, label selectors, and discovery following CRD creation and deletion.
 """
 import json
+import subprocess
 import sys
+import time
 
 from apiserver_fixture import run_steps, testdata, wait_for
 
@@ -130,6 +132,26 @@ def status_subresource(s, c):
             "status validated against the schema", err)
 
 
+def watch_table(s, c):
+    """kubectl get -w asks for Tables; later rows must carry the printer columns."""
+    proc = subprocess.Popen(["kubectl", "get", "widgets", "-w", "--request-timeout=20s"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=s.env)
+    try:
+        time.sleep(1.0)
+        s.kubectl("patch", "widget", "small-one", "--type=merge",
+                  "-p", '{"spec":{"replicas":7}}')
+        time.sleep(1.0)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    rows = [line.split() for line in out.splitlines()]
+    c.check(rows and rows[0][:3] == ["NAME", "SIZE", "REPLICAS"], "watch prints the columns",
+            out + err)
+    c.check(any(r[:3] == ["small-one", "medium", "7"] for r in rows[1:]),
+            "watch shows the changed column", out + err)
+
+
 def label_selectors(s, c):
     for name, tier, size in (("w-a", "front", "small"), ("w-b", "back", "large"),
                              ("w-c", "db", "small")):
@@ -164,7 +186,7 @@ def crd_deletion(s, c):
 
 def main():
     steps = (crd_established, apply_and_columns, update_bumps_generation, schema_violations,
-             unknown_fields, status_subresource, label_selectors, crd_deletion)
+             unknown_fields, status_subresource, watch_table, label_selectors, crd_deletion)
     return run_steps("kubectl_crd_test", steps)
 
 

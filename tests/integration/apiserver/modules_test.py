@@ -10,7 +10,9 @@ from kubeapi import patch, schema, selectors, table  # noqa: E402
 from kubeapi.api import Api  # noqa: E402
 from kubeapi.errors import ApiError  # noqa: E402
 from kubeapi.resources import Registry  # noqa: E402
-from kubeapi.storage import Store  # noqa: E402
+from kubeapi.faults import Faults  # noqa: E402
+from kubeapi.storage import Event, Store  # noqa: E402
+from kubeapi.watch import WatchRequest, WatchStream  # noqa: E402
 
 
 class LabelSelectorTest(unittest.TestCase):
@@ -163,6 +165,36 @@ class StoreAndApiTest(unittest.TestCase):
         self.api.patch(self.cm, "default", "a", "application/merge-patch+json",
                        b'{"metadata":{"finalizers":null}}')
         self.assertIsNone(self.api.store.get(self.cm.store_key, "default", "a"))
+
+
+class WatchTransformTest(unittest.TestCase):
+    """Selector transitions, decided per history event (no streaming, no sleeping)."""
+
+    def stream(self, label_selector):
+        rt = Registry().lookup("", "v1", "configmaps")
+        sel = selectors.Selector(label_selector, "", rt.selectable_fields)
+        req = WatchRequest(rt, "default", sel, "", False, 0, False, "Metadata")
+        return WatchStream(Store(), Faults(), req, None, None)
+
+    @staticmethod
+    def event(type_, new_labels, old_labels):
+        def obj(labels):
+            return None if labels is None else {"metadata": {"namespace": "default",
+                                                             "name": "a", "labels": labels}}
+        return Event(1, "/configmaps", type_, obj(new_labels), obj(old_labels))
+
+    def test_transitions(self):
+        w = self.stream("team=a")
+        self.assertEqual(w._transform(self.event("ADDED", {"team": "a"}, None))[0], "ADDED")
+        self.assertIsNone(w._transform(self.event("ADDED", {"team": "b"}, None)))
+        self.assertEqual(w._transform(self.event("MODIFIED", {"team": "b"}, {"team": "a"}))[0],
+                         "DELETED")
+        self.assertEqual(w._transform(self.event("MODIFIED", {"team": "a"}, {"team": "b"}))[0],
+                         "ADDED")
+        self.assertEqual(w._transform(self.event("MODIFIED", {"team": "a"}, {"team": "a"}))[0],
+                         "MODIFIED")
+        self.assertEqual(w._transform(self.event("DELETED", {"team": "a"}, {"team": "a"}))[0],
+                         "DELETED")
 
 
 if __name__ == "__main__":

@@ -203,6 +203,14 @@ def lifecycle(c):
     s = ApiServer()
     s.stop()
     c.equal(s.proc.returncode, 0, "SIGTERM stops the server cleanly")
+    flagged = ApiServer("--fault-error-percent", "100", "--fault-error-code", "503",
+                        "--fault-retry-after", "7")
+    try:
+        status, hdrs, body = flagged.request("GET", CMS)
+        c.equal((status, body.get("reason"), hdrs.get("Retry-After")),
+                (503, "ServiceUnavailable", "7"), "faults set by flags")
+    finally:
+        flagged.stop()
 
 
 def main():
