@@ -6,7 +6,8 @@ https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resou
 - `default` values are filled in for absent properties of present objects;
 - violations are reported as field causes whose messages match the real server's
   (field.Required, field.NotSupported, field.Invalid with kube-openapi's detail text).
-x-kubernetes-validations (CEL) are not evaluated.
+Value validations under anyOf/oneOf/not/allOf are honoured; x-kubernetes-validations (CEL)
+are not evaluated.
 """
 import json
 import re
@@ -126,6 +127,35 @@ def validate(value, schema, path=""):
         causes += _validate_array(value, schema, path)
     for sub in schema.get("allOf") or []:
         causes += validate(value, sub, path)
+    return causes + _validate_composition(value, schema, path)
+
+
+def _validate_composition(value, schema, path):
+    """anyOf / oneOf / not, reported like kube-openapi: the composite message plus the
+    failures of the first alternative (its "best" one when none matches better)."""
+    causes = []
+    where = path or "<root>"
+    shown = _render(_type_name(value)) if isinstance(value, (dict, list)) else _render(value)
+    if schema.get("anyOf"):
+        results = [validate(value, sub, path) for sub in schema["anyOf"]]
+        if all(results):
+            causes += results[0]
+            causes.append(_cause("FieldValueInvalid", path, f"Invalid value: {shown}: {where} in "
+                                 f"body must validate at least one schema (anyOf)"))
+    if schema.get("oneOf"):
+        results = [validate(value, sub, path) for sub in schema["oneOf"]]
+        valid = sum(1 for r in results if not r)
+        if valid == 0:
+            causes += results[0]
+            detail = "Found none valid"
+        elif valid > 1:
+            detail = f"Found {valid} valid alternatives"
+        if valid != 1:
+            causes.append(_cause("FieldValueInvalid", path, f"Invalid value: {shown}: {where} in "
+                                 f"body must validate one and only one schema (oneOf). {detail}"))
+    if isinstance(schema.get("not"), dict) and not validate(value, schema["not"], path):
+        causes.append(_cause("FieldValueInvalid", path, f"Invalid value: {shown}: {where} in "
+                             f"body must not validate the schema (not)"))
     return causes
 
 

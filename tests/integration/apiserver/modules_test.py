@@ -113,6 +113,22 @@ class SchemaTest(unittest.TestCase):
                          {"FieldValueRequired", "FieldValueTypeInvalid"})
 
 
+class CompositionTest(unittest.TestCase):
+    def test_any_one_not(self):
+        any_of = {"type": "object", "anyOf": [{"required": ["a"]}, {"required": ["b"]}]}
+        self.assertEqual(schema.validate({"b": 1}, any_of, "spec"), [])
+        msgs = [c["message"] for c in schema.validate({}, any_of, "spec")]
+        self.assertIn('Invalid value: "object": spec in body must validate at least one schema '
+                      '(anyOf)', msgs)
+        one_of = {"type": "object", "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}
+        msgs = [c["message"] for c in schema.validate({"a": 1, "b": 1}, one_of, "s")]
+        self.assertTrue(msgs and msgs[-1].endswith("(oneOf). Found 2 valid alternatives"))
+        self.assertEqual(schema.validate({"a": 1}, one_of, "s"), [])
+        not_both = {"type": "object", "not": {"required": ["a", "b"]}}
+        self.assertEqual(len(schema.validate({"a": 1, "b": 2}, not_both, "s")), 1)
+        self.assertEqual(schema.validate({"a": 1}, not_both, "s"), [])
+
+
 class TableTest(unittest.TestCase):
     def test_jsonpath(self):
         obj = {"status": {"conditions": [{"type": "A", "status": "False"},
