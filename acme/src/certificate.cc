@@ -92,6 +92,7 @@ Result<CertificateInfo> Describe(X509* cert) {
   CertificateInfo info;
   info.subject = NameToString(X509_get_subject_name(cert));
   info.common_name = CommonName(X509_get_subject_name(cert));
+  info.subject_fields = internal::SubjectFromName(X509_get_subject_name(cert));
   info.issuer = NameToString(X509_get_issuer_name(cert));
   info.issuer_common_name = CommonName(X509_get_issuer_name(cert));
   ASSIGN_OR_RETURN(info.serial_hex, SerialHex(cert));

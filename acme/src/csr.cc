@@ -303,6 +303,34 @@ Status AddSanExtension(X509_REQ* req, CsrNames& names, bool critical) {
 
 }  // namespace
 
+namespace internal {
+
+Subject SubjectFromName(const X509_NAME* name) {
+  Subject subject;
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
+    int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry));
+    const auto& fields = SubjectFields();
+    auto field = std::find_if(fields.begin(), fields.end(),
+                              [nid](const SubjectField& f) { return f.nid == nid; });
+    if (field == fields.end()) continue;
+    unsigned char* utf8 = nullptr;
+    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+    if (len < 0) continue;
+    OpenSslStringPtr owner(reinterpret_cast<char*>(utf8));
+    std::string value(owner.get(), static_cast<size_t>(len));
+    if (field->list != nullptr) {
+      (subject.*field->list).push_back(std::move(value));
+    } else if ((subject.*field->single).empty()) {
+      subject.*field->single = std::move(value);
+    }
+  }
+  ClearOpenSslErrors();
+  return subject;
+}
+
+}  // namespace internal
+
 bool Subject::empty() const {
   return common_name.empty() && organizations.empty() && organizational_units.empty() &&
          countries.empty() && provinces.empty() && localities.empty() && street_addresses.empty() &&

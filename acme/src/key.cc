@@ -201,6 +201,33 @@ Result<KeyType> ParseKeyType(std::string_view name) {
                     "\" (use ec256, ec384, rsa2048, rsa3072 or rsa4096)");
 }
 
+Result<KeyType> KeyTypeFromAlgorithm(std::string_view algorithm, int size) {
+  std::string alg = AsciiLower(algorithm);
+  if (alg == "rsa") {
+    if (size == 0 || size == 2048) return KeyType::kRsa2048;
+    if (size == 3072) return KeyType::kRsa3072;
+    if (size == 4096) return KeyType::kRsa4096;
+    return Status(ErrorCode::kInvalidArgument,
+                  "RSA key size " + std::to_string(size) + " is not supported (2048, 3072, 4096)");
+  }
+  if (alg == "ecdsa") {
+    if (size == 0 || size == 256) return KeyType::kEcdsaP256;
+    if (size == 384) return KeyType::kEcdsaP384;
+    return Status(ErrorCode::kInvalidArgument,
+                  "ECDSA key size " + std::to_string(size) + " is not supported (256, 384)");
+  }
+  return Status(ErrorCode::kInvalidArgument,
+                "key algorithm \"" + std::string(algorithm) + "\" is not supported (RSA or ECDSA)");
+}
+
+Result<PemEncoding> ParsePemEncoding(std::string_view name) {
+  std::string lower = AsciiLower(name);
+  if (lower.empty() || lower == "pkcs1") return PemEncoding::kPkcs1;
+  if (lower == "pkcs8") return PemEncoding::kPkcs8;
+  return Status(ErrorCode::kInvalidArgument,
+                "private key encoding \"" + std::string(name) + "\" is not PKCS1 or PKCS8");
+}
+
 const char* KeyTypeName(KeyType type) {
   for (const KeyTypeInfo& info : kKeyTypes) {
     if (info.type == type) return info.name;

@@ -15,7 +15,16 @@
 
 #include "certsmith/status.h"
 
+namespace certsmith::acme {
+struct Subject;
+}
+
 namespace certsmith::acme::internal {
+
+// The attributes of name that a Subject holds (defined in csr.cc, next to the CSR's table of
+// subject attributes). Other attributes are skipped; a repeated CN or serialNumber keeps the
+// first.
+Subject SubjectFromName(const X509_NAME* name);
 
 // One deleter per OpenSSL type, so every owning pointer is a std::unique_ptr.
 template <auto FreeFn>

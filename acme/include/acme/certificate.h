@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "acme/csr.h"
 #include "acme/key.h"
 #include "certsmith/status.h"
 
@@ -14,7 +15,10 @@ namespace certsmith::acme {
 struct CertificateInfo {
   std::string subject;      // one line, RFC 2253 form: "CN=a.example,O=Example" (UTF-8 kept)
   std::string common_name;  // empty when the subject has no CN
-  std::string issuer;       // one line, RFC 2253 form
+  // The subject's attributes that certsmith can request (other attributes are left out), to
+  // compare with a Certificate spec's subject; values in the certificate's order.
+  Subject subject_fields;
+  std::string issuer;  // one line, RFC 2253 form
   std::string issuer_common_name;
   std::string serial_hex;  // upper-case hex, no separators, no leading zeros
   std::chrono::system_clock::time_point not_before;

@@ -22,10 +22,18 @@ enum class KeyType { kEcdsaP256, kEcdsaP384, kRsa2048, kRsa3072, kRsa4096 };
 Result<KeyType> ParseKeyType(std::string_view name);
 const char* KeyTypeName(KeyType type);  // canonical short name, e.g. "ec256"
 
+// cert-manager's Certificate spec.privateKey {algorithm, size}: "RSA" (2048 default, 3072,
+// 4096) or "ECDSA" (256 default, 384), case-insensitive; size 0 means the default. Ed25519 and
+// other sizes are an error saying what is supported.
+Result<KeyType> KeyTypeFromAlgorithm(std::string_view algorithm, int size);
+
 enum class PemEncoding {
   kPkcs1,  // "RSA PRIVATE KEY" for RSA, SEC1 "EC PRIVATE KEY" for ECDSA (traditional forms)
   kPkcs8,  // "PRIVATE KEY"
 };
+// spec.privateKey.encoding: "PKCS1" | "PKCS8", case-insensitive; "" means PKCS1 (cert-manager's
+// default).
+Result<PemEncoding> ParsePemEncoding(std::string_view name);
 
 struct KeyState;  // defined in key.cc: the EVP_PKEY plus values derived once (JWK, SPKI)
 

@@ -1,6 +1,9 @@
 #include "acme/certificate.h"
 
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
+
+#include <memory>
 
 #include "unit/acme/crypto_test_util.h"
 
@@ -63,6 +66,8 @@ TEST_F(CertificateTest, ParsesLeafFields) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->subject, "CN=www.example.org,O=Exemple Société");
   EXPECT_EQ(info->common_name, "www.example.org");
+  EXPECT_EQ(info->subject_fields.common_name, "www.example.org");
+  EXPECT_EQ(info->subject_fields.organizations, std::vector<std::string>{"Exemple Société"});
   EXPECT_EQ(info->issuer, "CN=Test Root CA,O=Test CA Org");
   EXPECT_EQ(info->issuer_common_name, "Test Root CA");
   EXPECT_EQ(info->serial_hex, "0123ABCDEF");
@@ -147,6 +152,38 @@ TEST_F(CertificateTest, RsaCertificateFingerprintMatchesKey) {
   EXPECT_EQ(info->common_name, "");
   EXPECT_EQ(info->not_after, At("2051-01-01T00:00:00Z"));
   EXPECT_EQ(info->serial_hex, "07");
+}
+
+// A CA copies the CSR's subject: the parsed subject fields equal what was requested, so the
+// controller can tell whether a certificate still matches its spec.
+TEST_F(CertificateTest, SubjectFieldsRoundTripFromCsr) {
+  Subject requested = *ParseSubject(
+      "CN=ov.example.fr,O=Exemple\\, SA,OU=IT,OU=Web,C=FR,ST=Île-de-France,L=Paris,"
+      "STREET=1 rue de la Paix,postalCode=75002,serialNumber=RCS-1");
+  auto der = MakeCsrDer(*leaf_key_, {requested, {"ov.example.fr"}, {}});
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(
+      d2i_X509_REQ(nullptr, &p, static_cast<long>(der->size())), X509_REQ_free);
+  ASSERT_NE(req, nullptr);
+  CertSpec spec{"",
+                "",
+                {"ov.example.fr"},
+                {},
+                At("2026-01-01T00:00:00Z"),
+                At("2027-01-01T00:00:00Z"),
+                9,
+                false,
+                X509_REQ_get_subject_name(req.get())};
+  auto cert = testing::MakeCertificate(spec, leaf_key_->get(), ca_key_->get(), ca_cert_);
+  auto info = ParseCertificatePem(testing::CertificateToPem(cert.get()));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(FormatSubject(info->subject_fields), FormatSubject(requested));
+  EXPECT_EQ(info->subject_fields.organizations, std::vector<std::string>{"Exemple, SA"});
+  EXPECT_EQ(info->subject_fields.organizational_units, (std::vector<std::string>{"IT", "Web"}));
+  EXPECT_EQ(info->subject,
+            "CN=ov.example.fr,serialNumber=RCS-1,OU=Web,OU=IT,O=Exemple\\, SA,postalCode=75002,"
+            "street=1 rue de la Paix,L=Paris,ST=Île-de-France,C=FR");
 }
 
 // --- RFC 3339 --------------------------------------------------------------------------------

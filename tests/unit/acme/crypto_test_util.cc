@@ -114,13 +114,14 @@ X509Ptr MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, EVP_PKEY* i
   ASN1_TIME_set(X509_getm_notBefore(cert.get()), nb);
   ASN1_TIME_set(X509_getm_notAfter(cert.get()), na);
   X509_set_pubkey(cert.get(), subject_key);
+  if (spec.subject != nullptr) X509_set_subject_name(cert.get(), spec.subject);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  if (!spec.organization.empty()) {
+  if (spec.subject == nullptr && !spec.organization.empty()) {
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
                                reinterpret_cast<const unsigned char*>(spec.organization.c_str()),
                                -1, -1, 0);
   }
-  if (!spec.common_name.empty()) {
+  if (spec.subject == nullptr && !spec.common_name.empty()) {
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
                                -1, 0);

@@ -42,6 +42,7 @@ struct CertSpec {
   std::chrono::system_clock::time_point not_after;
   long serial = 1;
   bool is_ca = false;
+  const X509_NAME* subject = nullptr;  // when set, used instead of common_name/organization
 };
 X509Ptr MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, EVP_PKEY* issuer_key,
                         X509* issuer = nullptr);

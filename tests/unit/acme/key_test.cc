@@ -69,6 +69,26 @@ TEST(KeyTypeTest, RejectsUnknownNamesListingTheValidOnes) {
   EXPECT_FALSE(ParseKeyType("ed25519").ok());
 }
 
+TEST(KeyTypeTest, MapsCertManagerAlgorithmAndSize) {
+  EXPECT_EQ(*KeyTypeFromAlgorithm("RSA", 0), KeyType::kRsa2048);
+  EXPECT_EQ(*KeyTypeFromAlgorithm("rsa", 3072), KeyType::kRsa3072);
+  EXPECT_EQ(*KeyTypeFromAlgorithm("RSA", 4096), KeyType::kRsa4096);
+  EXPECT_EQ(*KeyTypeFromAlgorithm("ECDSA", 0), KeyType::kEcdsaP256);
+  EXPECT_EQ(*KeyTypeFromAlgorithm("ECDSA", 384), KeyType::kEcdsaP384);
+  EXPECT_FALSE(KeyTypeFromAlgorithm("RSA", 1024).ok());
+  EXPECT_FALSE(KeyTypeFromAlgorithm("ECDSA", 521).ok());
+  auto ed = KeyTypeFromAlgorithm("Ed25519", 0);
+  ASSERT_FALSE(ed.ok());
+  EXPECT_NE(ed.status().message().find("Ed25519"), std::string::npos);
+}
+
+TEST(KeyTypeTest, ParsesPemEncoding) {
+  EXPECT_EQ(*ParsePemEncoding(""), PemEncoding::kPkcs1);
+  EXPECT_EQ(*ParsePemEncoding("PKCS1"), PemEncoding::kPkcs1);
+  EXPECT_EQ(*ParsePemEncoding("pkcs8"), PemEncoding::kPkcs8);
+  EXPECT_FALSE(ParsePemEncoding("DER").ok());
+}
+
 TEST_F(KeyTest, EcdsaP256HasFixedWidthJwkAndEs256) {
   PrivateKey key = Ec(KeyType::kEcdsaP256);
   EXPECT_TRUE(key.is_ecdsa());
