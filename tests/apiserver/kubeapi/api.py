@@ -251,8 +251,8 @@ class Api:
             meta.pop("managedFields", None)
             self._check_finalizers(rt, old, new)
             if rt.status and subresource != "finalize":
-                if "status" in old:
-                    new["status"] = old["status"]
+                if "status" in old:   # a copy: admission may default into it in place
+                    new["status"] = copy.deepcopy(old["status"])
                 else:
                     new.pop("status", None)
             if subresource == "finalize":
