@@ -153,9 +153,12 @@ class Kubelet:
                     self._handle(kind, pod)
                 except queue.Empty:
                     pass
-                except KubeError as e:
-                    log.warning("kubelet: %s", e)
-                self._check_processes()
+                except Exception:  # one bad Pod or API error must not stop the kubelet
+                    log.exception("kubelet: handling a Pod event failed")
+                try:
+                    self._check_processes()
+                except Exception:
+                    log.exception("kubelet: checking processes failed")
         finally:
             for key in list(self._running):
                 self._kill(key)
@@ -181,6 +184,9 @@ class Kubelet:
             return
         try:
             self._start(pod)
+        except OSError as e:
+            self._finished.add(meta.get("uid"))
+            self._set_failed(pod, "CannotRun", f"could not start the process: {e}")
         except CannotRun as e:
             self._finished.add(meta.get("uid"))
             log.warning("pod %s/%s cannot run: %s", key[0], key[1], e)
