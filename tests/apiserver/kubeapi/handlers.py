@@ -256,14 +256,19 @@ class Handler(BaseHTTPRequestHandler):
             body = table.table(rt, [obj], obj["metadata"]["resourceVersion"],
                                include=self._include(), external=self._external(rt))
             return self._send(code, body, TABLE_CONTENT_TYPE, headers)
-        return self._send(code, kinds.to_external(rt, obj), headers=headers)
+        if _dry_run(self._params()):   # dry-run results must not enter the encoding cache
+            return self._send(code, kinds.to_external(rt, obj), headers=headers)
+        return self._send(code, self.ctx.encode(rt, obj), headers=headers)
 
     @staticmethod
     def _external(rt):
         return lambda o: kinds.to_external(rt, o)
 
+    def _params(self):
+        return parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+
     def _include(self):
-        return parse_qs(urlsplit(self.path).query).get("includeObject", ["Metadata"])[0]
+        return self._params().get("includeObject", ["Metadata"])[0]
 
     def _list(self, rt, ns, params):
         limit = int(params.get("limit", ["0"])[0] or 0)

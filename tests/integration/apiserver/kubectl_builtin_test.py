@@ -197,6 +197,12 @@ def dry_run(s, c):
     c.contains(out, "created (server dry run)", "server dry-run create reported")
     rc, _, _ = s.kubectl("-n", "app", "get", "cm", "dry", check=False)
     c.check(rc != 0, "dry-run create stores nothing")
+    before = s.get_json("-n", "app", "cm", "settings")["data"]
+    _, out, _ = s.kubectl("-n", "app", "patch", "cm", "settings", "--dry-run=server",
+                          "--type=merge", "-p", '{"data":{"dry":"run"}}', "-o", "json")
+    c.equal(json.loads(out)["data"].get("dry"), "run", "dry-run patch answers the result")
+    c.equal(s.get_json("-n", "app", "cm", "settings")["data"], before,
+            "dry-run patch changes nothing (and is not served afterwards)")
     s.kubectl("-n", "app", "delete", "cm", "settings", "--dry-run=server")
     rc, _, _ = s.kubectl("-n", "app", "get", "cm", "settings", check=False)
     c.equal(rc, 0, "dry-run delete keeps the object")

@@ -63,9 +63,10 @@ def main():
         c.check(secs < LIMIT_SECONDS, f"selector list under {LIMIT_SECONDS}s ({secs:.3f}s)")
         _, secs = timed(lambda: raw_get(s, SECRETS + "?limit=500"))
         c.check(secs < 0.5, f"a 500-item page under 0.5s ({secs:.3f}s)")
-        (_, events), secs = timed(lambda: s.watch(SECRETS + "?watch=1&timeoutSeconds=1"))
-        print(f"watch initial {len(events)} events: {secs - 1:.3f}s (plus 1s timeout)")
-        c.equal(len(events), COUNT, "watch sends an ADDED event per object")
+        (_, raw), secs = timed(lambda: raw_get(s, SECRETS + "?watch=1&timeoutSeconds=1"))
+        events = raw.count(b'{"type":"ADDED"')
+        print(f"watch initial {events} events: {secs - 1:.3f}s (plus 1s timeout)")
+        c.equal(events, COUNT, "watch sends an ADDED event per object")
         c.check(secs - 1 < LIMIT_SECONDS, f"initial watch under {LIMIT_SECONDS}s")
     finally:
         s.stop()
