@@ -43,7 +43,15 @@ class ResourceType:
 
     @property
     def selectable_fields(self):
-        return COMMON_FIELDS + tuple(self.fields)
+        """Field label -> stored path. events.k8s.io/v1 labels name its own fields
+        (regarding.*, reportingController) and read the core/v1 form Events are stored in."""
+        labels = {f: f for f in COMMON_FIELDS + tuple(self.fields)}
+        if self.group == "events.k8s.io":
+            for f in self.fields:
+                if f.startswith("involvedObject."):
+                    labels["regarding." + f.split(".", 1)[1]] = f
+            labels["reportingController"] = "reportingComponent"
+        return labels
 
     @property
     def subresources(self):

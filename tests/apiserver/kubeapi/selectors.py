@@ -81,7 +81,8 @@ def labels_match(reqs, labels):
 
 
 def parse_field_selector(text, allowed):
-    """Returns (path, negate, value) triples; rejects fields the resource does not index."""
+    """Returns (stored path, negate, value) triples; `allowed` lists the field labels the
+    resource indexes, or maps each label to the stored field it reads (events.k8s.io)."""
     reqs = []
     for part in _split_top_level(text or ""):
         for op in ("!=", "==", "="):
@@ -90,7 +91,8 @@ def parse_field_selector(text, allowed):
                 field = field.strip()
                 if field not in allowed:
                     raise bad_request(f'field label not supported: {field}')
-                reqs.append((field, op == "!=", value.strip()))
+                path = allowed[field] if isinstance(allowed, dict) else field
+                reqs.append((path, op == "!=", value.strip()))
                 break
         else:
             raise bad_request(f'invalid selector: \'{part}\'; can\'t understand \'{part}\'')

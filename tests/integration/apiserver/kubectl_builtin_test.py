@@ -157,6 +157,10 @@ def describe_events(s, c):
     _, out, _ = s.kubectl("-n", "app", "get", "events", "-o", "name",
                           "--field-selector", "involvedObject.name=web,type=Warning")
     c.equal(out.split(), ["event/web.old"], "event field selectors")
+    _, out, _ = s.kubectl("-n", "app", "get", "events.v1.events.k8s.io", "-o", "name",
+                          "--field-selector",
+                          "regarding.name=web,reportingController=certsmith.io/test")
+    c.equal(out.split(), ["event.events.k8s.io/web.new"], "events.k8s.io field selectors")
 
 
 def namespaces(s, c):
