@@ -41,7 +41,8 @@ def validate(rt, crd):
     versions = spec.get("versions") or []
     if not versions:
         causes.append(_cause("FieldValueInvalid", "spec.versions",
-                             "Invalid value: []: must have exactly one version marked as storage version"))
+                             "Invalid value: []: must have exactly one version marked as "
+                             "storage version"))
     elif sum(1 for v in versions if v.get("storage")) != 1:
         causes.append(_cause("FieldValueInvalid", "spec.versions", "Invalid value: "
                              "must have exactly one version marked as storage version"))

@@ -211,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
             if name:
                 params.setdefault("fieldSelector", [""])
                 extra = f"metadata.name={name}"
-                params["fieldSelector"] = [",".join(p for p in (params["fieldSelector"][0], extra) if p)]
+                both = (params["fieldSelector"][0], extra)
+                params["fieldSelector"] = [",".join(p for p in both if p)]
             return self._watch(rt, ns, params)
         return self._resource(method, rt, ns, name, sub, params, raw)
 

@@ -85,14 +85,16 @@ def _secret_update(rt, old, new):
     _immutable_data(rt, old, new)
     if new.get("type") != old.get("type"):
         raise invalid(rt, new["metadata"]["name"], [_cause(
-            "FieldValueInvalid", "type", f'Invalid value: "{new.get("type")}": field is immutable')])
+            "FieldValueInvalid", "type",
+            f'Invalid value: "{new.get("type")}": field is immutable')])
 
 
 def _immutable_data(rt, old, new):
     if old.get("immutable") and (old.get("data") != new.get("data")
                                  or old.get("binaryData") != new.get("binaryData")):
         raise invalid(rt, new["metadata"]["name"], [_cause(
-            "FieldValueForbidden", "data", "Forbidden: field is immutable when `immutable` is set")])
+            "FieldValueForbidden", "data",
+            "Forbidden: field is immutable when `immutable` is set")])
 
 
 def _namespace_create(rt, obj):

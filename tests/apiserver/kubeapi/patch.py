@@ -173,7 +173,8 @@ def _smp_list(field, base, patch_items):
     if not key:
         return copy.deepcopy(patch_items)
     if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch_items):
-        return [copy.deepcopy(i) for i in patch_items if not (isinstance(i, dict) and "$patch" in i)]
+        return [copy.deepcopy(i) for i in patch_items
+                if not (isinstance(i, dict) and "$patch" in i)]
     for item in patch_items:
         if not isinstance(item, dict):
             continue

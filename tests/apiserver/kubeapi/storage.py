@@ -95,5 +95,6 @@ class Store:
     def events_since(self, rv):
         """History after revision rv; raises 410 Gone when rv is older than the window."""
         if rv < self.compacted_rv:
-            raise ApiError(410, "Expired", f"too old resource version: {rv} ({self.compacted_rv + 1})")
+            raise ApiError(410, "Expired",
+                           f"too old resource version: {rv} ({self.compacted_rv + 1})")
         return [e for e in self.history if e.rv > rv]

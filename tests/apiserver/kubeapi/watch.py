@@ -1,6 +1,7 @@
 """Watch streams: ADDED/MODIFIED/DELETED/BOOKMARK/ERROR events as JSON lines.
 
-Semantics from https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes:
+Semantics from the API concepts page (kubernetes.io/docs/reference/using-api/api-concepts/,
+"Efficient detection of changes"):
 - no resourceVersion (or "0"): synthetic ADDED events for the current state, then changes;
 - resourceVersion=N: every change after N, or an ERROR event carrying a 410 Expired Status
   when N is older than the retained history;

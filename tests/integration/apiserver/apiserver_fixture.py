@@ -17,7 +17,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_DIR = os.environ.get("CERTSMITH_SOURCE_DIR") or os.path.abspath(os.path.join(HERE, "../../.."))
+SOURCE_DIR = (os.environ.get("CERTSMITH_SOURCE_DIR")
+              or os.path.abspath(os.path.join(HERE, "../../..")))
 RUN = os.path.join(SOURCE_DIR, "tests", "apiserver", "run")
 TESTDATA = os.path.join(HERE, "testdata")
 SKIP = 77

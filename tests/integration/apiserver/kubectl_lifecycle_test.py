@@ -75,8 +75,8 @@ def delete_waits_for_finalizers(s, c):
 def gc_background(s, c):
     s.apply(CM.format(name="owner", ns="default", value="1"))
     uid = s.get_json("cm", "owner")["metadata"]["uid"]
-    s.apply(owned("Secret", "dep-a", "default", uid) + owned("ConfigMap", "dep-b", "default",
-                                                             uid).replace("apiVersion", "---\napiVersion", 1))
+    s.apply(owned("Secret", "dep-a", "default", uid) + "---\n"
+            + owned("ConfigMap", "dep-b", "default", uid))
     s.kubectl("delete", "cm", "owner")
     gone = wait_for(lambda: s.kubectl("get", "secret", "dep-a", check=False)[0] != 0
                     and s.kubectl("get", "cm", "dep-b", check=False)[0] != 0)
@@ -125,7 +125,8 @@ def namespace_deletion(s, c):
     s.kubectl("delete", "namespace", "doomed", "--timeout=20s")
     rc, _, _ = s.kubectl("get", "namespace", "doomed", check=False)
     c.check(rc != 0, "namespace gone")
-    status, _, body = s.request("GET", "/api/v1/configmaps?fieldSelector=metadata.namespace%3Ddoomed")
+    _, _, body = s.request("GET",
+                           "/api/v1/configmaps?fieldSelector=metadata.namespace%3Ddoomed")
     c.equal(body.get("items"), [], "namespace contents deleted")
 
 
