@@ -171,12 +171,38 @@ def label_selectors(s, c):
             ["widget.test.certsmith.io/w-c"], "metadata.name field selector")
 
 
+def cluster_scoped_versions(s, c):
+    s.apply(testdata("gadget-crd.yaml"))
+    s.kubectl("wait", "--for=condition=Established", "crd/gadgets.test.certsmith.io",
+              "--timeout=10s")
+    s.apply("apiVersion: test.certsmith.io/v1beta1\nkind: Gadget\nmetadata: {name: g1}\n"
+            "spec: {color: red}\n")
+    obj = s.get_json("gadgets.v1.test.certsmith.io", "g1")
+    c.equal(obj["apiVersion"], "test.certsmith.io/v1", "object read through the other version")
+    c.check("namespace" not in obj["metadata"], "cluster-scoped object has no namespace")
+    _, out, _ = s.kubectl("get", "gdg")
+    c.equal(out.splitlines()[0].split(), ["NAME", "AGE"], "default columns without printer "
+                                                          "columns")
+    status, _, body = s.request("GET", "/apis/test.certsmith.io")
+    c.equal(body.get("preferredVersion", {}).get("version"), "v1", "preferred version is GA")
+    status, _, _ = s.request("GET", "/apis/test.certsmith.io/v1/namespaces/default/gadgets")
+    c.equal(status, 404, "cluster-scoped resource has no namespaced path")
+    rc, _, _ = s.kubectl("patch", "gadgets.v1beta1.test.certsmith.io", "g1", "--type=merge",
+                         "--subresource=status", "-p", '{"status":{"phase":"x"}}', check=False)
+    c.check(rc != 0, "a version without the status subresource has no /status")
+
+
 def crd_deletion(s, c):
     s.kubectl("delete", "crd", "widgets.test.certsmith.io", "--timeout=20s")
     ok = wait_for(lambda: s.kubectl("get", "widgets", check=False)[0] != 0)
     c.check(ok, "widgets endpoint gone after CRD deletion")
-    status, _, body = s.request("GET", "/apis/test.certsmith.io/v1")
-    c.equal(status, 404, "discovery drops the deleted CRD's group version")
+    _, _, body = s.request("GET", "/apis/test.certsmith.io/v1")
+    names = [r["name"] for r in body.get("resources", [])]
+    c.check("widgets" not in names and "gadgets" in names,
+            "discovery drops the deleted CRD's resources, keeps the group's others", str(names))
+    s.kubectl("delete", "crd", "gadgets.test.certsmith.io", "--timeout=20s")
+    status, _, _ = s.request("GET", "/apis/test.certsmith.io/v1")
+    c.equal(status, 404, "discovery drops the group version with its last CRD")
     s.apply(testdata("widget-crd.yaml"))
     s.kubectl("wait", "--for=condition=Established", "crd/widgets.test.certsmith.io",
               "--timeout=10s")
@@ -186,7 +212,8 @@ def crd_deletion(s, c):
 
 def main():
     steps = (crd_established, apply_and_columns, update_bumps_generation, schema_violations,
-             unknown_fields, status_subresource, watch_table, label_selectors, crd_deletion)
+             unknown_fields, status_subresource, watch_table, label_selectors,
+             cluster_scoped_versions, crd_deletion)
     return run_steps("kubectl_crd_test", steps)
 
 
