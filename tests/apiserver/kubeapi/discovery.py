@@ -1,7 +1,7 @@
 """Discovery documents (/api, /apis, APIResourceList), /version and OpenAPI.
 
-Only the legacy (unaggregated) discovery form is served: kubectl 1.32 asks for
-apidiscovery.k8s.io/v2 first and falls back when the reply's Content-Type is plain JSON.
+/api and /apis answer in the aggregated form (apidiscovery.k8s.io/v2) when the client asks for
+it first, as kubectl 1.32 does, and in the legacy form otherwise.
 OpenAPI v3 is served per group-version with paths carrying x-kubernetes-group-version-kind and
 the fieldValidation parameter, which is how kubectl decides that the server validates fields
 (server-side field validation); component schemas are published for custom resources only, so
@@ -60,6 +60,51 @@ def resource_list(registry, group, version):
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
             "resources": resources}
+
+
+# -- aggregated discovery (apidiscovery.k8s.io/v2): every group, version and resource at once --
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept):
+    """True when the client's first choice is apidiscovery.k8s.io/v2 (kubectl 1.32 is)."""
+    params = set((accept or "").split(",")[0].replace(" ", "").split(";")[1:])
+    return {"g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"} <= params
+
+
+def _aggregated_resource(t):
+    kind = {"group": t.group, "version": t.version, "kind": t.kind}
+    entry = {"resource": t.plural, "responseKind": kind,
+             "scope": "Namespaced" if t.namespaced else "Cluster",
+             "singularResource": t.singular, "verbs": VERBS}
+    if t.short_names:
+        entry["shortNames"] = t.short_names
+    if t.categories:
+        entry["categories"] = t.categories
+    if t.subresources:
+        entry["subresources"] = [
+            {"subresource": sub, "responseKind": kind,
+             "verbs": ["update"] if sub == "finalize" else ["get", "patch", "update"]}
+            for sub in t.subresources]
+    return entry
+
+
+def aggregated(registry, core):
+    """/api (core=True) or /apis as an APIGroupDiscoveryList."""
+    types = registry.all()
+    items = []
+    for group, versions in registry.group_versions():
+        if bool(group) == core:
+            continue
+        entries = []
+        for version in versions:
+            res = [_aggregated_resource(t) for t in sorted(types, key=lambda t: t.plural)
+                   if t.group == group and t.version == version]
+            entries.append({"version": version, "resources": res, "freshness": "Current"})
+        items.append({"metadata": {"name": group, "creationTimestamp": None},
+                      "versions": entries})
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+            "metadata": {}, "items": items}
 
 
 # -- OpenAPI ----------------------------------------------------------------------------------

@@ -157,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
         if parts[:1] == ["apis"]:
             if len(parts) == 1:
                 self.ctx.faults.maybe_fail(discovery=True)
+                if discovery.wants_aggregated(self.headers.get("Accept")):
+                    return self._send(200, discovery.aggregated(self.ctx.registry, core=False),
+                                      discovery.AGGREGATED)
                 return self._send(200, discovery.api_group_list(self.ctx.registry))
             if len(parts) == 2:
                 group = discovery.api_group(self.ctx.registry, parts[1])
@@ -182,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
     # -- API paths --------------------------------------------------------------------------
     def _api(self, method, group, parts, params, raw):
         if not group and not parts:
+            if discovery.wants_aggregated(self.headers.get("Accept")):
+                return self._send(200, discovery.aggregated(self.ctx.registry, core=True),
+                                  discovery.AGGREGATED)
             return self._send(200, discovery.api_versions(self.ctx.server_address))
         version, rest = parts[0], parts[1:]
         if not rest:

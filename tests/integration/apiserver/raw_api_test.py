@@ -37,9 +37,20 @@ def auth(s, c):
 
 def discovery(s, c):
     aggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-    status, hdrs, body = s.request("GET", "/apis", headers={"Accept": aggregated})
-    c.equal((status, body.get("kind")), (200, "APIGroupList"), "/apis answers the plain form")
-    c.equal(hdrs.get("Content-Type"), "application/json", "plain content type for fallback")
+    status, hdrs, body = s.request("GET", "/apis", headers={"Accept": aggregated +
+                                                            ",application/json"})
+    c.equal((status, body.get("kind")), (200, "APIGroupDiscoveryList"), "aggregated /apis")
+    c.equal(hdrs.get("Content-Type"), aggregated, "aggregated content type")
+    leases = [r for i in body["items"] if i["metadata"]["name"] == "coordination.k8s.io"
+              for v in i["versions"] for r in v["resources"]]
+    c.equal([(r["resource"], r["scope"], r["responseKind"]["kind"]) for r in leases],
+            [("leases", "Namespaced", "Lease")], "aggregated resource entry")
+    _, _, body = s.request("GET", "/api", headers={"Accept": aggregated})
+    core = [r["resource"] for r in body["items"][0]["versions"][0]["resources"]]
+    c.check(body["items"][0]["metadata"]["name"] == "" and "secrets" in core,
+            "aggregated /api lists the core group")
+    status, hdrs, body = s.request("GET", "/apis", headers={"Accept": "application/json"})
+    c.equal((status, body.get("kind")), (200, "APIGroupList"), "/apis plain form")
     groups = [g["name"] for g in body["groups"]]
     for g in ("events.k8s.io", "coordination.k8s.io", "networking.k8s.io",
               "rbac.authorization.k8s.io", "apiextensions.k8s.io"):
