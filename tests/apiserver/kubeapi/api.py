@@ -231,6 +231,26 @@ class Api:
                 raise conflict(rt, name)
             return self._replace(rt, old, patched, subresource, validation, dry_run)
 
+    def apply(self, rt, ns, name, body, validation="Strict", dry_run=False):
+        """application/apply-patch+yaml, approximated: creates the object, or merges the
+        applied configuration into it (strategic merge for built-ins, merge for custom
+        objects). Without managedFields, fields dropped from the configuration are kept.
+        Returns (object, warnings, created)."""
+        doc = _parse_apply(body)
+        meta = doc.setdefault("metadata", {}) if isinstance(doc, dict) else None
+        if meta is None or meta.get("name", name) != name:
+            raise bad_request("the name of the object does not match the name on the URL")
+        meta["name"] = name
+        with self.store.lock:
+            if self.store.get(rt.store_key, ns if rt.namespaced else "", name) is None:
+                obj, warnings = self.create(rt, ns, doc, validation, dry_run)
+                return obj, warnings, True
+            ctype = PATCH_TYPES[0] if rt.crd else PATCH_TYPES[2]
+            doc = _drop_nulls(doc)
+            obj, warnings = self.patch(rt, ns, name, ctype, json.dumps(doc).encode(), None,
+                                       validation, dry_run)
+            return obj, warnings, False
+
     def _replace(self, rt, old, new, subresource, validation, dry_run=False):
         name = old["metadata"]["name"]
         meta = new.setdefault("metadata", {})
@@ -365,6 +385,30 @@ class Api:
             if not new["metadata"]["finalizers"]:
                 del new["metadata"]["finalizers"]
             self.commit(rt, current, new)
+
+
+def _parse_apply(body):
+    """Apply configurations are YAML (kubectl sends JSON, which is YAML too)."""
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        pass
+    try:
+        import yaml   # python3-yaml, listed in scripts/apt-packages.txt
+        return yaml.safe_load(body)
+    except ImportError:
+        raise bad_request("apply configuration is not JSON and PyYAML is missing") from None
+    except yaml.YAMLError as e:
+        raise bad_request(f"error decoding YAML: {e}") from None
+
+
+def _drop_nulls(value):
+    """In an apply configuration null means "not managed", never "delete"."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
 
 
 def _spec_changed(old, new):

@@ -246,6 +246,13 @@ class Handler(BaseHTTPRequestHandler):
             return self._object(200, rt, obj, warnings)
         if method == "PATCH" and name:
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if ctype == "application/apply-patch+yaml" and sub is None:
+                if not params.get("fieldManager", [""])[0]:
+                    raise bad_request("PATCH, application/apply-patch+yaml requires a non-empty "
+                                      "fieldManager query parameter")
+                obj, warnings, created = api.apply(rt, ns, name, raw, self._validation(params),
+                                                   _dry_run(params))
+                return self._object(201 if created else 200, rt, obj, warnings)
             obj, warnings = api.patch(rt, ns, name, ctype, raw, sub, self._validation(params),
                                       _dry_run(params))
             return self._object(200, rt, obj, warnings)

@@ -212,9 +212,25 @@ def dry_run(s, c):
     c.equal(rc, 0, "dry-run delete keeps the object")
 
 
+def server_side_apply(s, c):
+    """The approximation: apply-patch creates, then merges; an unchanged apply writes nothing."""
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: app, "
+            "labels: {v: \"1\"}}\ndata: {a: \"1\"}\n")
+    _, out, _ = s.kubectl("apply", "--server-side", "-f", "-", stdin=text)
+    c.contains(out, "configmap/ssa serverside-applied", "server-side apply creates")
+    s.kubectl("apply", "--server-side", "-f", "-", stdin=text.replace('a: "1"', 'a: "2"'))
+    cm = s.get_json("-n", "app", "cm", "ssa")
+    c.equal((cm["data"], cm["metadata"]["labels"]), ({"a": "2"}, {"v": "1"}),
+            "server-side apply updates")
+    rv = cm["metadata"]["resourceVersion"]
+    s.kubectl("apply", "--server-side", "-f", "-", stdin=text.replace('a: "1"', 'a: "2"'))
+    c.equal(s.get_json("-n", "app", "cm", "ssa")["metadata"]["resourceVersion"], rv,
+            "unchanged server-side apply writes nothing")
+
+
 def main():
     steps = (apply_all, secrets, tables, patches, apply_removes_items, describe_events,
-             namespaces, imperative_create, dry_run)
+             namespaces, imperative_create, dry_run, server_side_apply)
     return run_steps("kubectl_builtin_test", steps)
 
 
