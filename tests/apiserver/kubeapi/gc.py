@@ -27,6 +27,7 @@ class Controllers:
         self.stopping = stopping
         self.interval = interval
         self.dirty = threading.Event()
+        self._types = {}
         self.store.listeners.append(self._on_event)
         self.thread = threading.Thread(target=self._run, name="controllers", daemon=True)
 
@@ -51,10 +52,13 @@ class Controllers:
             self.stopping.wait(self.interval)
 
     def _type_for(self, key):
-        types = self.registry.for_store_key(key)
-        return types[0] if types else None
+        if key not in self._types:
+            types = self.registry.for_store_key(key)
+            self._types[key] = types[0] if types else None
+        return self._types[key]
 
     def run_once(self):
+        self._types = {}   # store key -> one of its endpoints, looked up once per pass
         snapshot = self._snapshot()
         dependents = {}
         for key, obj in snapshot:

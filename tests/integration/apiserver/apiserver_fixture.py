@@ -173,3 +173,32 @@ def run_steps(name, steps, *server_args):
     finally:
         s.stop()
     return c.finish()
+
+
+class KubectlWatch:
+    """`kubectl get -w ...` in the background, its output collected line by line, so a test
+    can wait for the initial listing before changing anything (no fixed sleeps)."""
+
+    def __init__(self, server, *args):
+        import threading
+        self.lines = []
+        self.proc = subprocess.Popen(["kubectl", "get", "-w", "--request-timeout=60s", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=server.env)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.split())
+
+    def wait_for(self, fields, timeout=20):
+        """True once a line starts with `fields` (a list of columns)."""
+        return wait_for(lambda: any(line[:len(fields)] == fields for line in self.lines),
+                        timeout)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.reader.join(timeout=5)
+        return "\n".join(" ".join(line) for line in self.lines)

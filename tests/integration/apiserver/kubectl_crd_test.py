@@ -7,11 +7,9 @@ schema violations refused at apply time, idempotent apply, generation, the statu
 subresource, label selectors, and discovery following CRD creation and deletion.
 """
 import json
-import subprocess
 import sys
-import time
 
-from apiserver_fixture import run_steps, testdata, wait_for
+from apiserver_fixture import KubectlWatch, run_steps, testdata, wait_for
 
 WIDGET = """apiVersion: test.certsmith.io/v1
 kind: Widget
@@ -134,22 +132,17 @@ def status_subresource(s, c):
 
 def watch_table(s, c):
     """kubectl get -w asks for Tables; later rows must carry the printer columns."""
-    proc = subprocess.Popen(["kubectl", "get", "widgets", "-w", "--request-timeout=20s"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=s.env)
+    w = KubectlWatch(s, "widgets")
     try:
-        time.sleep(1.0)
+        c.check(w.wait_for(["NAME", "SIZE", "REPLICAS"]), "watch prints the columns")
+        c.check(w.wait_for(["small-one", "medium", "1"]), "watch lists the object")
         s.kubectl("patch", "widget", "small-one", "--type=merge",
                   "-p", '{"spec":{"replicas":7}}')
-        time.sleep(1.0)
+        c.check(w.wait_for(["small-one", "medium", "7"]), "watch shows the changed column")
     finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=10)
-    rows = [line.split() for line in out.splitlines()]
-    c.check(rows and rows[0][:3] == ["NAME", "SIZE", "REPLICAS"], "watch prints the columns",
-            out + err)
-    c.check(any(r[:3] == ["small-one", "medium", "7"] for r in rows[1:]),
-            "watch shows the changed column", out + err)
+        out = w.stop()
+    if c.failed:
+        print(out)
 
 
 def label_selectors(s, c):

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from apiserver_fixture import run_steps, wait_for
+from apiserver_fixture import KubectlWatch, run_steps, wait_for
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {ns}}}\n" \
      "data: {{v: \"{value}\"}}\n"
@@ -24,22 +24,17 @@ def owned(kind, name, ns, owner_uid, owner_name="owner", extra=""):
 
 def watch_sees_changes(s, c):
     s.apply(CM.format(name="watched", ns="default", value="1"))
-    proc = subprocess.Popen(["kubectl", "get", "configmaps", "-w", "--request-timeout=20s",
-                             "-o", "custom-columns=NAME:.metadata.name,V:.data.v"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=s.env)
+    w = KubectlWatch(s, "configmaps", "-o", "custom-columns=NAME:.metadata.name,V:.data.v")
     try:
-        time.sleep(1.0)
+        c.check(w.wait_for(["watched", "1"]), "watch lists the initial state")
         s.kubectl("patch", "cm", "watched", "--type=merge", "-p", '{"data":{"v":"2"}}')
+        c.check(w.wait_for(["watched", "2"]), "watch sees the patch")
         s.apply(CM.format(name="second", ns="default", value="9"))
-        time.sleep(1.0)
+        c.check(w.wait_for(["second", "9"]), "watch sees the new object")
     finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=10)
-    lines = [line.split() for line in out.splitlines()]
-    c.check(["watched", "1"] in lines, "watch lists the initial state", out + err)
-    c.check(["watched", "2"] in lines, "watch sees the patch", out + err)
-    c.check(["second", "9"] in lines, "watch sees the new object", out + err)
+        out = w.stop()
+    if c.failed:
+        print(out)
     _, out, _ = s.kubectl("get", "cm", "watched", "-w", "--output-watch-events",
                           "--request-timeout=2s", check=False, timeout=20)
     c.contains(out, "ADDED", "watch with --output-watch-events shows event types")
