@@ -13,10 +13,11 @@ import base64
 import os
 import secrets
 import shutil
-import socket
 import time
 
 import processes
+# tests/support/pebble.py already finds a port free for both TCP and UDP (DNS needs both).
+from pebble import _free_tcp_udp_port as free_tcp_udp_port
 
 TSIG_KEY_NAME = "testbed-key."
 TSIG_ALGORITHM = "hmac-sha256"
@@ -24,18 +25,6 @@ TSIG_ALGORITHM = "hmac-sha256"
 
 class BindUnavailable(Exception):
     pass
-
-
-def _free_tcp_udp_port():
-    for _ in range(50):
-        port = processes.free_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            try:
-                u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free TCP+UDP port")
 
 
 def _zone_text(origin):
@@ -58,7 +47,7 @@ class Bind:
         if not os.access(named, os.X_OK):
             raise BindUnavailable("named is not installed (Debian package bind9)")
         os.makedirs(self.dir, exist_ok=True)
-        port = _free_tcp_udp_port()
+        port = free_tcp_udp_port()
         self.address = f"127.0.0.1:{port}"
         conf = os.path.join(self.dir, "named.conf")
         with open(os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
