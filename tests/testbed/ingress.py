@@ -139,6 +139,13 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _proxy(self):
+        try:
+            self._route_and_forward()
+        except Exception as e:  # a malformed object must answer 500, not drop the connection
+            log.exception("ingress: %s %s failed", self.command, self.path)
+            self._answer(500, f"testbed ingress: {type(e).__name__}: {e}")
+
+    def _route_and_forward(self):
         host = self.headers.get("Host", "")
         match = self.router.route(host, self.path)
         if match is None:
