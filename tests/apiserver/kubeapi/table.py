@@ -135,6 +135,25 @@ def _event_object(o):
     return f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}"
 
 
+def _ingress_hosts(o):
+    rules = (o.get("spec") or {}).get("rules") or []
+    return ",".join(r.get("host", "*") for r in rules) or "*"
+
+
+def _ingress_address(o):
+    lbs = (((o.get("status") or {}).get("loadBalancer") or {}).get("ingress")) or []
+    return ",".join(i.get("ip") or i.get("hostname", "") for i in lbs)
+
+
+def _ingress_ports(o):
+    return "80, 443" if (o.get("spec") or {}).get("tls") else "80"
+
+
+def _role_ref(o):
+    ref = o.get("roleRef") or {}
+    return f"{ref.get('kind', '')}/{ref.get('name', '')}"
+
+
 # kind -> [(column, fn(obj))]; NAME is always first.
 _BUILTIN = {
     "Namespace": [(_col("Status"), lambda o: (o.get("status") or {}).get("phase", "")),
@@ -164,6 +183,14 @@ _BUILTIN = {
               (_col("Message"), lambda o: o.get("message", ""))],
     "Lease": [(_col("Holder"), lambda o: (o.get("spec") or {}).get("holderIdentity", "")),
               (AGE_COL, _age)],
+    "Ingress": [(_col("Class"), lambda o: (o.get("spec") or {}).get("ingressClassName")
+                  or "<none>"),
+                (_col("Hosts"), _ingress_hosts), (_col("Address"), _ingress_address),
+                (_col("Ports"), _ingress_ports), (AGE_COL, _age)],
+    "IngressClass": [(_col("Controller"), lambda o: (o.get("spec") or {}).get("controller", "")),
+                     (AGE_COL, _age)],
+    "RoleBinding": [(_col("Role"), _role_ref), (AGE_COL, _age)],
+    "ClusterRoleBinding": [(_col("Role"), _role_ref), (AGE_COL, _age)],
     "CustomResourceDefinition": [(_col("Created At", "date"),
                                   lambda o: o["metadata"].get("creationTimestamp"))],
 }

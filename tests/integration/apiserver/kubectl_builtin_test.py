@@ -95,6 +95,10 @@ def tables(s, c):
     c.contains(out, "app ", "namespace listed")
     _, out, _ = s.kubectl("-n", "app", "get", "lease")
     c.contains(out, "replica-1", "lease holder column")
+    _, out, _ = s.kubectl("-n", "app", "get", "ingress")
+    c.equal(out.splitlines()[0].split(), ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"],
+            "ingress columns")
+    c.contains(out, "web.example.com", "ingress hosts column")
     ing = s.get_json("-n", "app", "ingress", "web")
     c.equal(ing["metadata"].get("generation"), 1, "ingress has generation 1")
     cm = s.get_json("-n", "app", "cm", "settings")
