@@ -127,6 +127,10 @@ def pagination(s, c):
         if not token or pages > 5:
             break
     c.equal((pages, seen), (3, [f"page-{i:02d}" for i in range(25)]), "limit/continue pages")
+    status, _, body = s.request("DELETE", f"{CMS}?labelSelector=set%3Dpaged")
+    c.equal((status, len(body.get("items", []))), (200, 25), "deletecollection by selector")
+    _, _, body = s.request("GET", f"{CMS}?labelSelector=set%3Dpaged")
+    c.equal(body["items"], [], "deletecollection deleted them")
 
 
 def watches(s, c):
@@ -156,6 +160,8 @@ def watches(s, c):
 
 
 def gone(s, c):
+    for i in range(3):
+        s.request("POST", CMS, cm(f"gone-{i}"))
     _, _, body = s.request("GET", CMS)
     old_rv = body["metadata"]["resourceVersion"]
     _, _, first = s.request("GET", f"{CMS}?limit=2")
