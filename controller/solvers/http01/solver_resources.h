@@ -1,0 +1,48 @@
+// The Kubernetes objects that present one http-01 challenge (RFC 8555 §8.3): a solver Pod running
+// `certsmith solver`, a Service in front of it, and an Ingress routing
+// http://<domain>/.well-known/acme-challenge/<token> to the Service (a new Ingress of the
+// configured class, or a rule added to an existing Ingress named by the solver). All are labelled
+// as certsmith's and owned by the Challenge, so deleting the Challenge removes them even if the
+// controller is down; Cleanup removes them (and the added rule) on every terminal path.
+#pragma once
+
+#include <string>
+
+#include "api/challenge.h"
+#include "certsmith/status.h"
+#include "kube/client.h"
+
+namespace certsmith::solvers::http01 {
+
+using Json = nlohmann::json;
+
+inline constexpr int kSolverPort = 8089;
+inline constexpr char kSolverLabel[] = "acme.certsmith.io/http01-solver";
+inline constexpr char kChallengeLabel[] = "acme.certsmith.io/challenge";
+// On an edited existing Ingress: which challenge's path rule certsmith added.
+inline constexpr char kEditedAnnotationPrefix[] = "acme.certsmith.io/solver-";
+
+struct SolverOptions {
+  std::string image = "certsmith:latest";
+};
+
+// The name shared by the Pod, Service and created Ingress of a challenge.
+std::string SolverName(const api::Challenge& ch);
+std::string ChallengePath(const api::Challenge& ch);  // "/.well-known/acme-challenge/<token>"
+
+// challenge_obj is the Challenge object as stored (for the ownerReference).
+Json BuildPod(const api::Challenge& ch, const Json& challenge_obj, const SolverOptions& options);
+Json BuildService(const api::Challenge& ch, const Json& challenge_obj);
+Json BuildIngress(const api::Challenge& ch, const Json& challenge_obj);
+// Adds the challenge's path rule to an existing Ingress (idempotent).
+Json AddRuleToIngress(const api::Challenge& ch, Json ingress);
+// Removes what AddRuleToIngress added (idempotent).
+Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress);
+
+// Creates what is missing; OK when everything exists.
+Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
+               const SolverOptions& options);
+// Deletes the Pod, Service and Ingress and reverts an edited Ingress; NotFound is success.
+Status CleanUp(kube::Client& client, const api::Challenge& ch);
+
+}  // namespace certsmith::solvers::http01
