@@ -47,20 +47,15 @@ class Api:
     def list(self, rt, ns, label_selector="", field_selector="", limit=0, cont=None):
         """Returns (items, list resourceVersion, continue token, remaining count)."""
         selector = Selector(label_selector, field_selector, rt.selectable_fields)
-        items, rv = self.store.items(rt.store_key, ns if rt.namespaced else None)
-        start_after = None
+        start_after, token_rv = None, None
         if cont:
-            rv, start_after = _decode_continue(cont, self.store.compacted_rv)
-        if start_after is not None:
-            items = [o for o in items if _sort_key(o) > start_after]
-        if not selector.empty():
-            items = [o for o in items if selector.matches(o)]
-        token, remaining = "", None
-        if limit and len(items) > limit:
-            remaining = len(items) - limit
-            items = items[:limit]
-            token = _encode_continue(rv, _sort_key(items[-1]))
-        return items, rv, token, remaining
+            token_rv, start_after = _decode_continue(cont, self.store.compacted_rv)
+        items, rv, more, remaining = self.store.page(
+            rt.store_key, ns if rt.namespaced else None, start_after, limit,
+            None if selector.empty() else selector.matches)
+        rv = token_rv or rv   # every page of one list reports the first page's revision
+        token = _encode_continue(rv, _sort_key(items[-1])) if more and items else ""
+        return items, rv, token, (remaining if token else None)
 
     # -- create -----------------------------------------------------------------------------
     def create(self, rt, ns, obj, validation="Strict", dry_run=False):

@@ -295,6 +295,7 @@ class Handler(BaseHTTPRequestHandler):
         meta = {"resourceVersion": str(rv)}
         if token:
             meta["continue"] = token
+        if token and remaining is not None:
             meta["remainingItemCount"] = remaining
         head = json.dumps({"kind": rt.kind + "List", "apiVersion": rt.api_version,
                            "metadata": meta}, separators=(",", ":"))[:-1]

@@ -5,6 +5,7 @@ after a given revision, and revisions older than the retained window are "compac
 from there gets 410 Gone). Stored objects are never mutated after being written: writers store
 fresh dicts, so readers may serialise them without copying.
 """
+import bisect
 import threading
 from collections import deque
 
@@ -23,6 +24,7 @@ class Store:
         self.lock = threading.RLock()
         self.rv = first_rv
         self.objects = {}                 # store_key -> {(namespace, name): obj}
+        self._sorted = {}                 # store_key -> sorted keys, dropped on add/remove
         self.by_uid = {}                  # uid -> (store_key, namespace, name)
         self.history = deque()
         self.history_limit = history_limit
@@ -33,15 +35,40 @@ class Store:
     def get(self, key, ns, name):
         return self.objects.get(key, {}).get((ns or "", name))
 
-    def items(self, key, ns=None):
-        """Snapshot of the objects of one store key, sorted like etcd keys."""
+    def _sorted_keys(self, key):
+        """(namespace, name) keys of one store key in etcd order; rebuilt only after an
+        object was added or removed, so paging through 10k objects does not re-sort."""
+        keys = self._sorted.get(key)
+        if keys is None:
+            keys = sorted(self.objects.get(key, {}))
+            self._sorted[key] = keys
+        return keys
+
+    def page(self, key, ns, start_after, limit, matches):
+        """Up to `limit` objects (all if 0) after `start_after`, in key order, that pass
+        `matches`. Returns (items, rv, more, remaining): `more` says whether another match
+        exists; `remaining` counts the objects left when `matches` is None, else None."""
         with self.lock:
+            keys = self._sorted_keys(key)
             bucket = self.objects.get(key, {})
+            lo = bisect.bisect_right(keys, tuple(start_after)) if start_after else 0
             if ns:
-                pairs = [(k, v) for k, v in bucket.items() if k[0] == ns]
+                lo = max(lo, bisect.bisect_left(keys, (ns, "")))
+                hi = bisect.bisect_left(keys, (ns + "\0", ""))
             else:
-                pairs = list(bucket.items())
-            return [v for _, v in sorted(pairs, key=lambda kv: kv[0])], self.rv
+                hi = len(keys)
+            if matches is None:
+                end = min(hi, lo + limit) if limit else hi
+                items = [bucket[k] for k in keys[lo:end]]
+                return items, self.rv, end < hi, hi - end
+            items = []
+            for i in range(lo, hi):
+                obj = bucket[keys[i]]
+                if matches(obj):
+                    if limit and len(items) == limit:
+                        return items, self.rv, True, None
+                    items.append(obj)
+            return items, self.rv, False, None
 
     def keys(self):
         with self.lock:
@@ -60,6 +87,8 @@ class Store:
             meta = obj["metadata"]
             meta["resourceVersion"] = str(self.rv)
             ns, name = meta.get("namespace", ""), meta["name"]
+            if old is None:
+                self._sorted.pop(key, None)
             self.objects.setdefault(key, {})[(ns, name)] = obj
             self.by_uid[meta["uid"]] = (key, ns, name)
             self._record(Event(self.rv, key, "ADDED" if old is None else "MODIFIED", obj, old))
@@ -71,6 +100,7 @@ class Store:
             meta = obj["metadata"]
             ns, name = meta.get("namespace", ""), meta["name"]
             self.objects.get(key, {}).pop((ns, name), None)
+            self._sorted.pop(key, None)
             self.by_uid.pop(meta.get("uid"), None)
             self.rv += 1
             gone = dict(obj)

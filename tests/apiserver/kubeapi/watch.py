@@ -68,8 +68,9 @@ class WatchStream:
                         self.q.put(e)
                 initial = []
             else:
-                items, _ = self.store.items(self.req.rt.store_key, self.req.ns or None)
-                initial = [o for o in items if self.req.selector.matches(o)]
+                sel = self.req.selector
+                initial, _, _, _ = self.store.page(self.req.rt.store_key, self.req.ns or None,
+                                                   None, 0, None if sel.empty() else sel.matches)
             self.store.listeners.append(self._listener)
         return initial
 

@@ -167,6 +167,25 @@ class StoreAndApiTest(unittest.TestCase):
         latest = int(self.api.get(self.cm, "default", "a")["metadata"]["resourceVersion"])
         self.assertEqual(self.api.store.events_since(latest - 1)[0].type, "MODIFIED")
 
+    def test_pages_follow_key_order_and_selectors(self):
+        self.api.create(self.ns, "", {"metadata": {"name": "other"}})
+        for ns, name in (("default", "b"), ("other", "a"), ("default", "a"), ("default", "c")):
+            self.api.create(self.cm, ns, {"metadata": {"name": name,
+                                                       "labels": {"odd": str(name != "b")}}})
+        items, _, token, remaining = self.api.list(self.cm, "default", limit=2)
+        self.assertEqual([o["metadata"]["name"] for o in items], ["a", "b"])
+        self.assertEqual(remaining, 1)
+        items, _, token, _ = self.api.list(self.cm, "default", limit=2, cont=token)
+        self.assertEqual(([o["metadata"]["name"] for o in items], token), (["c"], ""))
+        items, _, token, remaining = self.api.list(self.cm, None, "odd=True", limit=2)
+        self.assertEqual([(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items],
+                         [("default", "a"), ("default", "c")])
+        self.assertTrue(token)
+        self.assertIsNone(remaining)
+        items, _, token, _ = self.api.list(self.cm, None, "odd=True", limit=2, cont=token)
+        self.assertEqual([o["metadata"]["namespace"] for o in items], ["other"])
+        self.assertEqual(token, "")
+
     def test_noop_update_keeps_resource_version(self):
         obj, _ = self.api.create(self.cm, "default", {"metadata": {"name": "a"},
                                                       "data": {"k": "v"}})
