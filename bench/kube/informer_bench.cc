@@ -26,6 +26,8 @@ namespace {
 using namespace certsmith::kube;
 using Steady = std::chrono::steady_clock;
 
+double HeapInUse() { return static_cast<double>(mallinfo2().uordblks); }
+
 long RssKb() {
   std::ifstream statm("/proc/self/statm");
   long size = 0, resident = 0;
@@ -116,29 +118,41 @@ int main(int argc, char** argv) {
   }
   std::printf("created %d ConfigMaps in %.1f s\n", objects, Seconds(Steady::now() - t0));
 
-  std::vector<double> cpu_s, sync_s, bytes_per_obj, list_s, paged_s, peer_s, peer_rss;
+  std::vector<double> heap_per_obj_v, parsed_heap_per_obj, parsed_bytes_per_obj, cpu_s, sync_s, bytes_per_obj, list_s, paged_s, peer_s, peer_rss;
   for (int r = 0; r < runs; ++r) {
-    malloc_trim(0);
-    long before = RssKb();
-    InformerOptions o;
-    o.resource = kConfigMaps;
-    o.ns = "bench";
-    o.label_selector = "app.kubernetes.io/managed-by=certsmith";
-    o.transform = StripManagedFields;
-    auto start = Steady::now();
-    double cpu0 = CpuSeconds();
-    {
+    for (bool compact : {true, false}) {
+      malloc_trim(0);
+      long before = RssKb();
+      double heap_before = HeapInUse();
+      InformerOptions o;
+      o.resource = kConfigMaps;
+      o.ns = "bench";
+      o.label_selector = "app.kubernetes.io/managed-by=certsmith";
+      o.transform = StripManagedFields;
+      o.compact_store = compact;
+      auto start = Steady::now();
+      double cpu0 = CpuSeconds();
       Informer inf(**client, o);
       inf.Start();
       if (!inf.WaitForSync(std::chrono::minutes(5)) || inf.store().Size() != size_t(objects)) {
         std::fprintf(stderr, "informer did not sync %d objects\n", objects);
         return 1;
       }
-      sync_s.push_back(Seconds(Steady::now() - start));
-      cpu_s.push_back(CpuSeconds() - cpu0);
+      double wall = Seconds(Steady::now() - start);
+      double cpu = CpuSeconds() - cpu0;
       malloc_trim(0);
-      bytes_per_obj.push_back((RssKb() - before) * 1024.0 / objects);
+      double per_obj = (RssKb() - before) * 1024.0 / objects;
+      double heap_per_obj = (HeapInUse() - heap_before) / objects;
       inf.Stop();
+      if (compact) {
+        sync_s.push_back(wall);
+        cpu_s.push_back(cpu);
+        bytes_per_obj.push_back(per_obj);
+        heap_per_obj_v.push_back(heap_per_obj);
+      } else {
+        parsed_bytes_per_obj.push_back(per_obj);
+        parsed_heap_per_obj.push_back(heap_per_obj);
+      }
     }
     // One unpaginated list through RestClient, the same request kubectl makes below.
     auto ls = Steady::now();
@@ -163,8 +177,12 @@ int main(int argc, char** argv) {
               objects, Median(sync_s));
   std::printf("certsmith CPU during sync (parse + store; the rest is the server): median %.2f s\n",
               Median(cpu_s));
-  std::printf("informer resident memory per cached object: median %.0f bytes\n",
-              Median(bytes_per_obj));
+  std::printf("informer resident memory per cached object: median %.0f bytes (compact store, "
+              "the default); %.0f bytes with compact_store=false\n",
+              Median(bytes_per_obj), Median(parsed_bytes_per_obj));
+  std::printf("informer live heap per cached object (mallinfo2): median %.0f bytes (compact); "
+              "%.0f bytes (compact_store=false)\n",
+              Median(heap_per_obj_v), Median(parsed_heap_per_obj));
   std::printf("RestClient single list: median %.2f s; ListAll in pages of 500: median %.2f s\n",
               Median(list_s), Median(paged_s));
   if (!peer_s.empty()) {

@@ -20,6 +20,7 @@ void StripManagedFields(Json& obj) {
 Informer::Informer(Client& client, InformerOptions options)
     : client_(client),
       options_(std::move(options)),
+      store_(options_.compact_store),
       sleeper_(options_.sleeper ? options_.sleeper : &own_sleeper_) {}
 
 Informer::~Informer() { Stop(); }
@@ -78,37 +79,48 @@ Status Informer::ListOnce() {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.lists++;
   }
-  Result<Json> list = ListAll(client_, options_.resource, options_.ns, lo);
-  if (!list.ok()) return list.status().WithContext("list " + options_.resource.resource);
-  std::vector<ObjectPtr> objects;
-  Json& items = (*list)["items"];
-  objects.reserve(items.size());
-  for (Json& item : items) {
-    Prepare(item);
-    objects.push_back(std::make_shared<const Json>(std::move(item)));
-  }
-  items = Json();
-  std::vector<std::pair<ObjectPtr, ObjectPtr>> changes;  // (old, new)
-  for (const ObjectPtr& obj : objects) changes.emplace_back(store_.Get(ObjectKey(*obj)), obj);
-  std::vector<ObjectPtr> removed = store_.Replace(objects);
-  for (const ObjectPtr& gone : removed)
-    for (auto& h : handlers_)
-      if (h.on_delete) h.on_delete(*gone);
-  for (auto& [old_obj, obj] : changes)
-    for (auto& h : handlers_) {
-      if (!old_obj) {
-        if (h.on_add) h.on_add(*obj);
-      } else if (GetResourceVersion(*old_obj) != GetResourceVersion(*obj) && h.on_update) {
-        h.on_update(*old_obj, *obj);
+  // Page by page, staging each object as it comes, so memory peaks at one page of parsed JSON.
+  std::string rv;
+  store_.DiscardStaged();
+  for (;;) {
+    Result<Json> page = client_.List(options_.resource, options_.ns, lo);
+    if (!page.ok()) return page.status().WithContext("list " + options_.resource.resource);
+    if (page->contains("items") && (*page)["items"].is_array())
+      for (Json& item : (*page)["items"]) {
+        Prepare(item);
+        store_.Stage(std::make_shared<const Json>(std::move(item)));
       }
-    }
+    const Json& md = (*page)["metadata"];
+    rv = md.is_object() ? md.value("resourceVersion", "") : "";
+    lo.continue_token = md.is_object() ? md.value("continue", "") : "";
+    if (lo.continue_token.empty()) break;
+  }
+  Store::Diff diff = store_.CommitStaged();
+  if (!handlers_.empty()) Dispatch(diff);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    last_rv_ = (*list)["metadata"].value("resourceVersion", "");
+    last_rv_ = rv;
     synced_ = true;
     synced_cv_.notify_all();
   }
   return Status::Ok();
+}
+
+// Tells handlers what a relist changed: deletions first, then updates, then additions.
+void Informer::Dispatch(const Store::Diff& diff) {
+  for (const ObjectPtr& gone : diff.removed)
+    for (auto& h : handlers_)
+      if (h.on_delete) h.on_delete(*gone);
+  for (const auto& [key, old_obj] : diff.updated) {
+    ObjectPtr obj = store_.Get(key);
+    for (auto& h : handlers_)
+      if (h.on_update && obj) h.on_update(*old_obj, *obj);
+  }
+  for (const std::string& key : diff.added) {
+    ObjectPtr obj = store_.Get(key);
+    for (auto& h : handlers_)
+      if (h.on_add && obj) h.on_add(*obj);
+  }
 }
 
 void Informer::Apply(const std::string& type, Json obj) {

@@ -19,8 +19,10 @@ std::vector<std::string> Names(const std::vector<ObjectPtr>& objs) {
   return out;
 }
 
-TEST(StoreTest, IndexesFollowUpdatesAndRemovals) {
-  Store store;
+class StoreTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StoreTest, IndexesFollowUpdatesAndRemovals) {
+  Store store(GetParam());
   store.Upsert(Obj("a", "x", {{"app", "web"}}, "owner-1"));
   store.Upsert(Obj("a", "y", {{"app", "db"}}, "owner-1"));
   store.Upsert(Obj("b", "x", {{"app", "web"}}));
@@ -41,8 +43,8 @@ TEST(StoreTest, IndexesFollowUpdatesAndRemovals) {
   EXPECT_FALSE(store.Get("a", "y"));
 }
 
-TEST(StoreTest, CustomIndexAndReplace) {
-  Store store;
+TEST_P(StoreTest, CustomIndexAndReplace) {
+  Store store(GetParam());
   store.Upsert(Obj("a", "x"));
   store.AddIndex("name", [](const Json& o) { return std::vector<std::string>{GetName(o)}; });
   store.Upsert(Obj("b", "x"));
@@ -53,6 +55,20 @@ TEST(StoreTest, CustomIndexAndReplace) {
   EXPECT_EQ(store.ByIndex("name", "z").size(), 1u);
   EXPECT_EQ(store.Keys(), (std::vector<std::string>{"c/z"}));
 }
+
+TEST_P(StoreTest, ObjectsRoundTripUnchanged) {
+  Store store(GetParam());
+  Json obj = {{"metadata", {{"namespace", "n"}, {"name", "o"}, {"labels", {{"a", "b"}}}}},
+              {"data", {{"bin", "\u00e9\u0000x"}, {"n", 1.5}, {"list", {1, "two", nullptr}}}}};
+  store.Upsert(std::make_shared<const Json>(obj));
+  EXPECT_EQ(*store.Get("n/o"), obj);
+  EXPECT_EQ(*store.List()[0], obj);
+  EXPECT_EQ(*store.ByIndex(kLabelIndex, "a=b")[0], obj);
+  EXPECT_EQ(*store.Remove("n/o"), obj);
+  EXPECT_EQ(store.compact(), GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(ParsedAndCompact, StoreTest, ::testing::Bool());
 
 }  // namespace
 }  // namespace certsmith::kube

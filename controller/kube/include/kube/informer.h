@@ -35,6 +35,9 @@ struct InformerOptions {
   // Applied to each object before it is stored (and before handlers see it), to keep only what
   // the controller needs: e.g. StripManagedFields, or dropping Secret data.
   std::function<void(Json&)> transform;
+  // Keep cached objects packed (MessagePack) and decode them on each store read: ~1/3 of the
+  // memory (bench/kube) for a few microseconds per Get. Handlers still get parsed objects.
+  bool compact_store = true;
   int64_t page_size = 500;
   int64_t watch_timeout_seconds = 300;
   Duration backoff_base = std::chrono::milliseconds(800);
@@ -84,6 +87,7 @@ class Informer {
 
  private:
   void Apply(const std::string& type, Json obj);
+  void Dispatch(const Store::Diff& diff);
   void Prepare(Json& obj) const;
   void Backoff(int failures);
 
