@@ -12,6 +12,7 @@
 #include "cli/challenge_solver.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/key_generation.h"
 #include "cli/options.h"
 #include "cli/output_files.h"
 #include "cli/session.h"
@@ -92,6 +93,7 @@ class Issuance {
     ASSIGN_OR_RETURN(acme::CertificateChain chain,
                      client_.DownloadPreferredChain(order.certificate, options_.preferred_chain));
     RETURN_IF_ERROR(WriteIssuedCertificate(files, key, chain.pem));
+    reporter_.Step("wrote " + files.fullchain + " and " + files.privkey);
     PrintSummary(files, chain);
     return Status::Ok();
   }
@@ -297,7 +299,7 @@ int RunIssue(const std::vector<std::string>& args) {
   if (!options.ok()) return Fail(options.status());
   // RSA generation takes 0.1-1 s: it runs while we talk to the CA.
   std::future<Result<acme::PrivateKey>> key_future = std::async(
-      std::launch::async, [type = options->key_type] { return acme::PrivateKey::Generate(type); });
+      std::launch::async, [type = options->key_type] { return GenerateCertificateKey(type); });
   Reporter reporter(options->server.verbose);
   Result<Session> session = OpenSession(options->server, /*create_key=*/true, reporter);
   if (!session.ok()) return Fail(session.status());
