@@ -10,8 +10,8 @@
 namespace certsmith::acme {
 
 struct Identifier {
-  std::string type;   // "dns" or "ip"
-  std::string value;  // normalised: "a.example", "*.a.example", "192.0.2.1", "2001:db8::1"
+  std::string type{};   // "dns" or "ip"
+  std::string value{};  // normalised: "a.example", "*.a.example", "192.0.2.1", "2001:db8::1"
 
   bool operator==(const Identifier&) const = default;
   // "dns a.example": the form used in summaries and logs.

@@ -10,8 +10,8 @@
 namespace certsmith::acme {
 
 struct Link {
-  std::string url;                                          // resolved against the request URL
-  std::vector<std::pair<std::string, std::string>> params;  // names lower-cased, values unquoted
+  std::string url{};                                          // resolved against the request URL
+  std::vector<std::pair<std::string, std::string>> params{};  // names lower-cased, values unquoted
 
   // True when the rel parameter (a space-separated list) contains rel.
   bool HasRel(std::string_view rel) const;

@@ -23,18 +23,18 @@ namespace certsmith::acme {
 inline constexpr std::string_view kAcmeErrorPrefix = "urn:ietf:params:acme:error:";
 
 struct Subproblem {
-  std::string type;
-  std::string detail;
-  std::optional<Identifier> identifier;  // §6.7.1: which identifier this part is about
+  std::string type{};
+  std::string detail{};
+  std::optional<Identifier> identifier{};  // §6.7.1: which identifier this part is about
 };
 
 struct Problem {
-  std::string type;  // "urn:ietf:params:acme:error:rejectedIdentifier"; "about:blank" if absent
-  std::string title;
-  std::string detail;  // the CA's words, kept verbatim (sanitised only when printed)
-  int status = 0;      // the "status" member (HTTP status the CA claims), 0 if absent
-  std::string instance;
-  std::vector<Subproblem> subproblems;
+  std::string type{};  // "urn:ietf:params:acme:error:rejectedIdentifier"; "about:blank" if absent
+  std::string title{};
+  std::string detail{};  // the CA's words, kept verbatim (sanitised only when printed)
+  int status = 0;        // the "status" member (HTTP status the CA claims), 0 if absent
+  std::string instance{};
+  std::vector<Subproblem> subproblems{};
   nlohmann::json raw = nlohmann::json::object();  // the whole document, extra members included
 
   // "rejectedIdentifier" for an ACME error type, the full type otherwise.
