@@ -58,6 +58,8 @@ bool LeaderElector::TryAcquireOrRenew() {
   std::string holder = spec.value("holderIdentity", "");
   int64_t duration_s = spec.value("leaseDurationSeconds", 0);
   std::string record = spec.dump();
+  bool new_leader = false;
+  bool held_by_other_and_valid;
   {
     // Expiry is judged on our own clock from when we saw the record change, as client-go does,
     // so clock skew between replicas does not matter.
@@ -67,13 +69,16 @@ bool LeaderElector::TryAcquireOrRenew() {
       observed_renew_ = now;
       if (holder != observed_leader_) {
         observed_leader_ = holder;
-        if (config_.on_new_leader && !holder.empty()) config_.on_new_leader(holder);
+        new_leader = !holder.empty();
       }
     }
     bool held_by_other = !holder.empty() && holder != config_.identity;
     bool expired = *observed_renew_ + std::chrono::seconds(duration_s) <= now;
-    if (held_by_other && !expired) return false;
+    held_by_other_and_valid = held_by_other && !expired;
   }
+  // Outside the lock: the callback may call back into this elector.
+  if (new_leader && config_.on_new_leader) config_.on_new_leader(holder);
+  if (held_by_other_and_valid) return false;
   bool transition = holder != config_.identity;
   Result<Json> updated = client_.Update(kLeases, config_.lease_namespace, BuildLease(&*got, transition));
   if (!updated.ok()) return false;  // another replica won the race (409)

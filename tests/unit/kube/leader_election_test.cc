@@ -61,6 +61,24 @@ TEST_F(LeaderElectionTest, OtherCandidateWaitsUntilLeaseExpiresOnItsClock) {
   EXPECT_FALSE(a.TryAcquireOrRenew());  // a lost it
 }
 
+TEST_F(LeaderElectionTest, NewLeaderCallbackSeesEachHolderOnce) {
+  LeaderElector a(client_, Config("a"));
+  auto cfg = Config("b");
+  std::vector<std::string> seen;
+  LeaderElector* self = nullptr;
+  cfg.on_new_leader = [&](const std::string& id) {
+    seen.push_back(id + "/" + self->ObservedLeader());  // must not deadlock
+  };
+  LeaderElector b(client_, cfg);
+  self = &b;
+  ASSERT_TRUE(a.TryAcquireOrRenew());
+  EXPECT_FALSE(b.TryAcquireOrRenew());
+  clock_.Advance(seconds(1));
+  ASSERT_TRUE(a.TryAcquireOrRenew());
+  EXPECT_FALSE(b.TryAcquireOrRenew());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a/a"}));
+}
+
 TEST_F(LeaderElectionTest, ReleaseLetsAnotherTakeOverAtOnce) {
   LeaderElector a(client_, Config("a"));
   LeaderElector b(client_, Config("b"));
