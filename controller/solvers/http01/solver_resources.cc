@@ -14,16 +14,16 @@ Json Labels(const api::Challenge& ch) {
 }
 
 Json Metadata(const api::Challenge& ch, const Json& challenge_obj) {
-  return Json{{"name", SolverName(ch)},
-              {"namespace", ch.metadata.namespace_},
-              {"labels", Labels(ch)},
-              {"ownerReferences",
-               Json::array({Json{{"apiVersion", challenge_obj.value("apiVersion", "")},
-                                 {"kind", "Challenge"},
-                                 {"name", ch.metadata.name},
-                                 {"uid", kube::GetUid(challenge_obj)},
-                                 {"controller", true},
-                                 {"blockOwnerDeletion", true}}})}};
+  return Json{
+      {"name", SolverName(ch)},
+      {"namespace", ch.metadata.namespace_},
+      {"labels", Labels(ch)},
+      {"ownerReferences", Json::array({Json{{"apiVersion", challenge_obj.value("apiVersion", "")},
+                                            {"kind", "Challenge"},
+                                            {"name", ch.metadata.name},
+                                            {"uid", kube::GetUid(challenge_obj)},
+                                            {"controller", true},
+                                            {"blockOwnerDeletion", true}}})}};
 }
 
 const api::Http01Ingress* IngressSpec(const api::Challenge& ch) {
@@ -32,10 +32,10 @@ const api::Http01Ingress* IngressSpec(const api::Challenge& ch) {
 }
 
 Json PathRule(const api::Challenge& ch) {
-  return Json{{"path", ChallengePath(ch)},
-              {"pathType", "ImplementationSpecific"},
-              {"backend",
-               {{"service", {{"name", SolverName(ch)}, {"port", {{"number", kSolverPort}}}}}}}};
+  return Json{
+      {"path", ChallengePath(ch)},
+      {"pathType", "ImplementationSpecific"},
+      {"backend", {{"service", {{"name", SolverName(ch)}, {"port", {{"number", kSolverPort}}}}}}}};
 }
 
 // Merges a user's {metadata: {labels, annotations}, spec: {...}} template into obj; containers
@@ -121,15 +121,16 @@ Json BuildService(const api::Challenge& ch, const Json& challenge_obj) {
 }
 
 Json BuildIngress(const api::Challenge& ch, const Json& challenge_obj) {
-  Json ingress = {{"apiVersion", "networking.k8s.io/v1"},
-                  {"kind", "Ingress"},
-                  {"metadata", Metadata(ch, challenge_obj)},
-                  {"spec",
-                   {{"rules",
-                     {{{"host", ch.spec.dns_name},
-                       {"http", {{"paths", Json::array({PathRule(ch)})}}}}}}}}};
+  Json ingress = {
+      {"apiVersion", "networking.k8s.io/v1"},
+      {"kind", "Ingress"},
+      {"metadata", Metadata(ch, challenge_obj)},
+      {"spec",
+       {{"rules",
+         {{{"host", ch.spec.dns_name}, {"http", {{"paths", Json::array({PathRule(ch)})}}}}}}}}};
   if (const api::Http01Ingress* in = IngressSpec(ch)) {
-    if (!in->ingress_class_name.empty()) ingress["spec"]["ingressClassName"] = in->ingress_class_name;
+    if (!in->ingress_class_name.empty())
+      ingress["spec"]["ingressClassName"] = in->ingress_class_name;
     if (!in->class_.empty()) {
       ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] = in->class_;
     }
@@ -169,10 +170,12 @@ Status Present(kube::Client& client, const api::Challenge& ch, const Json& chall
   const std::string& ns = ch.metadata.namespace_;
   const std::string name = SolverName(ch);
   if (!client.Get(kube::kPods, ns, name).ok()) {
-    RETURN_IF_ERROR(IgnoreExists(client.Create(kube::kPods, ns, BuildPod(ch, challenge_obj, options))));
+    RETURN_IF_ERROR(
+        IgnoreExists(client.Create(kube::kPods, ns, BuildPod(ch, challenge_obj, options))));
   }
   if (!client.Get(kube::kServices, ns, name).ok()) {
-    RETURN_IF_ERROR(IgnoreExists(client.Create(kube::kServices, ns, BuildService(ch, challenge_obj))));
+    RETURN_IF_ERROR(
+        IgnoreExists(client.Create(kube::kServices, ns, BuildService(ch, challenge_obj))));
   }
   const api::Http01Ingress* in = IngressSpec(ch);
   if (in && !in->name.empty()) {
@@ -182,7 +185,8 @@ Status Present(kube::Client& client, const api::Challenge& ch, const Json& chall
     return client.Update(kube::kIngresses, ns, edited).status();
   }
   if (!client.Get(kube::kIngresses, ns, name).ok()) {
-    RETURN_IF_ERROR(IgnoreExists(client.Create(kube::kIngresses, ns, BuildIngress(ch, challenge_obj))));
+    RETURN_IF_ERROR(
+        IgnoreExists(client.Create(kube::kIngresses, ns, BuildIngress(ch, challenge_obj))));
   }
   return Status::Ok();
 }
@@ -195,7 +199,8 @@ Status CleanUp(kube::Client& client, const api::Challenge& ch) {
     auto existing = client.Get(kube::kIngresses, ns, in->name);
     if (existing.ok()) {
       Json reverted = RemoveRuleFromIngress(ch, *existing);
-      if (reverted != *existing) RETURN_IF_ERROR(client.Update(kube::kIngresses, ns, reverted).status());
+      if (reverted != *existing)
+        RETURN_IF_ERROR(client.Update(kube::kIngresses, ns, reverted).status());
     } else {
       RETURN_IF_ERROR(IgnoreNotFound(existing.status()));
     }

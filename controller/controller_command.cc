@@ -1,0 +1,256 @@
+#include "controller_command.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "acme/client.h"
+#include "certsmith/base64.h"
+#include "certsmith/http_transport.h"
+#include "certsmith/log.h"
+#include "kube/config.h"
+#include "kube/event_recorder.h"
+#include "kube/leader_election.h"
+#include "kube/rest_client.h"
+#include "manager/manager.h"
+#include "metrics/metrics_server.h"
+#include "reconcilers/context.h"
+
+namespace certsmith {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+struct Flags {
+  std::string kubeconfig;
+  std::string context;
+  std::string ns;
+  std::optional<bool> leader_elect;
+  std::string leader_election_namespace;
+  int max_concurrent_challenges = 60;
+  int workers = 2;
+  std::string metrics_listen;
+  std::string cluster_resource_namespace = "certsmith";
+  std::string solver_image = "certsmith:latest";
+  std::string log_level = "info";
+  std::string log_format = "text";
+  bool honour_cert_manager_annotations = false;
+};
+
+void Usage(FILE* out) {
+  std::fputs(
+      "usage: certsmith controller [options]\n"
+      "  --kubeconfig PATH                 kubeconfig (default: in-cluster, else $KUBECONFIG)\n"
+      "  --context NAME                    kubeconfig context\n"
+      "  --namespace NS                    watch only this namespace (default: all)\n"
+      "  --leader-elect[=true|false]       Lease leader election (default: true in-cluster)\n"
+      "  --leader-election-namespace NS    where the Lease lives (default: cluster resource ns)\n"
+      "  --max-concurrent-challenges N     http-01 solvers presented at once (default 60)\n"
+      "  --workers N                       workers per reconciler (default 2)\n"
+      "  --metrics-listen HOST:PORT        serve /metrics, /healthz, /readyz (default: off)\n"
+      "  --cluster-resource-namespace NS   ClusterIssuer Secrets (default certsmith)\n"
+      "  --solver-image IMAGE              image of http-01 solver Pods\n"
+      "  --log-level debug|info|warning|error, --log-format text|json\n"
+      "  --honour-cert-manager-annotations accepted for compatibility (no effect yet)\n",
+      out);
+}
+
+bool ParseInt(const std::string& s, int* out) {
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v <= 0 || v > 100000) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+// 0 ok, 1 help, 2 error.
+int ParseFlags(int argc, char** argv, Flags* f) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto next = [&]() -> bool {
+      if (has_value) return true;
+      if (i + 1 >= argc) return false;
+      value = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") return 1;
+    if (arg == "--leader-elect") {
+      f->leader_elect = !has_value || value == "true";
+      continue;
+    }
+    if (arg == "--honour-cert-manager-annotations") {
+      f->honour_cert_manager_annotations = !has_value || value == "true";
+      continue;
+    }
+    if (!next()) {
+      std::fprintf(stderr, "certsmith controller: %s needs a value\n", arg.c_str());
+      return 2;
+    }
+    if (arg == "--kubeconfig") f->kubeconfig = value;
+    else if (arg == "--context") f->context = value;
+    else if (arg == "--namespace") f->ns = value;
+    else if (arg == "--leader-election-namespace") f->leader_election_namespace = value;
+    else if (arg == "--metrics-listen") f->metrics_listen = value;
+    else if (arg == "--cluster-resource-namespace") f->cluster_resource_namespace = value;
+    else if (arg == "--solver-image") f->solver_image = value;
+    else if (arg == "--log-level") f->log_level = value;
+    else if (arg == "--log-format") f->log_format = value;
+    else if (arg == "--max-concurrent-challenges" || arg == "--workers") {
+      int* target = arg == "--workers" ? &f->workers : &f->max_concurrent_challenges;
+      if (!ParseInt(value, target)) {
+        std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "certsmith controller: unknown option %s\n", arg.c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
+
+Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(
+    const api::Issuer& issuer, std::shared_ptr<const acme::Signer> signer) {
+  TransportOptions options;
+  if (!issuer.spec.acme.ca_bundle.empty()) {
+    ASSIGN_OR_RETURN(options.tls.ca_pem, Base64DecodeLenient(issuer.spec.acme.ca_bundle));
+  }
+  options.tls.insecure_skip_verify = issuer.spec.acme.skip_tls_verify;
+  std::shared_ptr<HttpTransport> transport = MakeCpprestTransport(options);
+  if (!transport) return MakeError(ErrorCode::kInternal, "no HTTP transport available");
+  return std::shared_ptr<acme::AcmeClient>(std::make_shared<acme::Client>(
+      acme::ClientOptions{.directory_url = issuer.spec.acme.server}, std::move(transport),
+      SystemClock::Instance(), std::move(signer)));
+}
+
+reconcilers::HttpGetter MakeSelfChecker(std::chrono::milliseconds timeout) {
+  std::shared_ptr<HttpTransport> transport = MakeCpprestTransport({});
+  if (!transport) return nullptr;
+  return [transport, timeout](const std::string& url) -> Result<std::string> {
+    HttpRequest req;
+    req.url = url;
+    req.timeout = timeout;
+    ASSIGN_OR_RETURN(HttpResponse resp, transport->Send(req));
+    if (resp.status != 200) {
+      return MakeError(ErrorCode::kUnavailable, "HTTP status " + std::to_string(resp.status));
+    }
+    return resp.body;
+  };
+}
+
+std::string Identity() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::random_device rd;
+  return std::string(host) + "_" + std::to_string(rd() % 1000000);
+}
+
+}  // namespace
+
+int RunControllerCommand(int argc, char** argv) {
+  Flags flags;
+  int parsed = ParseFlags(argc, argv, &flags);
+  if (parsed == 1) {
+    Usage(stdout);
+    return 0;
+  }
+  if (parsed != 0) {
+    Usage(stderr);
+    return 2;
+  }
+  log::SetFormat(flags.log_format);
+  if (flags.log_level == "debug") log::SetLevel(log::Level::kDebug);
+  else if (flags.log_level == "warning") log::SetLevel(log::Level::kWarning);
+  else if (flags.log_level == "error") log::SetLevel(log::Level::kError);
+
+  const bool in_cluster = flags.kubeconfig.empty() && std::getenv("KUBERNETES_SERVICE_HOST");
+  auto config = flags.kubeconfig.empty() ? kube::DefaultConfig("", flags.context)
+                                         : kube::LoadKubeconfig(flags.kubeconfig, flags.context);
+  if (!config.ok()) {
+    std::fprintf(stderr, "certsmith controller: %s\n", config.status().message().c_str());
+    return 1;
+  }
+  auto client = kube::RestClient::Make(*config);
+  if (!client.ok()) {
+    std::fprintf(stderr, "certsmith controller: %s\n", client.status().message().c_str());
+    return 1;
+  }
+  kube::EventRecorderOptions event_options;
+  event_options.component = "certsmith";
+  kube::EventRecorder events(**client, event_options);
+  reconcilers::AccountRegistry accounts;
+  reconcilers::Context ctx;
+  ctx.client = client->get();
+  ctx.events = &events;
+  ctx.options.cluster_resource_namespace = flags.cluster_resource_namespace;
+  ctx.options.solver_image = flags.solver_image;
+  ctx.options.max_concurrent_challenges = flags.max_concurrent_challenges;
+  ctx.acme_factory = MakeAcmeClient;
+  ctx.accounts = &accounts;
+  ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
+
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  reconcilers::Manager manager(ctx, {.watch_namespace = flags.ns, .workers = flags.workers});
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (!flags.metrics_listen.empty()) {
+    metrics_server = std::make_unique<metrics::MetricsServer>(
+        flags.metrics_listen, [&manager] { return manager.Synced(); });
+    Status s = metrics_server->Start();
+    if (!s.ok()) {
+      std::fprintf(stderr, "certsmith controller: metrics: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  manager.StartInformers();
+  if (!manager.WaitForSync(std::chrono::seconds(60))) {
+    log::Warn("caches did not sync within 60s; starting anyway");
+  }
+  log::Info("certsmith controller started", {{"server", (*config).server},
+                                             {"namespace", flags.ns.empty() ? "*" : flags.ns}});
+
+  const bool leader_elect = flags.leader_elect.value_or(in_cluster);
+  std::unique_ptr<kube::LeaderElector> elector;
+  std::thread election;
+  if (leader_elect) {
+    kube::LeaderElectionConfig le;
+    le.lease_namespace = flags.leader_election_namespace.empty()
+                             ? flags.cluster_resource_namespace
+                             : flags.leader_election_namespace;
+    le.lease_name = "certsmith-controller";
+    le.identity = Identity();
+    le.on_started_leading = [&manager] { manager.StartWorkers(); };
+    // As client-go's users do: a replica that lost the lease stops, and is restarted clean.
+    le.on_stopped_leading = [] { g_stop = true; };
+    elector = std::make_unique<kube::LeaderElector>(**client, le);
+    election = std::thread([&elector] { elector->Run(); });
+  } else {
+    manager.StartWorkers();
+  }
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  log::Info("certsmith controller stopping");
+  if (elector) {
+    elector->Stop();
+    election.join();
+  }
+  manager.Stop();
+  if (metrics_server) metrics_server->Stop();
+  return 0;
+}
+
+}  // namespace certsmith

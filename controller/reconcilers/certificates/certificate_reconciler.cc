@@ -1,0 +1,480 @@
+#include "certificates/certificate_reconciler.h"
+
+#include <algorithm>
+#include <set>
+
+#include "acme/csr.h"
+#include "api/naming.h"
+#include "api/resources.h"
+#include "certsmith/base64.h"
+#include "certsmith/log.h"
+#include "kube/errors.h"
+#include "kube/time_format.h"
+#include "reconcilers/util.h"
+
+namespace certsmith::reconcilers {
+namespace {
+
+constexpr char kTlsCrt[] = "tls.crt";
+constexpr char kTlsKey[] = "tls.key";
+constexpr char kCaCrt[] = "ca.crt";
+constexpr char kKeyField[] = "tls.key";
+// A short requeue while an RSA key is generated on another thread.
+constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
+constexpr auto kIssuerRetryDelay = std::chrono::seconds(30);
+
+std::optional<std::string> DataField(const Json* secret, const std::string& field) {
+  if (secret == nullptr) return std::nullopt;
+  auto data = secret->find("data");
+  if (data == secret->end() || !data->is_object() || !data->contains(field)) return std::nullopt;
+  const Json& v = (*data)[field];
+  if (!v.is_string()) return std::nullopt;
+  auto decoded = Base64DecodeLenient(v.get<std::string>());
+  if (!decoded.ok() || decoded->empty()) return std::nullopt;
+  return *decoded;
+}
+
+std::string Annotation(const Json* obj, const std::string& key) {
+  if (obj == nullptr) return "";
+  const Json& a = (*obj)["metadata"].value("annotations", Json::object());
+  return a.value(key, "");
+}
+
+Result<acme::KeyType> SpecKeyType(const api::Certificate& cert) {
+  const api::CertificatePrivateKey& pk = cert.spec.private_key;
+  std::string name = (pk.algorithm == "RSA" ? "rsa" : "ec") + std::to_string(pk.EffectiveSize());
+  return acme::ParseKeyType(name);
+}
+
+bool KeyMatchesSpec(const api::Certificate& cert, const acme::PrivateKey& key) {
+  auto type = SpecKeyType(cert);
+  return type.ok() && key.type() == *type;
+}
+
+std::set<std::string> Normalized(const std::vector<std::string>& names) {
+  std::set<std::string> out;
+  for (const std::string& n : names) out.insert(acme::NormalizeDnsName(n));
+  return out;
+}
+
+std::set<std::string> NormalizedIps(const std::vector<std::string>& ips) {
+  std::set<std::string> out;
+  for (const std::string& ip : ips) {
+    auto n = acme::NormalizeIpAddress(ip);
+    out.insert(n.ok() ? *n : ip);
+  }
+  return out;
+}
+
+IssuanceCheck Need(std::string reason, std::string message) {
+  IssuanceCheck c;
+  c.needed = true;
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  return c;
+}
+
+api::OrderSpec OrderSpecFor(const api::Certificate& cert, const std::string& csr_der) {
+  api::OrderSpec spec;
+  spec.request = Base64Encode(csr_der);
+  spec.issuer_ref = cert.spec.issuer_ref;
+  spec.common_name = cert.spec.common_name;
+  spec.dns_names = cert.spec.DnsIdentifiers();
+  spec.ip_addresses = cert.spec.IpIdentifiers();
+  spec.duration = cert.spec.duration;
+  return spec;
+}
+
+acme::CsrRequest CsrFor(const api::Certificate& cert) {
+  acme::CsrRequest req;
+  req.subject.common_name = cert.spec.common_name;
+  if (cert.spec.subject) {
+    const api::X509Subject& s = *cert.spec.subject;
+    req.subject.organizations = s.organizations;
+    req.subject.organizational_units = s.organizational_units;
+    req.subject.countries = s.countries;
+    req.subject.provinces = s.provinces;
+    req.subject.localities = s.localities;
+    req.subject.street_addresses = s.street_addresses;
+    req.subject.postal_codes = s.postal_codes;
+    req.subject.serial_number = s.serial_number;
+  }
+  req.dns_names = cert.spec.DnsIdentifiers();
+  req.ip_addresses = cert.spec.IpIdentifiers();
+  return req;
+}
+
+}  // namespace
+
+Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info) {
+  const auto lifetime = info.not_after - info.not_before;
+  if (cert.spec.renew_before && *cert.spec.renew_before > Duration::zero() &&
+      *cert.spec.renew_before < lifetime) {
+    return info.not_after -
+           std::chrono::duration_cast<Clock::TimePoint::duration>(*cert.spec.renew_before);
+  }
+  return info.not_before + lifetime * 2 / 3;
+}
+
+std::string NextKeySecretName(const api::Certificate& cert) {
+  return api::HashedName(cert.metadata.name + "-next-key", cert.metadata.uid);
+}
+
+IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
+                            Clock::TimePoint now) {
+  if (secret == nullptr) {
+    return Need("DoesNotExist", "Issuing certificate as Secret does not exist");
+  }
+  auto crt = DataField(secret, kTlsCrt);
+  auto key_pem = DataField(secret, kTlsKey);
+  if (!crt || !key_pem) {
+    return Need("MissingData", "Issuing certificate as Secret does not contain a certificate");
+  }
+  auto info = acme::ParseCertificatePem(*crt);
+  if (!info.ok()) return Need("InvalidCertificate", "Issuing certificate as Secret holds an "
+                                                   "unparseable certificate");
+  auto key = acme::PrivateKey::FromPem(*key_pem);
+  if (!key.ok()) return Need("InvalidKey", "Issuing certificate as Secret holds an invalid key");
+  if (!acme::CertificateMatchesKey(*crt, *key)) {
+    return Need("SecretMismatch",
+                "Issuing certificate as Secret's private key does not match the certificate");
+  }
+  if (Normalized(info->dns_names) != Normalized(cert.spec.DnsIdentifiers()) ||
+      NormalizedIps(info->ip_addresses) != NormalizedIps(cert.spec.IpIdentifiers()) ||
+      (!cert.spec.common_name.empty() && info->common_name != cert.spec.common_name)) {
+    return Need("SpecChanged",
+                "Issuing certificate as the names in the Secret differ from the spec");
+  }
+  if (!KeyMatchesSpec(cert, *key)) {
+    return Need("SpecChanged", "Issuing certificate as spec.privateKey changed");
+  }
+  if (Annotation(secret, api::kIssuerNameAnnotation) != cert.spec.issuer_ref.name ||
+      Annotation(secret, api::kIssuerKindAnnotation) != cert.spec.issuer_ref.kind) {
+    return Need("IncorrectIssuer", "Issuing certificate as the Secret was issued by another "
+                                   "issuer");
+  }
+  IssuanceCheck check;
+  check.info = *info;
+  check.renewal_time = RenewalTime(cert, *info);
+  if (now >= info->not_after) {
+    IssuanceCheck c = Need("Expired", "Issuing certificate as the certificate has expired");
+    c.info = check.info;
+    c.renewal_time = check.renewal_time;
+    return c;
+  }
+  check.current_valid = true;
+  if (now >= *check.renewal_time) {
+    check.needed = true;
+    check.reason = "Renewing";
+    check.message = "Renewing certificate as renewal was scheduled at " +
+                    kube::FormatTime(*check.renewal_time);
+  }
+  return check;
+}
+
+Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
+    const api::Certificate& cert, const Json& obj, const Json* secret) {
+  // rotationPolicy Never: keep signing the key already in the Secret.
+  if (cert.spec.private_key.rotation_policy == "Never") {
+    if (auto pem = DataField(secret, kTlsKey)) {
+      auto key = acme::PrivateKey::FromPem(*pem);
+      if (key.ok() && KeyMatchesSpec(cert, *key)) return std::optional<acme::PrivateKey>(*key);
+    }
+  }
+  const std::string ns = cert.metadata.namespace_;
+  const std::string name = NextKeySecretName(cert);
+  auto existing = ctx_.client->Get(kube::kSecrets, ns, name);
+  if (existing.ok()) {
+    if (auto pem = DataField(&*existing, kKeyField)) {
+      auto key = acme::PrivateKey::FromPem(*pem);
+      if (key.ok() && KeyMatchesSpec(cert, *key)) return std::optional<acme::PrivateKey>(*key);
+    }
+    // Unusable (spec.privateKey changed): replace it.
+    Status s = ctx_.client->Delete(kube::kSecrets, ns, name);
+    if (!s.ok() && !kube::IsNotFound(s)) return s;
+  } else if (!kube::IsNotFound(existing.status())) {
+    return existing.status();
+  }
+  ASSIGN_OR_RETURN(acme::KeyType type, SpecKeyType(cert));
+  auto generated = keys_.Poll(kube::ObjectKey(obj), type);
+  if (!generated) return std::optional<acme::PrivateKey>();
+  if (!generated->ok()) return generated->status();
+  const acme::PrivateKey key = generated->value();
+  ASSIGN_OR_RETURN(std::string pem, key.ToPem(acme::PemEncoding::kPkcs8));
+  Json s = {{"apiVersion", "v1"},
+            {"kind", "Secret"},
+            {"metadata",
+             {{"name", name},
+              {"namespace", ns},
+              {"labels",
+               {{api::kManagedByLabel, api::kManagedByValue},
+                {api::kCertificateNameLabel, cert.metadata.name}}},
+              {"ownerReferences", Json::array({OwnerReference(obj)})}}},
+            {"type", "Opaque"},
+            {"data", {{kKeyField, Base64Encode(pem)}}}};
+  auto created = ctx_.client->Create(kube::kSecrets, ns, s);
+  if (!created.ok()) return created.status().WithContext("storing the next private key");
+  Event(ctx_, obj, kube::kEventNormal, "KeyGenerated",
+        "Stored a new private key in temporary Secret " + name);
+  return std::optional<acme::PrivateKey>(key);
+}
+
+SyncResult CertificateReconciler::Sync(const std::string& key) {
+  auto [ns, name] = SplitKey(key);
+  auto got = ctx_.client->Get(api::kCertificates, ns, name);
+  if (!got.ok()) {
+    return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
+  }
+  const Json& obj = *got;
+  if (obj["metadata"].contains("deletionTimestamp")) return SyncResult::Done();
+  auto parsed = api::Certificate::FromJson(obj);
+  if (!parsed.ok()) {
+    api::CertificateStatus st;
+    api::FieldErrors ignored;
+    st.conditions = api::ConditionsFromJson(
+        obj.value("status", Json::object()).value("conditions", Json::array()), "", &ignored);
+    SetCondition(ctx_, &st.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+                 "InvalidSpec", parsed.status().message(),
+                 obj["metadata"].value("generation", int64_t{0}));
+    auto w = WriteStatus(ctx_, api::kCertificates, obj, st.ToJson());
+    return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+  }
+  api::Certificate cert = std::move(parsed).value();
+
+  std::optional<Json> secret;
+  auto s = ctx_.client->Get(kube::kSecrets, ns, cert.spec.secret_name);
+  if (s.ok()) {
+    secret = *s;
+  } else if (!kube::IsNotFound(s.status())) {
+    return SyncResult::Error(s.status());
+  }
+  const Json* secret_ptr = secret ? &*secret : nullptr;
+  IssuanceCheck check = CheckIssuance(cert, secret_ptr, ctx_.clock->Now());
+  if (!check.needed) return UpToDate(obj, std::move(cert), check);
+  return Issue(obj, std::move(cert), secret_ptr, check);
+}
+
+SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cert,
+                                           const IssuanceCheck& check) {
+  const auto previous_renewal = cert.status.renewal_time;
+  cert.status.not_before = check.info->not_before;
+  cert.status.not_after = check.info->not_after;
+  cert.status.renewal_time = check.renewal_time;
+  cert.status.failed_issuance_attempts = 0;
+  cert.status.last_failure_time.reset();
+  if (!cert.status.next_private_key_secret_name.empty()) {
+    Status d = ctx_.client->Delete(kube::kSecrets, cert.metadata.namespace_,
+                                   cert.status.next_private_key_secret_name);
+    if (!d.ok() && !kube::IsNotFound(d)) return SyncResult::Error(d);
+    cert.status.next_private_key_secret_name.clear();
+  }
+  SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
+               "Ready", "Certificate is up to date and has not expired",
+               cert.metadata.generation);
+  api::RemoveCondition(&cert.status.conditions, api::kConditionIssuing);
+  auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+  if (!w.ok()) return SyncResult::Error(w.status());
+  if (previous_renewal != check.renewal_time) {
+    Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled",
+          "Renewal scheduled at " + kube::FormatTime(*check.renewal_time));
+  }
+  return SyncResult::After(*check.renewal_time - ctx_.clock->Now());
+}
+
+SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
+                                        const Json* secret, const IssuanceCheck& check) {
+  const auto now = ctx_.clock->Now();
+  const int64_t gen = cert.metadata.generation;
+  if (check.current_valid) {
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
+                 "Ready", "Certificate is valid; renewal in progress", gen);
+  } else {
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady,
+                 api::ConditionStatus::kFalse, check.reason, check.message, gen);
+  }
+  // Failed attempts back off (capped) before the next Order.
+  if (cert.status.failed_issuance_attempts > 0 && cert.status.last_failure_time) {
+    auto retry_at = *cert.status.last_failure_time +
+                    std::chrono::duration_cast<Clock::TimePoint::duration>(
+                        Backoff(cert.status.failed_issuance_attempts,
+                                ctx_.options.issuance_backoff_base,
+                                ctx_.options.issuance_backoff_cap));
+    if (now < retry_at) {
+      auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+      if (!w.ok()) return SyncResult::Error(w.status());
+      return SyncResult::After(retry_at - now);
+    }
+  }
+  auto issuer = GetIssuer(ctx_, cert.spec.issuer_ref, cert.metadata.namespace_);
+  std::string refusal;
+  if (!issuer.ok()) {
+    refusal = "Issuer " + cert.spec.issuer_ref.name + ": " + issuer.status().message();
+  } else if (!issuer->AllowsNamespace(cert.metadata.namespace_)) {
+    refusal = "ClusterIssuer " + cert.spec.issuer_ref.name + " does not allow namespace " +
+              cert.metadata.namespace_;
+  } else {
+    for (const std::string& n : cert.spec.DnsIdentifiers()) {
+      if (!issuer->AllowsDnsName(n)) refusal = "Issuer does not allow the name " + n;
+    }
+  }
+  if (!refusal.empty()) {
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
+                 api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+    if (!w.ok()) return SyncResult::Error(w.status());
+    return SyncResult::After(kIssuerRetryDelay);
+  }
+
+  auto key = EnsureNextKey(cert, obj, secret);
+  if (!key.ok()) return SyncResult::Error(key.status());
+  if (!key->has_value()) return SyncResult::After(kKeyPollDelay);
+  const acme::PrivateKey& pk = **key;
+  if (cert.spec.private_key.rotation_policy != "Never" || secret == nullptr) {
+    cert.status.next_private_key_secret_name = NextKeySecretName(cert);
+  }
+
+  auto csr = acme::MakeCsrDer(pk, CsrFor(cert));
+  if (!csr.ok()) return Failed(obj, std::move(cert), "building the CSR: " + csr.status().message());
+  api::OrderSpec spec = OrderSpecFor(cert, *csr);
+  // The name digests what is ordered (not the CSR bytes: ECDSA signatures differ every time),
+  // the key and the attempt, so a retried sync finds its Order and a new attempt makes a new one.
+  api::OrderSpec digest_spec = spec;
+  digest_spec.request.clear();
+  const std::string order_name = api::OrderName(
+      cert.metadata.name, cert.status.revision + 1,
+      digest_spec.ToJson().dump() + "|" + acme::PublicKeyFingerprint(pk) + "|" +
+          std::to_string(cert.status.failed_issuance_attempts));
+
+  auto order_obj = ctx_.client->Get(api::kOrders, cert.metadata.namespace_, order_name);
+  if (!order_obj.ok() && !kube::IsNotFound(order_obj.status())) {
+    return SyncResult::Error(order_obj.status());
+  }
+  if (!order_obj.ok()) {
+    api::Order order;
+    order.metadata.name = order_name;
+    order.metadata.namespace_ = cert.metadata.namespace_;
+    order.metadata.labels[api::kCertificateNameLabel] = cert.metadata.name;
+    order.metadata.annotations[api::kRevisionAnnotation] =
+        std::to_string(cert.status.revision + 1);
+    order.spec = spec;
+    Json o = order.ToJson();
+    o.erase("status");
+    o["metadata"]["ownerReferences"] = Json::array({OwnerReference(obj)});
+    auto created = ctx_.client->Create(api::kOrders, cert.metadata.namespace_, o);
+    if (!created.ok() && !kube::IsAlreadyExists(created.status())) {
+      return SyncResult::Error(created.status());
+    }
+    Event(ctx_, obj, kube::kEventNormal, "OrderCreated", "Created Order " + order_name);
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
+                 api::ConditionStatus::kTrue, check.reason, check.message, gen);
+    auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+    return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+  }
+  auto order = api::Order::FromJson(*order_obj);
+  if (!order.ok()) return Failed(obj, std::move(cert), order.status().message());
+  switch (order->status.state) {
+    case api::OrderState::kValid:
+      return Complete(obj, std::move(cert), secret, pk, *order);
+    case api::OrderState::kInvalid:
+    case api::OrderState::kExpired:
+    case api::OrderState::kErrored:
+      return Failed(obj, std::move(cert),
+                    "Order " + order_name + " " + api::OrderStateName(order->status.state) +
+                        ": " + order->status.reason);
+    default:
+      break;
+  }
+  SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kTrue,
+               check.reason, check.message, gen);
+  auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+  return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+}
+
+SyncResult CertificateReconciler::Failed(const Json& obj, api::Certificate cert,
+                                         const std::string& message) {
+  const auto now = ctx_.clock->Now();
+  cert.status.failed_issuance_attempts += 1;
+  cert.status.last_failure_time = now;
+  SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
+               api::ConditionStatus::kFalse, "Failed",
+               "The certificate request has failed to complete and will be retried: " + message,
+               cert.metadata.generation);
+  Event(ctx_, obj, kube::kEventWarning, "Failed", message);
+  log::Warn("issuance failed", {{"certificate", kube::ObjectKey(obj)}, {"error", message}});
+  auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+  if (!w.ok()) return SyncResult::Error(w.status());
+  return SyncResult::After(Backoff(cert.status.failed_issuance_attempts,
+                                   ctx_.options.issuance_backoff_base,
+                                   ctx_.options.issuance_backoff_cap));
+}
+
+SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cert,
+                                           const Json* secret, const acme::PrivateKey& key,
+                                           const api::Order& order) {
+  auto chain = Base64DecodeLenient(order.status.certificate);
+  if (!chain.ok()) return Failed(obj, std::move(cert), "Order holds no certificate");
+  auto blocks = acme::SplitPemCertificates(*chain);
+  if (!blocks.ok()) return Failed(obj, std::move(cert), blocks.status().message());
+  if (!acme::CertificateMatchesKey(*chain, key)) {
+    return Failed(obj, std::move(cert), "the issued certificate does not match the private key");
+  }
+  auto info = acme::ParseCertificatePem(*chain);
+  if (!info.ok()) return Failed(obj, std::move(cert), info.status().message());
+  const bool pkcs8 = cert.spec.private_key.encoding == "PKCS8";
+  auto key_pem = key.ToPem(pkcs8 ? acme::PemEncoding::kPkcs8 : acme::PemEncoding::kPkcs1);
+  if (!key_pem.ok()) return SyncResult::Error(key_pem.status());
+
+  const std::string ns = cert.metadata.namespace_;
+  Json target = secret ? *secret
+                       : Json{{"apiVersion", "v1"},
+                              {"kind", "Secret"},
+                              {"type", "kubernetes.io/tls"},
+                              {"metadata", {{"name", cert.spec.secret_name}, {"namespace", ns}}}};
+  Json& meta = target["metadata"];
+  if (cert.spec.secret_template) {
+    for (const auto& [k, v] : cert.spec.secret_template->labels) meta["labels"][k] = v;
+    for (const auto& [k, v] : cert.spec.secret_template->annotations) meta["annotations"][k] = v;
+  }
+  meta["labels"][api::kManagedByLabel] = api::kManagedByValue;
+  meta["labels"][api::kCertificateNameLabel] = cert.metadata.name;
+  meta["annotations"][api::kIssuerNameAnnotation] = cert.spec.issuer_ref.name;
+  meta["annotations"][api::kIssuerKindAnnotation] = cert.spec.issuer_ref.kind;
+  meta["annotations"][api::kRevisionAnnotation] = std::to_string(cert.status.revision + 1);
+  target["data"][kTlsCrt] = Base64Encode(*chain);
+  target["data"][kTlsKey] = Base64Encode(*key_pem);
+  if (blocks->size() > 1) {
+    target["data"][kCaCrt] = Base64Encode(blocks->back());
+  } else {
+    target["data"].erase(kCaCrt);
+  }
+  // The TLS Secret has no owner: deleting a Certificate leaves the Secret in use (as
+  // cert-manager does by default).
+  auto written = secret ? ctx_.client->Update(kube::kSecrets, ns, target)
+                        : ctx_.client->Create(kube::kSecrets, ns, target);
+  if (!written.ok()) return SyncResult::Error(written.status().WithContext("writing Secret"));
+
+  Status deleted = ctx_.client->Delete(kube::kSecrets, ns, NextKeySecretName(cert));
+  if (!deleted.ok() && !kube::IsNotFound(deleted)) return SyncResult::Error(deleted);
+  cert.status.next_private_key_secret_name.clear();
+  cert.status.revision += 1;
+  cert.status.not_before = info->not_before;
+  cert.status.not_after = info->not_after;
+  cert.status.renewal_time = RenewalTime(cert, *info);
+  cert.status.failed_issuance_attempts = 0;
+  cert.status.last_failure_time.reset();
+  SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
+               "Ready", "Certificate is up to date and has not expired", cert.metadata.generation);
+  api::RemoveCondition(&cert.status.conditions, api::kConditionIssuing);
+  auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+  if (!w.ok()) return SyncResult::Error(w.status());
+  Event(ctx_, obj, kube::kEventNormal, "Issued",
+        "The certificate has been successfully issued (revision " +
+            std::to_string(cert.status.revision) + ")");
+  Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled",
+        "Renewal scheduled at " + kube::FormatTime(*cert.status.renewal_time));
+  log::Info("certificate issued", {{"certificate", kube::ObjectKey(obj)},
+                                   {"notAfter", kube::FormatTime(info->not_after)}});
+  return SyncResult::After(*cert.status.renewal_time - ctx_.clock->Now());
+}
+
+}  // namespace certsmith::reconcilers

@@ -1,0 +1,59 @@
+// Certificate: decides whether a certificate must be issued (Secret missing or invalid, key and
+// certificate mismatched, names or issuer changed, or due for renewal), makes the private key
+// and stores it in the `<name>-next-key-<hash>` Secret BEFORE it creates the Order (so a crash
+// never loses a key the CA signed), creates one deterministically named Order per attempt, and
+// when the Order is valid writes the kubernetes.io/tls Secret and schedules the renewal
+// (ARCHITECTURE.md "Flow of one certificate", steps 2 and 5).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "acme/certificate.h"
+#include "acme/key.h"
+#include "api/certificate.h"
+#include "api/order.h"
+#include "certificates/key_generator.h"
+#include "reconcilers/context.h"
+
+namespace certsmith::reconcilers {
+
+// Why a Certificate needs issuing, or nullopt-reason when it does not.
+struct IssuanceCheck {
+  bool needed = false;
+  std::string reason;   // DoesNotExist, InvalidSecret, SecretMismatch, SpecChanged, ...
+  std::string message;  // for the Issuing/Ready condition
+  bool current_valid = false;  // the Secret holds a certificate that is still usable
+  std::optional<acme::CertificateInfo> info;
+  std::optional<Clock::TimePoint> renewal_time;
+};
+
+// renewBefore when set and shorter than the lifetime, else at 2/3 of the lifetime.
+Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info);
+// Looks at the target Secret (nullptr when it does not exist).
+IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret, Clock::TimePoint now);
+// Deterministic name of the Secret holding the next private key.
+std::string NextKeySecretName(const api::Certificate& cert);
+
+class CertificateReconciler {
+ public:
+  explicit CertificateReconciler(Context& ctx) : ctx_(ctx) {}
+  SyncResult Sync(const std::string& key);
+
+ private:
+  // The key for the next issuance: from the next-key Secret, else generated and stored there.
+  // nullopt while an RSA key is being generated.
+  Result<std::optional<acme::PrivateKey>> EnsureNextKey(const api::Certificate& cert,
+                                                        const Json& obj, const Json* secret);
+  SyncResult Issue(const Json& obj, api::Certificate cert, const Json* secret,
+                   const IssuanceCheck& check);
+  SyncResult Complete(const Json& obj, api::Certificate cert, const Json* secret,
+                      const acme::PrivateKey& key, const api::Order& order);
+  SyncResult Failed(const Json& obj, api::Certificate cert, const std::string& message);
+  SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check);
+
+  Context& ctx_;
+  KeyGenerator keys_;
+};
+
+}  // namespace certsmith::reconcilers

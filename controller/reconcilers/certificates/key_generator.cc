@@ -1,0 +1,37 @@
+#include "certificates/key_generator.h"
+
+#include <chrono>
+
+namespace certsmith::reconcilers {
+
+std::optional<Result<acme::PrivateKey>> KeyGenerator::Poll(const std::string& id,
+                                                           acme::KeyType type) {
+  const bool slow = type == acme::KeyType::kRsa2048 || type == acme::KeyType::kRsa3072 ||
+                    type == acme::KeyType::kRsa4096;
+  if (!slow) return acme::PrivateKey::Generate(type);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pending_.find(id);
+  if (it != pending_.end() && it->second.first != type) {
+    pending_.erase(it);  // the spec changed while generating: the old key is of no use
+    it = pending_.end();
+  }
+  if (it == pending_.end()) {
+    pending_.emplace(id, std::make_pair(type, std::async(std::launch::async, [type] {
+                                          return acme::PrivateKey::Generate(type);
+                                        })));
+    return std::nullopt;
+  }
+  if (it->second.second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return std::nullopt;
+  }
+  Result<acme::PrivateKey> key = it->second.second.get();
+  pending_.erase(it);
+  return key;
+}
+
+size_t KeyGenerator::Pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size();
+}
+
+}  // namespace certsmith::reconcilers

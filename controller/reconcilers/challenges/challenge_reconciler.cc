@@ -1,0 +1,196 @@
+#include "challenges/challenge_reconciler.h"
+
+#include <algorithm>
+
+#include "acme/problem.h"
+#include "api/resources.h"
+#include "certsmith/log.h"
+#include "kube/errors.h"
+#include "reconcilers/util.h"
+#include "solvers/http01/solver_resources.h"
+
+namespace certsmith::reconcilers {
+namespace {
+
+constexpr auto kWaitDelay = std::chrono::seconds(5);
+constexpr auto kPollCap = std::chrono::seconds(10);
+
+bool HasFinalizer(const Json& obj) {
+  for (const Json& f : obj["metadata"].value("finalizers", Json::array())) {
+    if (f == kChallengeFinalizer) return true;
+  }
+  return false;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+bool ChallengeReconciler::Acquire(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (presented_.count(key)) return true;
+  if (static_cast<int>(presented_.size()) >= ctx_.options.max_concurrent_challenges) return false;
+  presented_.insert(key);
+  return true;
+}
+
+void ChallengeReconciler::Release(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  presented_.erase(key);
+}
+
+size_t ChallengeReconciler::Presented() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return presented_.size();
+}
+
+SyncResult ChallengeReconciler::Sync(const std::string& key) {
+  auto [ns, name] = SplitKey(key);
+  auto got = ctx_.client->Get(api::kChallenges, ns, name);
+  if (!got.ok()) {
+    if (!kube::IsNotFound(got.status())) return SyncResult::Error(got.status());
+    Release(key);
+    return SyncResult::Done();
+  }
+  Json obj = *got;
+  auto parsed = api::Challenge::FromJson(obj);
+  if (!parsed.ok()) {
+    log::Warn("invalid Challenge", {{"challenge", key}, {"error", parsed.status().message()}});
+    return SyncResult::Done();
+  }
+  api::Challenge ch = std::move(parsed).value();
+  if (obj["metadata"].contains("deletionTimestamp")) return Delete(obj, ch);
+  if (api::IsFinalOrderState(ch.status.state)) {
+    if (!ch.status.presented) return SyncResult::Done();
+    const api::OrderState state = ch.status.state;
+    const std::string reason = ch.status.reason;
+    return Finish(obj, std::move(ch), state, reason);
+  }
+  if (!HasFinalizer(obj)) {
+    obj["metadata"]["finalizers"].push_back(kChallengeFinalizer);
+    auto updated = ctx_.client->Update(api::kChallenges, ns, obj);
+    if (!updated.ok()) return SyncResult::Error(updated.status());
+    obj = *updated;
+  }
+  if (ch.spec.type != "http-01") {
+    const std::string reason =
+        ch.spec.type + " solvers are not supported yet: configure an http01 solver";
+    return Finish(obj, std::move(ch), api::OrderState::kErrored, reason);
+  }
+  if (!ch.status.processing) return Present(obj, std::move(ch));
+  return Poll(obj, std::move(ch));
+}
+
+SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
+  const std::string key = kube::ObjectKey(obj);
+  auto acme = AcmeClientFor(ctx_, ch.spec.issuer_ref, ch.metadata.namespace_);
+  if (!acme.ok()) return SyncResult::After(kWaitDelay);
+  if (!Acquire(key)) {
+    ch.status.reason = "waiting: " + std::to_string(ctx_.options.max_concurrent_challenges) +
+                       " challenges are already presented (--max-concurrent-challenges)";
+    return Write(obj, ch, SyncResult::After(kWaitDelay));
+  }
+  Status presented = solvers::http01::Present(*ctx_.client, ch, obj,
+                                              {.image = ctx_.options.solver_image});
+  if (!presented.ok()) return SyncResult::Error(presented.WithContext("presenting http-01 solver"));
+  ch.status.presented = true;
+  const bool self_check = ctx_.http_get && !ch.spec.solver.http01->skip_self_check;
+  if (self_check) {
+    const std::string url =
+        "http://" + ch.spec.dns_name + solvers::http01::ChallengePath(ch);
+    auto body = ctx_.http_get(url);
+    if (!body.ok() || Trim(*body) != ch.spec.key) {
+      ch.status.reason = "self check of " + url + " failed: " +
+                         (body.ok() ? "wrong content" : ErrorText(body.status()));
+      return Write(obj, ch, SyncResult::After(kWaitDelay));
+    }
+  }
+  auto responded = (*acme)->RespondToChallenge(ch.spec.url);
+  if (!responded.ok()) {
+    auto problem = acme::ProblemFromStatus(responded.status());
+    if (problem && !acme::IsRetryable(*problem)) {
+      return Finish(obj, std::move(ch), api::OrderState::kInvalid, problem->Summary());
+    }
+    return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
+  }
+  ch.status.processing = true;
+  ch.status.state = api::OrderState::kPending;
+  ch.status.reason = "Waiting for " + ch.spec.type + " challenge propagation/validation";
+  return Write(obj, ch, SyncResult::After(std::chrono::seconds(1)));
+}
+
+SyncResult ChallengeReconciler::Poll(const Json& obj, api::Challenge ch) {
+  Acquire(kube::ObjectKey(obj));  // after a restart: it is presented, count it
+  auto acme = AcmeClientFor(ctx_, ch.spec.issuer_ref, ch.metadata.namespace_);
+  if (!acme.ok()) return SyncResult::After(kWaitDelay);
+  auto authz = (*acme)->GetAuthorization(ch.spec.authorization_url, 0);
+  if (!authz.ok()) {
+    if (authz.status().retry_after()) return SyncResult::After(*authz.status().retry_after());
+    return SyncResult::Error(authz.status());
+  }
+  const acme::Challenge* remote = nullptr;
+  for (const acme::Challenge& c : authz->challenges) {
+    if (c.url == ch.spec.url) remote = &c;
+  }
+  if (authz->status == acme::AuthorizationStatus::kValid ||
+      (remote && remote->status == acme::ChallengeStatus::kValid)) {
+    return Finish(obj, std::move(ch), api::OrderState::kValid, "Successfully authorized domain");
+  }
+  if (authz->status != acme::AuthorizationStatus::kPending ||
+      (remote && remote->status == acme::ChallengeStatus::kInvalid)) {
+    std::string reason = remote && remote->error ? remote->error->Summary()
+                                                 : std::string("authorization is ") +
+                                                       acme::ToString(authz->status);
+    return Finish(obj, std::move(ch), api::OrderState::kInvalid, reason);
+  }
+  const auto now = ctx_.clock->Now();
+  Duration wait = authz->next_poll > now ? Duration(authz->next_poll - now) : Duration::zero();
+  return SyncResult::After(std::clamp<Duration>(wait, std::chrono::milliseconds(500), kPollCap));
+}
+
+SyncResult ChallengeReconciler::Finish(const Json& obj, api::Challenge ch, api::OrderState state,
+                                       const std::string& reason) {
+  if (ch.spec.type == "http-01") {
+    Status s = solvers::http01::CleanUp(*ctx_.client, ch);
+    if (!s.ok()) return SyncResult::Error(s.WithContext("cleaning up the http-01 solver"));
+  }
+  Release(kube::ObjectKey(obj));
+  const bool changed = ch.status.state != state;
+  ch.status.state = state;
+  ch.status.reason = reason;
+  ch.status.presented = false;
+  ch.status.processing = false;
+  if (changed && state != api::OrderState::kValid) {
+    Event(ctx_, obj, kube::kEventWarning, "Failed", reason);
+  }
+  return Write(obj, ch, SyncResult::Done());
+}
+
+SyncResult ChallengeReconciler::Delete(const Json& obj, const api::Challenge& ch) {
+  if (ch.spec.type == "http-01") {
+    Status s = solvers::http01::CleanUp(*ctx_.client, ch);
+    if (!s.ok()) return SyncResult::Error(s.WithContext("cleaning up the http-01 solver"));
+  }
+  Release(kube::ObjectKey(obj));
+  if (!HasFinalizer(obj)) return SyncResult::Done();
+  Json updated = obj;
+  Json kept = Json::array();
+  for (const Json& f : obj["metadata"]["finalizers"]) {
+    if (f != kChallengeFinalizer) kept.push_back(f);
+  }
+  updated["metadata"]["finalizers"] = kept;
+  auto r = ctx_.client->Update(api::kChallenges, ch.metadata.namespace_, updated);
+  if (!r.ok() && !kube::IsNotFound(r.status())) return SyncResult::Error(r.status());
+  return SyncResult::Done();
+}
+
+SyncResult ChallengeReconciler::Write(const Json& obj, const api::Challenge& ch, SyncResult then) {
+  auto w = WriteStatus(ctx_, api::kChallenges, obj, ch.status.ToJson());
+  if (!w.ok()) return SyncResult::Error(w.status());
+  return then;
+}
+
+}  // namespace certsmith::reconcilers

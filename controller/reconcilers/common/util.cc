@@ -1,0 +1,120 @@
+#include "reconcilers/util.h"
+
+#include "acme/problem.h"
+#include "api/resources.h"
+#include "certsmith/log.h"
+
+namespace certsmith::reconcilers {
+
+std::string IssuerKey(const api::IssuerRef& ref, std::string_view certificate_namespace) {
+  if (ref.IsClusterIssuer()) return "ClusterIssuer/" + ref.name;
+  return "Issuer/" + std::string(certificate_namespace) + "/" + ref.name;
+}
+
+std::optional<AccountRegistry::Entry> AccountRegistry::Find(const std::string& issuer_key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(issuer_key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void AccountRegistry::Put(const std::string& issuer_key, Entry entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[issuer_key] = std::move(entry);
+}
+
+void AccountRegistry::Remove(const std::string& issuer_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(issuer_key);
+}
+
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  size_t slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+Json OwnerReference(const Json& owner) {
+  return Json{{"apiVersion", owner.value("apiVersion", "")},
+              {"kind", owner.value("kind", "")},
+              {"name", kube::GetName(owner)},
+              {"uid", kube::GetUid(owner)},
+              {"controller", true},
+              {"blockOwnerDeletion", true}};
+}
+
+bool IsOwnedBy(const Json& obj, const Json& owner) {
+  const std::string uid = kube::GetUid(owner);
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->contains("ownerReferences")) return false;
+  for (const Json& ref : (*meta)["ownerReferences"]) {
+    if (ref.is_object() && ref.value("uid", "") == uid) return true;
+  }
+  return false;
+}
+
+Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
+                         const Json& status) {
+  if (object.contains("status") && object["status"] == status) return object;
+  Json updated = object;
+  updated["status"] = status;
+  return ctx.client->UpdateStatus(res, kube::GetNamespace(object), updated);
+}
+
+Result<api::Issuer> GetIssuer(Context& ctx, const api::IssuerRef& ref, std::string_view ns) {
+  const kube::ResourceRef& res = ref.IsClusterIssuer() ? api::kClusterIssuers : api::kIssuers;
+  ASSIGN_OR_RETURN(Json obj, ctx.client->Get(res, ref.IsClusterIssuer() ? "" : ns, ref.name));
+  return api::Issuer::FromJson(obj);
+}
+
+std::string IssuerSecretNamespace(const Context& ctx, const api::Issuer& issuer) {
+  return issuer.IsClusterIssuer() ? ctx.options.cluster_resource_namespace
+                                  : issuer.metadata.namespace_;
+}
+
+Result<std::shared_ptr<acme::AcmeClient>> AcmeClientFor(Context& ctx, const api::IssuerRef& ref,
+                                                        std::string_view ns) {
+  auto entry = ctx.accounts->Find(IssuerKey(ref, ns));
+  if (!entry) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     ref.kind + " " + ref.name + " has no registered ACME account yet");
+  }
+  return entry->client;
+}
+
+Duration Backoff(int64_t attempts, Duration base, Duration cap) {
+  if (attempts <= 0) return Duration::zero();
+  Duration d = base;
+  for (int64_t i = 1; i < attempts && d < cap; ++i) d *= 2;
+  return std::min(d, cap);
+}
+
+std::string ErrorText(const Status& status) {
+  if (auto problem = acme::ProblemFromStatus(status)) return problem->Summary();
+  return log::Sanitize(status.message());
+}
+
+void Event(Context& ctx, const Json& object, std::string_view type, std::string_view reason,
+           std::string_view message) {
+  if (ctx.events == nullptr) return;
+  Status s = ctx.events->Record(object, type, reason, message);
+  if (!s.ok()) {
+    log::Warn("recording event failed", {{"object", kube::ObjectKey(object)},
+                                         {"reason", std::string(reason)},
+                                         {"error", s.ToString()}});
+  }
+}
+
+bool SetCondition(Context& ctx, std::vector<api::Condition>* conditions, std::string_view type,
+                  api::ConditionStatus status, std::string reason, std::string message,
+                  int64_t generation) {
+  api::Condition c;
+  c.type = std::string(type);
+  c.status = status;
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = generation;
+  return api::SetCondition(conditions, c, ctx.clock->Now());
+}
+
+}  // namespace certsmith::reconcilers

@@ -1,0 +1,91 @@
+// What every reconciler shares: the API client, events, the clock, options, and the registry of
+// ACME clients the Issuer reconciler keeps. A sync returns a SyncResult that the manager turns
+// into workqueue calls: an error is retried with capped per-key backoff, requeue_after is a
+// delayed add (how waiting happens; reconcilers never sleep).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "acme/client.h"
+#include "api/issuer.h"
+#include "certsmith/clock.h"
+#include "certsmith/status.h"
+#include "kube/client.h"
+#include "kube/event_recorder.h"
+
+namespace certsmith::reconcilers {
+
+using Json = nlohmann::json;
+using Duration = std::chrono::nanoseconds;
+
+struct SyncResult {
+  Status status;                           // not OK: retried with backoff (the manager's)
+  std::optional<Duration> requeue_after;   // OK: look again after this long
+
+  static SyncResult Done() { return {}; }
+  static SyncResult After(Duration d) { return {Status::Ok(), d}; }
+  static SyncResult Error(Status s) { return {std::move(s), std::nullopt}; }
+};
+
+struct ControllerOptions {
+  // Where ClusterIssuer Secrets (account key, EAB key) live.
+  std::string cluster_resource_namespace = "certsmith";
+  std::string solver_image = "certsmith:latest";
+  // At most this many http-01 solvers presented at once (each is a Pod, Service, Ingress).
+  int max_concurrent_challenges = 60;
+  // Failed issuance backoff: base * 2^(attempts-1), capped (cert-manager uses 1h..32h; a
+  // commercial CA with a transient outage should not leave a Certificate idle that long).
+  Duration issuance_backoff_base = std::chrono::minutes(1);
+  Duration issuance_backoff_cap = std::chrono::hours(1);
+  // Default cap between polls of a processing order (spec.acme.maxPollInterval overrides).
+  Duration max_poll_interval = std::chrono::minutes(5);
+  // Timeout of the http-01 self check GET.
+  std::chrono::milliseconds self_check_timeout{5000};
+};
+
+// Builds the ACME client for an issuer and its account key signer. Production wiring uses the
+// cpprestsdk transport with the issuer's caBundle / skipTLSVerify; tests return fakes.
+using AcmeClientFactory = std::function<Result<std::shared_ptr<acme::AcmeClient>>(
+    const api::Issuer& issuer, std::shared_ptr<const acme::Signer> signer)>;
+
+// "Issuer/ns/name" or "ClusterIssuer/name".
+std::string IssuerKey(const api::IssuerRef& ref, std::string_view certificate_namespace);
+
+// ACME clients with a registered account, one per issuer, keyed by server + account key hash so
+// a sync that finds the same pair does not look the account up again.
+class AccountRegistry {
+ public:
+  struct Entry {
+    std::string hash;  // server + "|" + account key fingerprint
+    std::string account_url;
+    std::shared_ptr<acme::AcmeClient> client;
+  };
+  std::optional<Entry> Find(const std::string& issuer_key) const;
+  void Put(const std::string& issuer_key, Entry entry);
+  void Remove(const std::string& issuer_key);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
+
+// Performs an HTTP GET for the http-01 self check; returns the body.
+using HttpGetter = std::function<Result<std::string>(const std::string& url)>;
+
+struct Context {
+  kube::Client* client = nullptr;
+  kube::EventRecorder* events = nullptr;
+  const Clock* clock = &SystemClock::Instance();
+  ControllerOptions options;
+  AcmeClientFactory acme_factory;
+  AccountRegistry* accounts = nullptr;
+  HttpGetter http_get;  // null: self checks are skipped
+};
+
+}  // namespace certsmith::reconcilers

@@ -1,0 +1,51 @@
+// Small helpers every reconciler uses: keys, owner references, status writes that happen only
+// when something changed, backoff, and turning an ACME error into the CA's words.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "api/certificate.h"
+#include "api/issuer.h"
+#include "reconcilers/context.h"
+
+namespace certsmith::reconcilers {
+
+// "ns/name" -> {"ns", "name"}; "name" -> {"", "name"}.
+std::pair<std::string, std::string> SplitKey(const std::string& key);
+
+// An ownerReference (controller, blockOwnerDeletion) to owner, so deleting the owner deletes
+// what it made (garbage collection).
+Json OwnerReference(const Json& owner);
+// True when obj has an ownerReference with the owner's uid.
+bool IsOwnedBy(const Json& obj, const Json& owner);
+
+// Writes status through the status subresource unless it is unchanged. Returns the new object.
+Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
+                         const Json& status);
+
+// The Issuer or ClusterIssuer object a reference names, parsed.
+Result<api::Issuer> GetIssuer(Context& ctx, const api::IssuerRef& ref, std::string_view ns);
+// Where the issuer's Secrets live.
+std::string IssuerSecretNamespace(const Context& ctx, const api::Issuer& issuer);
+// The registered ACME client for an issuer, or kFailedPrecondition when the Issuer reconciler
+// has not registered the account yet.
+Result<std::shared_ptr<acme::AcmeClient>> AcmeClientFor(Context& ctx, const api::IssuerRef& ref,
+                                                        std::string_view ns);
+
+// base * 2^(attempts-1), capped; attempts <= 0 -> 0.
+Duration Backoff(int64_t attempts, Duration base, Duration cap);
+
+// The CA's words for an ACME error (the problem summary when there is one, else the message).
+std::string ErrorText(const Status& status);
+
+// Records an event, logging (not failing) when the API refuses it.
+void Event(Context& ctx, const Json& object, std::string_view type, std::string_view reason,
+           std::string_view message);
+
+// Sets a condition with the object's generation as observedGeneration.
+bool SetCondition(Context& ctx, std::vector<api::Condition>* conditions, std::string_view type,
+                  api::ConditionStatus status, std::string reason, std::string message,
+                  int64_t generation);
+
+}  // namespace certsmith::reconcilers

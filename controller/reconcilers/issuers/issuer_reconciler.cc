@@ -1,0 +1,180 @@
+#include "issuers/issuer_reconciler.h"
+
+#include "acme/jws.h"
+#include "api/resources.h"
+#include "certsmith/base64.h"
+#include "certsmith/log.h"
+#include "kube/errors.h"
+#include "reconcilers/util.h"
+
+namespace certsmith::reconcilers {
+namespace {
+
+constexpr char kDefaultAccountKeyField[] = "tls.key";
+constexpr char kDefaultEabKeyField[] = "secret";
+
+Result<acme::KeyType> AccountKeyType(const api::Issuer& issuer) {
+  if (!issuer.spec.acme.account_key) return acme::KeyType::kEcdsaP256;
+  const api::AccountKey& k = *issuer.spec.acme.account_key;
+  std::string name = (k.algorithm == "RSA" ? "rsa" : "ec") + std::to_string(k.size);
+  return acme::ParseKeyType(name);
+}
+
+Result<std::string> SecretValue(const Json& secret, const std::string& field) {
+  auto data = secret.find("data");
+  if (data == secret.end() || !data->contains(field) || !(*data)[field].is_string()) {
+    return MakeError(ErrorCode::kNotFound, "Secret " + kube::GetName(secret) + " has no key \"" +
+                                               field + "\"");
+  }
+  return Base64DecodeLenient((*data)[field].get<std::string>());
+}
+
+}  // namespace
+
+Result<acme::PrivateKey> IssuerReconciler::LoadOrCreateAccountKey(const api::Issuer& issuer,
+                                                                  const Json& owner,
+                                                                  std::string* failure_reason) {
+  const api::SecretKeySelector& ref = issuer.spec.acme.private_key_secret_ref;
+  const std::string field = ref.key.empty() ? kDefaultAccountKeyField : ref.key;
+  const std::string ns = IssuerSecretNamespace(ctx_, issuer);
+  auto secret = ctx_.client->Get(kube::kSecrets, ns, ref.name);
+  if (secret.ok()) {
+    *failure_reason = "InvalidAccountKey";
+    ASSIGN_OR_RETURN(std::string pem, SecretValue(*secret, field));
+    auto key = acme::PrivateKey::FromPem(pem);
+    if (!key.ok()) return key.status().WithContext("account key Secret " + ns + "/" + ref.name);
+    return key;
+  }
+  *failure_reason = "AccountKeySecretError";
+  if (!kube::IsNotFound(secret.status())) return secret.status();
+  if (issuer.spec.acme.disable_account_key_generation) {
+    *failure_reason = "AccountKeyMissing";
+    return MakeError(ErrorCode::kNotFound,
+                     "account key Secret " + ns + "/" + ref.name +
+                         " does not exist and disableAccountKeyGeneration is set");
+  }
+  ASSIGN_OR_RETURN(acme::KeyType type, AccountKeyType(issuer));
+  ASSIGN_OR_RETURN(acme::PrivateKey key, acme::PrivateKey::Generate(type));
+  ASSIGN_OR_RETURN(std::string pem, key.ToPem(acme::PemEncoding::kPkcs8));
+  Json obj = {{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata",
+               {{"name", ref.name},
+                {"namespace", ns},
+                {"labels", {{api::kManagedByLabel, api::kManagedByValue}}}}},
+              {"type", "Opaque"},
+              {"data", {{field, Base64Encode(pem)}}}};
+  // The account key outlives the Issuer on purpose (the account stays usable): no owner.
+  auto created = ctx_.client->Create(kube::kSecrets, ns, obj);
+  if (!created.ok()) return created.status().WithContext("creating account key Secret");
+  Event(ctx_, owner, kube::kEventNormal, "AccountKeyGenerated",
+        "Generated a new ACME account key in Secret " + ref.name);
+  return key;
+}
+
+Result<std::optional<acme::ExternalAccountBinding>> IssuerReconciler::LoadEab(
+    const api::Issuer& issuer, std::string* failure_reason) {
+  if (!issuer.spec.acme.external_account_binding) return std::optional<acme::ExternalAccountBinding>();
+  const api::ExternalAccountBinding& eab = *issuer.spec.acme.external_account_binding;
+  const std::string ns = IssuerSecretNamespace(ctx_, issuer);
+  *failure_reason = "EABSecretError";
+  auto secret = ctx_.client->Get(kube::kSecrets, ns, eab.key_secret_ref.name);
+  if (!secret.ok()) {
+    if (kube::IsNotFound(secret.status())) *failure_reason = "EABSecretMissing";
+    return secret.status().WithContext("external account binding Secret " + ns + "/" +
+                                       eab.key_secret_ref.name);
+  }
+  const std::string field = eab.key_secret_ref.key.empty() ? kDefaultEabKeyField
+                                                           : eab.key_secret_ref.key;
+  ASSIGN_OR_RETURN(std::string text, SecretValue(*secret, field));
+  *failure_reason = "InvalidEABKey";
+  ASSIGN_OR_RETURN(std::string hmac, acme::DecodeEabHmacKey(text));
+  ASSIGN_OR_RETURN(acme::HmacAlgorithm alg, acme::ParseHmacAlgorithm(eab.key_algorithm));
+  return std::optional<acme::ExternalAccountBinding>(
+      acme::ExternalAccountBinding{eab.key_id, std::move(hmac), alg});
+}
+
+SyncResult IssuerReconciler::Fail(const Json& obj, api::Issuer issuer, const std::string& reason,
+                                  const Status& error) {
+  std::string message = ErrorText(error);
+  SetCondition(ctx_, &issuer.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+               reason, message, issuer.metadata.generation);
+  Event(ctx_, obj, kube::kEventWarning, reason, message);
+  log::Warn("issuer not ready", {{"issuer", kube::ObjectKey(obj)}, {"reason", reason},
+                                 {"error", message}});
+  auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
+  if (!written.ok()) return SyncResult::Error(written.status());
+  return SyncResult::Error(error);  // retried with the queue's capped backoff
+}
+
+SyncResult IssuerReconciler::Sync(const std::string& key) {
+  auto [ns, name] = SplitKey(key);
+  const std::string ikey =
+      res_.kind == "ClusterIssuer" ? "ClusterIssuer/" + name : "Issuer/" + ns + "/" + name;
+  auto got = ctx_.client->Get(res_, ns, name);
+  if (!got.ok()) {
+    if (kube::IsNotFound(got.status())) {
+      ctx_.accounts->Remove(ikey);
+      return SyncResult::Done();
+    }
+    return SyncResult::Error(got.status());
+  }
+  const Json& obj = *got;
+  auto parsed = api::Issuer::FromJson(obj);
+  if (!parsed.ok()) {
+    api::Issuer shell;
+    api::FieldErrors ignored;
+    shell.status.conditions = api::ConditionsFromJson(
+        obj.value("status", Json::object()).value("conditions", Json::array()), "", &ignored);
+    SetCondition(ctx_, &shell.status.conditions, api::kConditionReady,
+                 api::ConditionStatus::kFalse, "InvalidSpec", parsed.status().message(),
+                 obj["metadata"].value("generation", int64_t{0}));
+    auto w = WriteStatus(ctx_, res_, obj, shell.status.ToJson());
+    return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+  }
+  api::Issuer issuer = std::move(parsed).value();
+
+  std::string reason;
+  auto account_key = LoadOrCreateAccountKey(issuer, obj, &reason);
+  if (!account_key.ok()) return Fail(obj, issuer, reason, account_key.status());
+  const std::string fingerprint = acme::PublicKeyFingerprint(*account_key);
+  const std::string hash = issuer.spec.acme.server + "|" + fingerprint;
+
+  auto cached = ctx_.accounts->Find(ikey);
+  if (cached && cached->hash == hash && issuer.status.acme.uri == cached->account_url &&
+      api::IsConditionTrue(issuer.status.conditions, api::kConditionReady)) {
+    return SyncResult::Done();
+  }
+
+  auto client = ctx_.acme_factory(issuer, std::make_shared<acme::KeySigner>(*account_key));
+  if (!client.ok()) return Fail(obj, issuer, "ErrInitIssuer", client.status());
+  auto account = (*client)->LookupAccount();
+  if (!account.ok() && account.status().code() == ErrorCode::kNotFound) {
+    // §7.3.4: an EAB key pair binds one account; use it only when there is none yet.
+    auto eab = LoadEab(issuer, &reason);
+    if (!eab.ok()) return Fail(obj, issuer, reason, eab.status());
+    acme::NewAccountRequest request;
+    if (!issuer.spec.acme.email.empty()) request.contact = {"mailto:" + issuer.spec.acme.email};
+    request.eab = *eab;
+    account = (*client)->NewAccount(request);
+    if (account.ok()) {
+      Event(ctx_, obj, kube::kEventNormal, "AccountRegistered",
+            "Registered a new ACME account: " + account->url);
+    }
+  }
+  if (!account.ok()) return Fail(obj, issuer, "ErrRegisterACMEAccount", account.status());
+
+  ctx_.accounts->Put(ikey, {hash, account->url, *client});
+  issuer.status.acme.uri = account->url;
+  issuer.status.acme.last_registered_email = issuer.spec.acme.email;
+  issuer.status.acme.last_private_key_hash = fingerprint;
+  SetCondition(ctx_, &issuer.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
+               "ACMEAccountRegistered", "The ACME account is registered with the ACME server",
+               issuer.metadata.generation);
+  auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
+  if (!written.ok()) return SyncResult::Error(written.status());
+  log::Info("issuer ready", {{"issuer", kube::ObjectKey(obj)}, {"account", account->url}});
+  return SyncResult::Done();
+}
+
+}  // namespace certsmith::reconcilers

@@ -1,0 +1,218 @@
+#include "manager/manager.h"
+
+#include "api/resources.h"
+#include "certificates/certificate_reconciler.h"
+#include "certsmith/log.h"
+#include "challenges/challenge_reconciler.h"
+#include "issuers/issuer_reconciler.h"
+#include "orders/order_reconciler.h"
+
+namespace certsmith::reconcilers {
+namespace {
+
+int64_t Generation(const Json& obj) {
+  return obj.value("metadata", Json::object()).value("generation", int64_t{0});
+}
+
+bool SpecOrDeletionChanged(const Json& old_obj, const Json& obj) {
+  return Generation(old_obj) != Generation(obj) ||
+         obj["metadata"].contains("deletionTimestamp") !=
+             old_obj["metadata"].contains("deletionTimestamp");
+}
+
+}  // namespace
+
+Manager::Manager(Context& ctx, ManagerOptions options)
+    : ctx_(ctx),
+      options_(std::move(options)),
+      issuers_(std::make_unique<IssuerReconciler>(ctx, api::kIssuers)),
+      cluster_issuers_(std::make_unique<IssuerReconciler>(ctx, api::kClusterIssuers)),
+      certificates_(std::make_unique<CertificateReconciler>(ctx)),
+      orders_(std::make_unique<OrderReconciler>(ctx)),
+      challenges_(std::make_unique<ChallengeReconciler>(ctx)) {}
+
+Manager::~Manager() { Stop(); }
+
+Manager::Controller& Manager::Add(std::string name,
+                                  std::function<SyncResult(const std::string&)> sync) {
+  auto c = std::make_unique<Controller>();
+  c->name = std::move(name);
+  c->queue = std::make_unique<kube::WorkQueue>(kube::WorkQueueOptions{
+      .clock = ctx_.clock,
+      .backoff_base = std::chrono::seconds(1),
+      .backoff_cap = std::chrono::minutes(5)});
+  c->sync = std::move(sync);
+  controllers_.push_back(std::move(c));
+  return *controllers_.back();
+}
+
+kube::Informer& Manager::Watch(const kube::ResourceRef& res, std::string ns,
+                               std::string selector) {
+  kube::InformerOptions o;
+  o.resource = res;
+  o.ns = std::move(ns);
+  o.label_selector = std::move(selector);
+  o.transform = kube::StripManagedFields;
+  informers_.push_back(std::make_unique<kube::Informer>(*ctx_.client, std::move(o)));
+  return *informers_.back();
+}
+
+void Manager::EnqueueOwner(Controller& target, const Json& obj, const std::string& kind) {
+  for (const Json& ref : obj["metadata"].value("ownerReferences", Json::array())) {
+    if (ref.value("kind", "") == kind) {
+      target.queue->Add(kube::GetNamespace(obj) + "/" + ref.value("name", ""));
+    }
+  }
+}
+
+void Manager::EnqueueAllCertificates() {
+  if (certificate_informer_ == nullptr) return;
+  for (Controller* c : {controllers_[2].get()}) {
+    for (const std::string& key : certificate_informer_->store().Keys()) c->queue->Add(key);
+  }
+}
+
+void Manager::StartInformers() {
+  Controller& issuers = Add("issuers", [this](const std::string& k) { return issuers_->Sync(k); });
+  Controller& cluster_issuers = Add(
+      "clusterissuers", [this](const std::string& k) { return cluster_issuers_->Sync(k); });
+  Controller& certs =
+      Add("certificates", [this](const std::string& k) { return certificates_->Sync(k); });
+  Controller& orders = Add("orders", [this](const std::string& k) { return orders_->Sync(k); });
+  Controller& challenges =
+      Add("challenges", [this](const std::string& k) { return challenges_->Sync(k); });
+  const std::string ns = options_.watch_namespace;
+
+  auto issuer_handlers = [this](Controller& q) {
+    return kube::ResourceEventHandlers{
+        .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
+        .on_update =
+            [this, &q](const Json& old_obj, const Json& o) {
+              if (SpecOrDeletionChanged(old_obj, o)) q.queue->Add(kube::ObjectKey(o));
+              if (old_obj.value("status", Json()) != o.value("status", Json())) {
+                EnqueueAllCertificates();
+              }
+            },
+        .on_delete = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); }};
+  };
+  Watch(api::kIssuers, ns, "").AddHandlers(issuer_handlers(issuers));
+  Watch(api::kClusterIssuers, "", "").AddHandlers(issuer_handlers(cluster_issuers));
+
+  kube::Informer& ci = Watch(api::kCertificates, ns, "");
+  certificate_informer_ = &ci;
+  ci.AddHandlers({.on_add = [&certs](const Json& o) { certs.queue->Add(kube::ObjectKey(o)); },
+                  .on_update =
+                      [&certs](const Json& old_obj, const Json& o) {
+                        if (SpecOrDeletionChanged(old_obj, o)) {
+                          certs.queue->Add(kube::ObjectKey(o));
+                        }
+                      },
+                  .on_delete = nullptr});
+  Watch(api::kOrders, ns, "")
+      .AddHandlers({.on_add = [&orders](const Json& o) { orders.queue->Add(kube::ObjectKey(o)); },
+                    .on_update =
+                        [this, &orders, &certs](const Json& old_obj, const Json& o) {
+                          if (SpecOrDeletionChanged(old_obj, o)) {
+                            orders.queue->Add(kube::ObjectKey(o));
+                          }
+                          EnqueueOwner(certs, o, "Certificate");
+                        },
+                    .on_delete = [this, &certs](const Json& o) {
+                      EnqueueOwner(certs, o, "Certificate");
+                    }});
+  Watch(api::kChallenges, ns, "")
+      .AddHandlers(
+          {.on_add = [&challenges](const Json& o) { challenges.queue->Add(kube::ObjectKey(o)); },
+           .on_update =
+               [this, &challenges, &orders](const Json& old_obj, const Json& o) {
+                 if (SpecOrDeletionChanged(old_obj, o)) {
+                   challenges.queue->Add(kube::ObjectKey(o));
+                 }
+                 EnqueueOwner(orders, o, "Order");
+               },
+           .on_delete = [this, &orders](const Json& o) { EnqueueOwner(orders, o, "Order"); }});
+  // Only the Secrets certsmith manages are cached (ARCHITECTURE.md "Scale and operation"), and
+  // without their data: the reconciler reads the one it needs.
+  auto& secrets = Watch(kube::kSecrets, ns,
+                        std::string(api::kManagedByLabel) + "=" + api::kManagedByValue);
+  secrets.AddHandlers({.on_add = nullptr,
+                       .on_update =
+                           [&certs](const Json& old_obj, const Json& o) {
+                             if (old_obj.value("data", Json()) == o.value("data", Json()) &&
+                                 old_obj["metadata"].value("annotations", Json()) ==
+                                     o["metadata"].value("annotations", Json())) {
+                               return;
+                             }
+                             auto labels = o["metadata"].value("labels", Json::object());
+                             auto it = labels.find(api::kCertificateNameLabel);
+                             if (it != labels.end() && it->is_string()) {
+                               certs.queue->Add(kube::GetNamespace(o) + "/" +
+                                                it->get<std::string>());
+                             }
+                           },
+                       .on_delete =
+                           [&certs](const Json& o) {
+                             auto labels = o["metadata"].value("labels", Json::object());
+                             auto it = labels.find(api::kCertificateNameLabel);
+                             if (it != labels.end() && it->is_string()) {
+                               certs.queue->Add(kube::GetNamespace(o) + "/" +
+                                                it->get<std::string>());
+                             }
+                           }});
+  for (auto& inf : informers_) inf->Start();
+}
+
+bool Manager::WaitForSync(std::chrono::milliseconds timeout) {
+  for (auto& inf : informers_) {
+    if (!inf->WaitForSync(timeout)) return false;
+  }
+  return true;
+}
+
+bool Manager::Synced() const {
+  for (const auto& inf : informers_) {
+    if (!inf->HasSynced()) return false;
+  }
+  return !informers_.empty();
+}
+
+void Manager::StartWorkers() {
+  for (auto& c : controllers_) {
+    for (int i = 0; i < std::max(1, options_.workers); ++i) {
+      workers_.emplace_back([this, ctl = c.get()] { Work(*ctl); });
+    }
+  }
+  log::Info("controller workers started", {{"workers", std::to_string(options_.workers)}});
+}
+
+void Manager::Work(Controller& c) {
+  while (auto key = c.queue->Get()) {
+    SyncResult r = c.sync(*key);
+    if (!r.status.ok()) {
+      log::Warn("sync failed", {{"controller", c.name}, {"key", *key},
+                                {"error", r.status.ToString()}});
+      if (r.status.retry_after()) {
+        c.queue->AddAfter(*key, *r.status.retry_after());
+      } else {
+        c.queue->AddRateLimited(*key);
+      }
+    } else {
+      c.queue->Forget(*key);
+      if (r.requeue_after) {
+        c.queue->AddAfter(*key, std::max(Duration::zero(), *r.requeue_after));
+      }
+    }
+    c.queue->Done(*key);
+  }
+}
+
+void Manager::Stop() {
+  if (stopped_.exchange(true)) return;
+  for (auto& c : controllers_) c->queue->ShutDown();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  for (auto& inf : informers_) inf->Stop();
+}
+
+}  // namespace certsmith::reconcilers

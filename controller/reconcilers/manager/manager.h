@@ -1,0 +1,70 @@
+// Wires the reconcilers to the API: one informer per watched kind (Secrets only with certsmith's
+// label selector), one workqueue and a few worker threads per reconciler. Informer events only
+// enqueue keys: an object's own status writes do not re-trigger it (its sync already chose when
+// to look again), but a child's change enqueues its owner (Challenge -> Order -> Certificate),
+// an Issuer's change enqueues the Certificates, and a managed Secret's change its Certificate.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/informer.h"
+#include "kube/workqueue.h"
+#include "reconcilers/context.h"
+
+namespace certsmith::reconcilers {
+
+class IssuerReconciler;
+class CertificateReconciler;
+class OrderReconciler;
+class ChallengeReconciler;
+
+struct ManagerOptions {
+  std::string watch_namespace;  // empty: all namespaces
+  int workers = 2;              // per reconciler
+};
+
+class Manager {
+ public:
+  Manager(Context& ctx, ManagerOptions options);
+  ~Manager();
+
+  // Starts the informers (caches fill before workers need them).
+  void StartInformers();
+  bool WaitForSync(std::chrono::milliseconds timeout);
+  // Starts the workers (after winning leader election).
+  void StartWorkers();
+  void Stop();
+  bool Synced() const;
+
+ private:
+  struct Controller {
+    std::string name;
+    std::unique_ptr<kube::WorkQueue> queue;
+    std::function<SyncResult(const std::string&)> sync;
+  };
+  Controller& Add(std::string name, std::function<SyncResult(const std::string&)> sync);
+  kube::Informer& Watch(const kube::ResourceRef& res, std::string ns, std::string selector);
+  void Work(Controller& c);
+  void EnqueueOwner(Controller& target, const Json& obj, const std::string& kind);
+  void EnqueueAllCertificates();
+
+  Context& ctx_;
+  ManagerOptions options_;
+  std::unique_ptr<IssuerReconciler> issuers_;
+  std::unique_ptr<IssuerReconciler> cluster_issuers_;
+  std::unique_ptr<CertificateReconciler> certificates_;
+  std::unique_ptr<OrderReconciler> orders_;
+  std::unique_ptr<ChallengeReconciler> challenges_;
+  std::vector<std::unique_ptr<Controller>> controllers_;
+  std::vector<std::unique_ptr<kube::Informer>> informers_;
+  std::vector<std::thread> workers_;
+  kube::Informer* certificate_informer_ = nullptr;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace certsmith::reconcilers

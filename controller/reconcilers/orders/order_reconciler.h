@@ -1,0 +1,41 @@
+// Order: drives one ACME order (RFC 8555 §7.4) for one revision of a Certificate
+// (ARCHITECTURE.md "Flow of one certificate", step 3). newOrder once (the URL is stored at once
+// and never re-ordered while it exists), one Challenge per pending authorization (already-valid
+// ones, e.g. Sectigo's pre-validated domains, need none), finalize with the CSR when ready, poll
+// `processing` at next_poll through a delayed requeue (never holding a worker), then download
+// the preferred chain into status.certificate. A terminal CA answer sets state invalid with the
+// CA's problem (type, detail, subproblems); retryable errors go back to the queue's backoff.
+#pragma once
+
+#include <string>
+
+#include "acme/client.h"
+#include "api/issuer.h"
+#include "api/order.h"
+#include "reconcilers/context.h"
+
+namespace certsmith::reconcilers {
+
+class OrderReconciler {
+ public:
+  explicit OrderReconciler(Context& ctx) : ctx_(ctx) {}
+  SyncResult Sync(const std::string& key);
+
+ private:
+  SyncResult Create(const Json& obj, api::Order order, acme::AcmeClient& acme);
+  SyncResult Drive(const Json& obj, api::Order order, acme::AcmeClient& acme,
+                   const api::Issuer& issuer);
+  SyncResult Authorizations(const Json& obj, api::Order order, const acme::Order& remote,
+                            acme::AcmeClient& acme, const api::Issuer& issuer);
+  // A terminal state with the CA's words and a Warning event.
+  SyncResult Terminal(const Json& obj, api::Order order, api::OrderState state,
+                      const std::string& reason);
+  // Terminal when the CA's problem cannot go away by itself, else back to the queue.
+  SyncResult AcmeError(const Json& obj, api::Order order, const Status& error,
+                       const std::string& what);
+  SyncResult Write(const Json& obj, const api::Order& order, SyncResult then);
+
+  Context& ctx_;
+};
+
+}  // namespace certsmith::reconcilers
