@@ -17,6 +17,7 @@ import http.client
 import http.server
 import logging
 import threading
+import time
 
 from informer import Informer
 from kube_client import KubeError
@@ -52,8 +53,10 @@ def _path_match_length(path_type, rule_path, path):
 
 
 class IngressRouter:
-    def __init__(self, client, class_name, services, kubelet, default_class=False):
+    def __init__(self, client, class_name, services, kubelet, default_class=False,
+                 wait_ready=0.0):
         self.class_name = class_name
+        self.wait_ready = wait_ready  # seconds a request may wait for a Service's first endpoint
         self.default_class = default_class
         self.services = services
         self.kubelet = kubelet
@@ -153,6 +156,10 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             return self._answer(404, f"testbed ingress: no rule for host {host!r} path "
                                      f"{self.path!r}")
         port, why = self.router.backend_port(*match)
+        deadline = time.monotonic() + self.router.wait_ready
+        while port is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            port, why = self.router.backend_port(*match)
         if port is None:
             log.info("ingress: 503 %s %s%s: %s", self.command, host, self.path, why)
             return self._answer(503, f"testbed ingress: {why}")

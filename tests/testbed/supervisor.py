@@ -98,7 +98,8 @@ class Supervisor:
         self.kubelet = Kubelet(self.client, self.dir, self.args.certsmith_bin,
                                self.args.kubelet_allow).start()
         self.router = IngressRouter(self.client, self.args.ingress_class, self.services,
-                                    self.kubelet, default_class=self.args.default_class)
+                                    self.kubelet, default_class=self.args.default_class,
+                                    wait_ready=self.args.ingress_wait_ready)
         self.ingress = IngressServer(self.router).start()
         self.router.port = self.ingress.port
         self.router.informer.start()
