@@ -370,7 +370,7 @@ class Candidate {
 };
 
 TEST_F(KubeIntegrationTest, LeaderElectionHandsOverBetweenProcesses) {
-  const int kLease = 4;
+  const int kLease = 6;  // generous: the test machine is shared with parallel builds
   Candidate a(server_->kubeconfig(), "replica-a", kLease);
   ASSERT_EQ(a.ReadLine(seconds(15)), "LEADING replica-a");
   Candidate b(server_->kubeconfig(), "replica-b", kLease);
@@ -412,7 +412,7 @@ TEST_F(KubeIntegrationTest, ClientSideRateLimitSpacesRequests) {
   for (int i = 0; i < 22; ++i) ASSERT_TRUE((*limited)->Get(kNamespaces, "", "default").ok());
   auto took = Steady::now() - start;
   EXPECT_GE(took, milliseconds(1900));  // 20 requests beyond the burst at 10/s
-  EXPECT_LT(took, seconds(6));
+  EXPECT_LT(took, seconds(15));  // loose: a loaded machine only slows it down
 }
 
 TEST_F(KubeIntegrationTest, ServerTooManyRequestsIsRetriedAfterRetryAfter) {
