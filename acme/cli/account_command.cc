@@ -30,14 +30,13 @@ Status Rollover(const AccountOptions& options, Session& session, const Reporter&
     return Status(ErrorCode::kInvalidArgument, "--new-key holds the same key as --account-key");
   }
   reporter.Step(std::string(new_key.created ? "created" : "loaded") + " new key " +
-                options.new_key_path + " sha256:" +
-                acme::PublicKeyFingerprint(new_key.key).substr(0, 16));
-  RETURN_IF_ERROR(
-      session.client->KeyRollover(std::make_shared<acme::KeySigner>(new_key.key)));
+                options.new_key_path +
+                " sha256:" + acme::PublicKeyFingerprint(new_key.key).substr(0, 16));
+  RETURN_IF_ERROR(session.client->KeyRollover(std::make_shared<acme::KeySigner>(new_key.key)));
   // The CA now knows only the new key. Save the old one aside first, then replace the file;
   // if writing fails, the new key is still in --new-key: say so.
-  Status saved = ReplaceKeyKeepingOld(options.server.account_key_path, session.account_key,
-                                      new_key.key);
+  Status saved =
+      ReplaceKeyKeepingOld(options.server.account_key_path, session.account_key, new_key.key);
   if (!saved.ok()) {
     return saved.WithContext("the rollover succeeded and the account now uses the key in " +
                              options.new_key_path + ", but replacing " +

@@ -2,9 +2,10 @@
 // the same directory with the final mode, fsync, rename over the target.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "certsmith/status.h"
 

@@ -14,9 +14,9 @@ namespace certsmith::cli {
 namespace {
 
 bool DroppedFromHookEnv(std::string_view entry) {
-  for (std::string_view name : {"CERTSMITH_EAB_HMAC_KEY=", "CERTSMITH_HOOK_ACTION=",
-                                "CERTSMITH_DOMAIN=", "CERTSMITH_RECORD_NAME=",
-                                "CERTSMITH_TXT_VALUE="}) {
+  for (std::string_view name :
+       {"CERTSMITH_EAB_HMAC_KEY=", "CERTSMITH_HOOK_ACTION=", "CERTSMITH_DOMAIN=",
+        "CERTSMITH_RECORD_NAME=", "CERTSMITH_TXT_VALUE="}) {
     if (entry.substr(0, name.size()) == name) return true;
   }
   return false;
@@ -34,8 +34,13 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 std::vector<std::string> HookArgv(const HookCall& call) {
   // sh -c 'CMD "$@"' certsmith-dns01-hook <action> <name> <value>: CMD keeps its own words and
   // our arguments arrive unsplit.
-  return {"/bin/sh", "-c", call.command + " \"$@\"", "certsmith-dns01-hook", call.action,
-          call.record_name, call.txt_value};
+  return {"/bin/sh",
+          "-c",
+          call.command + " \"$@\"",
+          "certsmith-dns01-hook",
+          call.action,
+          call.record_name,
+          call.txt_value};
 }
 
 std::vector<std::string> HookEnvironment(const HookCall& call, char** base_environ) {
@@ -72,8 +77,9 @@ Status RunHook(const HookCall& call) {
     }
   }
   if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return Status::Ok();
-  std::string how = WIFEXITED(wstatus) ? "exited with status " + std::to_string(WEXITSTATUS(wstatus))
-                                       : "was killed by signal " + std::to_string(WTERMSIG(wstatus));
+  std::string how = WIFEXITED(wstatus)
+                        ? "exited with status " + std::to_string(WEXITSTATUS(wstatus))
+                        : "was killed by signal " + std::to_string(WTERMSIG(wstatus));
   return Status(ErrorCode::kFailedPrecondition, "the dns-01 hook `" + call.command + " " +
                                                     call.action + " " + call.record_name +
                                                     " ...` " + how);

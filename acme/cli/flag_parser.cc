@@ -20,7 +20,9 @@ const FlagSpec* FindShort(const std::vector<FlagSpec>& specs, char c) {
   return nullptr;
 }
 
-Status Usage(std::string message) { return Status(ErrorCode::kInvalidArgument, std::move(message)); }
+Status Usage(std::string message) {
+  return Status(ErrorCode::kInvalidArgument, std::move(message));
+}
 
 }  // namespace
 
@@ -99,8 +101,10 @@ std::string FormatFlagHelp(const std::vector<FlagSpec>& specs) {
     if (s.short_name != 0) left += std::string("-") + s.short_name + ", ";
     left += "--" + s.name;
     if (s.takes_value) left += " " + s.value_name;
-    if (left.size() < 30) left.resize(30, ' ');
-    else left += "\n" + std::string(30, ' ');
+    if (left.size() < 30)
+      left.resize(30, ' ');
+    else
+      left += "\n" + std::string(30, ' ');
     out += left + s.help + (s.repeated ? " (repeatable)" : "") + "\n";
   }
   return out;

@@ -13,11 +13,11 @@
 namespace certsmith::cli {
 
 struct FlagSpec {
-  std::string name;        // "server" for --server
-  char short_name = 0;     // 'd' for -d, 0 for none
+  std::string name;     // "server" for --server
+  char short_name = 0;  // 'd' for -d, 0 for none
   bool takes_value = true;
   bool repeated = false;
-  std::string help;        // one line for --help
+  std::string help;  // one line for --help
   std::string value_name = "VALUE";
 };
 

@@ -123,8 +123,8 @@ class Issuance {
         continue;
       }
       if (authz.status != acme::AuthorizationStatus::kPending) {
-        return Status(ErrorCode::kFailedPrecondition, "authorization for " + who + " is " +
-                                                          acme::ToString(authz.status));
+        return Status(ErrorCode::kFailedPrecondition,
+                      "authorization for " + who + " is " + acme::ToString(authz.status));
       }
       RETURN_IF_ERROR(PresentAndRespond(authz));
       waiting.push_back(url);
@@ -255,8 +255,7 @@ class Issuance {
     std::printf("certificate: %s\n", files.cert.c_str());
     if (info.ok()) {
       std::printf("  names: %s\n  serial: %s\n  issuer: %s\n  not after: %s\n",
-                  JoinNames(info->dns_names.empty() ? info->ip_addresses : info->dns_names)
-                      .c_str(),
+                  JoinNames(info->dns_names.empty() ? info->ip_addresses : info->dns_names).c_str(),
                   info->serial_hex.c_str(), info->issuer.c_str(),
                   acme::FormatRfc3339(info->not_after).c_str());
     }

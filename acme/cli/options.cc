@@ -21,8 +21,8 @@ std::vector<FlagSpec> ServerFlags() {
       {"server", 0, true, false, "ACME directory URL (required)", "URL"},
       {"ca-bundle", 0, true, false, "PEM file of CA certificates to trust for the server's TLS",
        "FILE"},
-      {"account-key", 0, true, false,
-       "account private key (PEM); created (mode 0600) when absent", "FILE"},
+      {"account-key", 0, true, false, "account private key (PEM); created (mode 0600) when absent",
+       "FILE"},
       {"account-key-type", 0, true, false,
        "type of a new account key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096", "TYPE"},
       {"timeout", 0, true, false, "give up waiting for the CA after this long (default 10m)",
@@ -107,8 +107,8 @@ Status ParseEab(const ParsedFlags& flags, const EnvLookup& env, EabOptions* out)
   eab.key_id = *kid;
   Result<std::string> decoded = acme::DecodeEabHmacKey(*key_text);
   if (!decoded.ok()) {
-    return Usage("the EAB HMAC key from " + source + " is malformed: " +
-                 decoded.status().message() +
+    return Usage("the EAB HMAC key from " + source +
+                 " is malformed: " + decoded.status().message() +
                  " (paste it exactly as the CA's portal shows it; base64url or base64, padded or "
                  "not)");
   }
@@ -168,48 +168,54 @@ EnvLookup ProcessEnv() {
 std::vector<FlagSpec> RegisterFlags() { return Concat(ServerFlags(), EabFlags()); }
 
 std::vector<FlagSpec> IssueFlags() {
-  return Concat(RegisterFlags(), {
-      {"domain", 'd', true, true, "DNS name or IP address to certify (first one is the CN)",
-       "NAME"},
-      {"http01-listen", 0, true, false,
-       "answer http-01 with a built-in server on HOST:PORT (e.g. :80)", "HOST:PORT"},
-      {"http01-webroot", 0, true, false,
-       "answer http-01 by writing DIR/.well-known/acme-challenge/<token>", "DIR"},
-      {"dns01-hook", 0, true, false,
-       "answer dns-01 by running `CMD present|cleanup <record-name> <txt-value>`", "CMD"},
-      {"key-type", 0, true, false,
-       "certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096", "TYPE"},
-      {"subject", 0, true, false, "OV subject, e.g. \"O=Example,OU=IT,C=FR,ST=IDF,L=Paris\"",
-       "DN"},
-      {"preferred-chain", 0, true, false,
-       "pick the chain whose top certificate is issued by this CN", "ISSUER-CN"},
-      {"out", 0, true, false, "write privkey.pem, cert.pem, chain.pem, fullchain.pem here",
-       "DIR"},
-      {"save-csr", 0, true, false, "also write the CSR sent to the CA (PEM) to FILE", "FILE"},
-  });
+  return Concat(
+      RegisterFlags(),
+      {
+          {"domain", 'd', true, true, "DNS name or IP address to certify (first one is the CN)",
+           "NAME"},
+          {"http01-listen", 0, true, false,
+           "answer http-01 with a built-in server on HOST:PORT (e.g. :80)", "HOST:PORT"},
+          {"http01-webroot", 0, true, false,
+           "answer http-01 by writing DIR/.well-known/acme-challenge/<token>", "DIR"},
+          {"dns01-hook", 0, true, false,
+           "answer dns-01 by running `CMD present|cleanup <record-name> <txt-value>`", "CMD"},
+          {"key-type", 0, true, false,
+           "certificate key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096", "TYPE"},
+          {"subject", 0, true, false, "OV subject, e.g. \"O=Example,OU=IT,C=FR,ST=IDF,L=Paris\"",
+           "DN"},
+          {"preferred-chain", 0, true, false,
+           "pick the chain whose top certificate is issued by this CN", "ISSUER-CN"},
+          {"out", 0, true, false, "write privkey.pem, cert.pem, chain.pem, fullchain.pem here",
+           "DIR"},
+          {"save-csr", 0, true, false, "also write the CSR sent to the CA (PEM) to FILE", "FILE"},
+      });
 }
 
 std::vector<FlagSpec> RevokeFlags() {
-  return Concat(ServerFlags(), {
-      {"cert", 0, true, false, "the certificate to revoke (PEM)", "FILE"},
-      {"key", 0, true, false,
-       "sign the revocation with the certificate's own key instead of the account key", "FILE"},
-      {"reason", 0, true, false,
-       "RFC 5280 reason code: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, "
-       "4 superseded, 5 cessationOfOperation",
-       "N"},
-  });
+  return Concat(
+      ServerFlags(),
+      {
+          {"cert", 0, true, false, "the certificate to revoke (PEM)", "FILE"},
+          {"key", 0, true, false,
+           "sign the revocation with the certificate's own key instead of the account key", "FILE"},
+          {"reason", 0, true, false,
+           "RFC 5280 reason code: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, "
+           "4 superseded, 5 cessationOfOperation",
+           "N"},
+      });
 }
 
 std::vector<FlagSpec> AccountFlags() {
-  return Concat(ServerFlags(), {
-      {"new-key", 0, true, false,
-       "rollover: the new account key (created when absent); it replaces --account-key, the "
-       "old key is kept as FILE.old",
-       "FILE"},
-      {"new-key-type", 0, true, false, "type of a new key created for rollover (default ec256)",
-       "TYPE"},
-  });
+  return Concat(
+      ServerFlags(),
+      {
+          {"new-key", 0, true, false,
+           "rollover: the new account key (created when absent); it replaces --account-key, the "
+           "old key is kept as FILE.old",
+           "FILE"},
+          {"new-key-type", 0, true, false, "type of a new key created for rollover (default ec256)",
+           "TYPE"},
+      });
 }
 
 Result<RegisterOptions> ParseRegisterOptions(const ParsedFlags& flags, const EnvLookup& env) {

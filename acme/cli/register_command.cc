@@ -36,8 +36,9 @@ int RunRegister(const std::vector<std::string>& args) {
   if (!account.ok()) return Fail(account.status());
   std::printf("account: %s\nstatus: %s\n%s\n", account->url.c_str(),
               acme::ToString(account->status),
-              account->created ? "registered: new account" : "registered: existing account "
-                                                             "(found by key; EAB not used)");
+              account->created ? "registered: new account"
+                               : "registered: existing account "
+                                 "(found by key; EAB not used)");
   return kExitOk;
 }
 

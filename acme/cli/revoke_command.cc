@@ -28,9 +28,9 @@ Status Revoke(const RevokeOptions& options, const Reporter& reporter) {
   if (!options.cert_key_path.empty()) {
     ASSIGN_OR_RETURN(acme::PrivateKey cert_key, LoadKey(options.cert_key_path));
     if (!acme::CertificateMatchesKey(cert_pem, cert_key)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "--key " + options.cert_key_path + " is not the key of --cert " +
-                        options.cert_path);
+      return Status(
+          ErrorCode::kInvalidArgument,
+          "--key " + options.cert_key_path + " is not the key of --cert " + options.cert_path);
     }
     ASSIGN_OR_RETURN(std::shared_ptr<HttpTransport> transport, MakeTransport(options.server));
     ASSIGN_OR_RETURN(std::unique_ptr<acme::Client> client,

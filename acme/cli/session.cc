@@ -63,8 +63,8 @@ Result<Session> OpenSession(const ServerOptions& options, bool create_key,
     std::fprintf(stderr, "certsmith acme: created account key %s (%s)\n",
                  options.account_key_path.c_str(), acme::KeyTypeName(loaded.key.type()));
   }
-  reporter.Step("account key " + options.account_key_path + " sha256:" +
-                acme::PublicKeyFingerprint(loaded.key).substr(0, 16));
+  reporter.Step("account key " + options.account_key_path +
+                " sha256:" + acme::PublicKeyFingerprint(loaded.key).substr(0, 16));
   ASSIGN_OR_RETURN(std::unique_ptr<acme::Client> client,
                    MakeClient(options, transport, loaded.key));
   return Session{std::move(transport), std::move(loaded.key), loaded.created, std::move(client)};
@@ -73,9 +73,9 @@ Result<Session> OpenSession(const ServerOptions& options, bool create_key,
 Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptions& account,
                                             const Reporter& reporter) {
   ASSIGN_OR_RETURN(acme::Directory directory, client.GetDirectory());
-  reporter.Step("directory " + directory.url + (directory.meta.external_account_required
-                                                    ? " (External Account Binding required)"
-                                                    : ""));
+  reporter.Step(
+      "directory " + directory.url +
+      (directory.meta.external_account_required ? " (External Account Binding required)" : ""));
   Result<acme::Account> existing = client.LookupAccount();
   if (existing.ok()) {
     reporter.Step("found existing account " + existing->url + " (" +

@@ -47,8 +47,8 @@ class Waiter {
 
  private:
   static bool Transient(const Status& s) {
-    return s.retry_after().has_value() && (s.code() == ErrorCode::kUnavailable ||
-                                           s.code() == ErrorCode::kResourceExhausted);
+    return s.retry_after().has_value() &&
+           (s.code() == ErrorCode::kUnavailable || s.code() == ErrorCode::kResourceExhausted);
   }
 
   Status Sleep(std::chrono::milliseconds delay, const std::string& what,

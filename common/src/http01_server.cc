@@ -3,11 +3,10 @@
 #include "certsmith/http01_server.h"
 
 #include <arpa/inet.h>
+#include <cpprest/http_listener.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cpprest/http_listener.h>
 
 #include "certsmith/base64.h"
 
@@ -103,9 +102,8 @@ Status Http01Server::Start(std::string_view host_view, uint16_t port) {
       last_error = e.what();
     }
   }
-  return Status(ErrorCode::kUnavailable,
-                "cannot listen for http-01 on " + host + ":" + std::to_string(port) + ": " +
-                    last_error);
+  return Status(ErrorCode::kUnavailable, "cannot listen for http-01 on " + host + ":" +
+                                             std::to_string(port) + ": " + last_error);
 }
 
 uint16_t Http01Server::port() const {

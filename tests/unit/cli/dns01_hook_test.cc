@@ -29,7 +29,9 @@ TEST(Dns01HookTest, EnvironmentHasTheValuesButNeverTheHmacKey) {
   std::string path = "PATH=/bin";
   char* base[] = {hmac.data(), path.data(), nullptr};
   auto env = HookEnvironment(Call("h"), base);
-  auto has = [&](const std::string& e) { return std::find(env.begin(), env.end(), e) != env.end(); };
+  auto has = [&](const std::string& e) {
+    return std::find(env.begin(), env.end(), e) != env.end();
+  };
   EXPECT_TRUE(has("PATH=/bin"));
   EXPECT_TRUE(has("CERTSMITH_DOMAIN=a.example"));
   EXPECT_TRUE(has("CERTSMITH_TXT_VALUE=VALUE_1"));

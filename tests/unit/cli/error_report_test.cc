@@ -28,11 +28,11 @@ TEST(ErrorReportTest, CaProblemWithCertignaCodeAndEverySubproblem) {
   EXPECT_TRUE(Contains(text, "CA problem: urn:ietf:params:acme:error:rejectedIdentifier")) << text;
   EXPECT_TRUE(Contains(text, "detail: Some identifiers are not allowed")) << text;
   EXPECT_TRUE(Contains(text, "code=DOMAIN_NOT_FOUND")) << text;
-  EXPECT_TRUE(Contains(text, "dns a.example: urn:ietf:params:acme:error:rejectedIdentifier: "
-                             "not in your account"))
+  EXPECT_TRUE(Contains(text,
+                       "dns a.example: urn:ietf:params:acme:error:rejectedIdentifier: "
+                       "not in your account"))
       << text;
-  EXPECT_TRUE(Contains(text, "dns b.example: urn:ietf:params:acme:error:caa: CAA forbids"))
-      << text;
+  EXPECT_TRUE(Contains(text, "dns b.example: urn:ietf:params:acme:error:caa: CAA forbids")) << text;
   EXPECT_EQ(ExitCodeFor(status), kExitFailure);
 }
 

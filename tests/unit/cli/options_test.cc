@@ -28,17 +28,17 @@ ParsedFlags Flags(const std::vector<FlagSpec>& specs, std::vector<std::string> a
 
 std::vector<std::string> IssueArgs(std::vector<std::string> extra) {
   std::vector<std::string> args = {"--server", "https://ca/dir", "--account-key", "/tmp/a.pem",
-                                   "-d", "a.example", "--out", "/tmp/out"};
+                                   "-d",       "a.example",      "--out",         "/tmp/out"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
 
 TEST(IssueOptionsTest, ParsesEverything) {
-  auto flags = Flags(IssueFlags(), IssueArgs({"-d", "127.0.0.1", "--http01-listen", ":5002",
-                                              "--key-type", "rsa3072", "--subject",
-                                              "O=Example,C=fr", "--preferred-chain", "Root X",
-                                              "--timeout", "2m", "--eab-kid", "kid",
-                                              "--eab-hmac-key", kHmac, "--eab-alg", "HS512"}));
+  auto flags =
+      Flags(IssueFlags(),
+            IssueArgs({"-d", "127.0.0.1", "--http01-listen", ":5002", "--key-type", "rsa3072",
+                       "--subject", "O=Example,C=fr", "--preferred-chain", "Root X", "--timeout",
+                       "2m", "--eab-kid", "kid", "--eab-hmac-key", kHmac, "--eab-alg", "HS512"}));
   auto o = ParseIssueOptions(flags, FakeEnv({}));
   ASSERT_TRUE(o.ok()) << o.status().message();
   EXPECT_EQ(o->names, (std::vector<std::string>{"a.example", "127.0.0.1"}));
@@ -61,11 +61,10 @@ TEST(IssueOptionsTest, ExactlyOneSolver) {
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("exactly one of"), std::string::npos);
   auto two = ParseIssueOptions(
-      Flags(IssueFlags(), IssueArgs({"--http01-webroot", "/w", "--dns01-hook", "h"})),
-      FakeEnv({}));
+      Flags(IssueFlags(), IssueArgs({"--http01-webroot", "/w", "--dns01-hook", "h"})), FakeEnv({}));
   EXPECT_FALSE(two.ok());
-  auto hook = ParseIssueOptions(Flags(IssueFlags(), IssueArgs({"--dns01-hook", "my hook"})),
-                                FakeEnv({}));
+  auto hook =
+      ParseIssueOptions(Flags(IssueFlags(), IssueArgs({"--dns01-hook", "my hook"})), FakeEnv({}));
   ASSERT_TRUE(hook.ok());
   EXPECT_EQ(hook->solver, SolverKind::kDns01Hook);
   EXPECT_EQ(hook->dns01_hook, "my hook");
@@ -83,8 +82,8 @@ TEST(IssueOptionsTest, RequiredOptions) {
 }
 
 TEST(EabOptionsTest, HmacKeyFromEnvironmentWhenNotOnCommandLine) {
-  auto flags = Flags(RegisterFlags(), {"--server", "https://ca/dir", "--account-key", "k",
-                                       "--eab-kid", "kid"});
+  auto flags = Flags(RegisterFlags(),
+                     {"--server", "https://ca/dir", "--account-key", "k", "--eab-kid", "kid"});
   auto o = ParseRegisterOptions(flags, FakeEnv({{"CERTSMITH_EAB_HMAC_KEY", kHmac}}));
   ASSERT_TRUE(o.ok()) << o.status().message();
   ASSERT_TRUE(o->account.eab.has_value());
@@ -116,14 +115,14 @@ TEST(EabOptionsTest, MalformedKeyIsAUsageErrorThatDoesNotEchoTheKey) {
 
 TEST(EabOptionsTest, KidAndKeyMustComeTogether) {
   auto no_key = ParseRegisterOptions(
-      Flags(RegisterFlags(), {"--server", "https://ca/dir", "--account-key", "k", "--eab-kid",
-                              "kid"}),
+      Flags(RegisterFlags(),
+            {"--server", "https://ca/dir", "--account-key", "k", "--eab-kid", "kid"}),
       FakeEnv({}));
   ASSERT_FALSE(no_key.ok());
   EXPECT_NE(no_key.status().message().find("CERTSMITH_EAB_HMAC_KEY"), std::string::npos);
   auto no_kid = ParseRegisterOptions(
-      Flags(RegisterFlags(), {"--server", "https://ca/dir", "--account-key", "k",
-                              "--eab-hmac-key", kHmac}),
+      Flags(RegisterFlags(),
+            {"--server", "https://ca/dir", "--account-key", "k", "--eab-hmac-key", kHmac}),
       FakeEnv({}));
   EXPECT_FALSE(no_kid.ok());
   auto neither = ParseRegisterOptions(
@@ -134,17 +133,17 @@ TEST(EabOptionsTest, KidAndKeyMustComeTogether) {
 }
 
 TEST(RevokeOptionsTest, ReasonAndKeyRules) {
-  auto with_key = ParseRevokeOptions(Flags(
-      RevokeFlags(), {"--server", "https://ca/dir", "--cert", "c.pem", "--key", "k.pem",
-                      "--reason", "1"}));
+  auto with_key =
+      ParseRevokeOptions(Flags(RevokeFlags(), {"--server", "https://ca/dir", "--cert", "c.pem",
+                                               "--key", "k.pem", "--reason", "1"}));
   ASSERT_TRUE(with_key.ok()) << with_key.status().message();
   EXPECT_EQ(with_key->reason, acme::RevocationReason::kKeyCompromise);
-  auto bad_reason = ParseRevokeOptions(Flags(
-      RevokeFlags(), {"--server", "https://ca/dir", "--cert", "c.pem", "--account-key", "a",
-                      "--reason", "2"}));
+  auto bad_reason =
+      ParseRevokeOptions(Flags(RevokeFlags(), {"--server", "https://ca/dir", "--cert", "c.pem",
+                                               "--account-key", "a", "--reason", "2"}));
   EXPECT_FALSE(bad_reason.ok());
-  auto no_key = ParseRevokeOptions(Flags(RevokeFlags(), {"--server", "https://ca/dir", "--cert",
-                                                         "c.pem"}));
+  auto no_key =
+      ParseRevokeOptions(Flags(RevokeFlags(), {"--server", "https://ca/dir", "--cert", "c.pem"}));
   EXPECT_FALSE(no_key.ok());
 }
 
@@ -156,9 +155,9 @@ TEST(AccountOptionsTest, Actions) {
   auto rollover_without_key = ParseAccountOptions(
       Flags(AccountFlags(), {"rollover", "--server", "https://ca/dir", "--account-key", "a"}));
   EXPECT_FALSE(rollover_without_key.ok());
-  auto same_file = ParseAccountOptions(Flags(
-      AccountFlags(),
-      {"rollover", "--server", "https://ca/dir", "--account-key", "a", "--new-key", "a"}));
+  auto same_file =
+      ParseAccountOptions(Flags(AccountFlags(), {"rollover", "--server", "https://ca/dir",
+                                                 "--account-key", "a", "--new-key", "a"}));
   EXPECT_FALSE(same_file.ok());
   auto unknown = ParseAccountOptions(
       Flags(AccountFlags(), {"delete", "--server", "https://ca/dir", "--account-key", "a"}));
