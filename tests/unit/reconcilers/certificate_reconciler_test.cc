@@ -1,0 +1,167 @@
+#include "certificates/certificate_reconciler.h"
+
+#include "api/certificate.h"
+#include "kube/time_format.h"
+#include "unit/reconcilers/reconciler_test_base.h"
+
+namespace certsmith::reconcilers::testing {
+namespace {
+
+class CertificateReconcilerTest : public ReconcilerTest {
+ protected:
+  CertificateReconcilerTest() : reconciler(ctx) { AddReadyIssuer(); }
+  SyncResult Sync() { return reconciler.Sync("default/web"); }
+  Json Cert() { return *kube.Peek(api::kCertificates, "default", "web"); }
+  std::vector<Json> Orders() { return kube.All(api::kOrders); }
+
+  // A valid Secret for names, as the controller would have written it.
+  acme::PrivateKey AddValidSecret(std::vector<std::string> names,
+                                  std::chrono::hours lifetime = std::chrono::hours(24 * 90)) {
+    auto key = acme::PrivateKey::Generate(acme::KeyType::kEcdsaP256).value();
+    kube.Add(kube::kSecrets,
+             Secret("default", "web-tls",
+                    {{"tls.crt", IssueChain(key, names, lifetime)},
+                     {"tls.key", key.ToPem(acme::PemEncoding::kPkcs1).value()}},
+                    {{api::kIssuerNameAnnotation, "ca"},
+                     {api::kIssuerKindAnnotation, "ClusterIssuer"}}));
+    return key;
+  }
+
+  CertificateReconciler reconciler;
+};
+
+TEST_F(CertificateReconcilerTest, IssuesWhenSecretIsMissingAndStoresTheKeyFirst) {
+  kube.Add(api::kCertificates, Certificate());
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(Orders().size(), 1u);
+  // The key is in a Secret before the Order exists: a crash in between loses nothing.
+  size_t key_write = IndexOf("create secrets default/web-next-key");
+  size_t order_write = IndexOf("create orders default/web-1-");
+  ASSERT_LT(key_write, Writes().size());
+  ASSERT_LT(order_write, Writes().size());
+  EXPECT_LT(key_write, order_write);
+  Json order = Orders()[0];
+  EXPECT_EQ(order["spec"]["dnsNames"], Json::array({"a.example"}));
+  EXPECT_FALSE(order["spec"].value("request", "").empty());
+  EXPECT_EQ(order["metadata"]["ownerReferences"][0]["kind"], "Certificate");
+  Json status = Cert()["status"];
+  EXPECT_EQ(status["nextPrivateKeySecretName"].get<std::string>().rfind("web-next-key", 0), 0u);
+  EXPECT_EQ(EventsWithReason("KeyGenerated").size(), 1u);
+  EXPECT_EQ(EventsWithReason("OrderCreated").size(), 1u);
+
+  // A second sync is idempotent: same key, same Order, nothing new.
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_FALSE(HasWrite("create"));
+  EXPECT_EQ(Orders().size(), 1u);
+}
+
+TEST_F(CertificateReconcilerTest, WritesTheTlsSecretWhenTheOrderIsValid) {
+  Json cert = Certificate();
+  cert["spec"]["privateKey"] = {{"encoding", "PKCS8"}};
+  cert["spec"]["secretTemplate"] = {{"labels", {{"team", "web"}}}};
+  kube.Add(api::kCertificates, cert);
+  ASSERT_TRUE(Sync().status.ok());
+  Json next = kube.All(kube::kSecrets)[0];
+  std::string key_pem = Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value();
+  auto key = acme::PrivateKey::FromPem(key_pem).value();
+  Json order = Orders()[0];
+  order["status"] = {{"state", "valid"},
+                     {"url", "https://ca.test/o/1"},
+                     {"certificate", Base64Encode(IssueChain(key, {"a.example"}))}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  auto secret = kube.Peek(kube::kSecrets, "default", "web-tls");
+  ASSERT_TRUE(secret.has_value());
+  EXPECT_EQ((*secret)["type"], "kubernetes.io/tls");
+  std::string tls_key = Base64DecodeLenient((*secret)["data"]["tls.key"].get<std::string>()).value();
+  EXPECT_NE(tls_key.find("BEGIN PRIVATE KEY"), std::string::npos);  // PKCS#8 as asked
+  EXPECT_TRUE(acme::PrivateKey::FromPem(tls_key)->SamePublicKey(key));
+  std::string ca = Base64DecodeLenient((*secret)["data"]["ca.crt"].get<std::string>()).value();
+  EXPECT_EQ(acme::ParseCertificatePem(ca)->common_name, "Test CA");
+  EXPECT_EQ((*secret)["metadata"]["labels"][api::kManagedByLabel], "certsmith");
+  EXPECT_EQ((*secret)["metadata"]["labels"]["team"], "web");
+  EXPECT_EQ((*secret)["metadata"]["annotations"][api::kIssuerNameAnnotation], "ca");
+  Json status = Cert()["status"];
+  EXPECT_EQ(status["revision"], 1);
+  EXPECT_TRUE(status.contains("renewalTime"));
+  EXPECT_FALSE(status.contains("nextPrivateKeySecretName"));
+  EXPECT_FALSE(kube.Peek(kube::kSecrets, "default", next["metadata"]["name"].get<std::string>()));
+  EXPECT_EQ(EventsWithReason("Issued").size(), 1u);
+  ASSERT_TRUE(r.requeue_after.has_value());  // the renewal, at 2/3 of 90 days
+  EXPECT_NEAR(std::chrono::duration_cast<std::chrono::hours>(*r.requeue_after).count(),
+              24 * 60 - 1, 2);
+}
+
+TEST_F(CertificateReconcilerTest, SkipsWhenTheSecretIsValid) {
+  AddValidSecret({"a.example"});
+  kube.Add(api::kCertificates, Certificate());
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_FALSE(HasWrite("create secrets"));
+  Json status = Cert()["status"];
+  EXPECT_EQ(status["conditions"][0]["status"], "True");
+  EXPECT_EQ(EventsWithReason("RenewalScheduled").size(), 1u);
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_GT(*r.requeue_after, std::chrono::hours(24 * 50));
+}
+
+TEST_F(CertificateReconcilerTest, ReissuesWhenTheSpecChanges) {
+  AddValidSecret({"a.example"});
+  kube.Add(api::kCertificates, Certificate({"a.example", "b.example"}));
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  EXPECT_EQ(Orders()[0]["spec"]["dnsNames"], Json::array({"a.example", "b.example"}));
+}
+
+TEST_F(CertificateReconcilerTest, ReissuesWhenDue) {
+  AddValidSecret({"a.example"}, std::chrono::hours(30));
+  kube.Add(api::kCertificates, Certificate());
+  SyncResult first = Sync();
+  ASSERT_TRUE(first.requeue_after.has_value());
+  EXPECT_TRUE(Orders().empty());
+  clock.Advance(*first.requeue_after);  // renewal time: 2/3 of 30h after notBefore
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Orders().size(), 1u);
+}
+
+TEST_F(CertificateReconcilerTest, FailedOrderBacksOffThenOrdersAgain) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  Json order = Orders()[0];
+  order["status"] = {{"state", "invalid"},
+                     {"reason", "urn:ietf:params:acme:error:rejectedIdentifier: no"}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::minutes(1));
+  Json status = Cert()["status"];
+  EXPECT_EQ(status["failedIssuanceAttempts"], 1);
+  EXPECT_TRUE(status.contains("lastFailureTime"));
+  EXPECT_EQ(EventsWithReason("Failed").size(), 1u);
+  // Within the backoff nothing is ordered; after it a new Order (new name) is.
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Orders().size(), 1u);
+  clock.Advance(std::chrono::minutes(1));
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Orders().size(), 2u);
+}
+
+TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
+  api::Certificate cert;
+  acme::CertificateInfo info;
+  info.not_before = Clock::TimePoint(std::chrono::hours(0));
+  info.not_after = Clock::TimePoint(std::chrono::hours(90));
+  EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(60)));
+  cert.spec.renew_before = std::chrono::hours(10);
+  EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(80)));
+  cert.spec.renew_before = std::chrono::hours(100);  // longer than the lifetime: ignored
+  EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(60)));
+}
+
+}  // namespace
+}  // namespace certsmith::reconcilers::testing

@@ -1,0 +1,165 @@
+#include "challenges/challenge_reconciler.h"
+
+#include "unit/reconcilers/reconciler_test_base.h"
+
+namespace certsmith::reconcilers::testing {
+namespace {
+
+constexpr char kAuthz[] = "https://ca.test/acme/authz/1";
+constexpr char kChallengeUrl[] = "https://ca.test/chall/1";
+
+class ChallengeReconcilerTest : public ReconcilerTest {
+ protected:
+  ChallengeReconcilerTest() : reconciler(ctx) { AddReadyIssuer(); }
+  SyncResult Sync(const std::string& name = "ch-1") { return reconciler.Sync("default/" + name); }
+  Json Status(const std::string& name = "ch-1") {
+    return kube.Peek(api::kChallenges, "default", name)->value("status", Json());
+  }
+  void AddChallenge(const std::string& name = "ch-1", const std::string& type = "http-01") {
+    Json solver = type == "http-01"
+                      ? Json{{"http01", {{"ingress", {{"ingressClassName", "testbed"}}}}}}
+                      : Json{{"dns01", {{"webhook", {{"groupName", "x.example"},
+                                                     {"solverName", "s"}}}}}};
+    kube.Add(api::kChallenges,
+             {{"apiVersion", "acme.certsmith.io/v1"},
+              {"kind", "Challenge"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec",
+               {{"url", kChallengeUrl},
+                {"authorizationURL", kAuthz},
+                {"dnsName", "a.example"},
+                {"type", type},
+                {"token", "tok_1"},
+                {"key", "tok_1.thumbprint"},
+                {"solver", solver},
+                {"issuerRef", {{"name", "ca"}, {"kind", "ClusterIssuer"}}}}}});
+  }
+  void Authorization(acme::AuthorizationStatus st, acme::ChallengeStatus cs) {
+    acme::Authorization a;
+    a.url = kAuthz;
+    a.identifier = acme::DnsIdentifier("a.example");
+    a.status = st;
+    acme::Challenge c;
+    c.url = kChallengeUrl;
+    c.type = "http-01";
+    c.status = cs;
+    c.token = "tok_1";
+    if (cs == acme::ChallengeStatus::kInvalid) {
+      acme::Problem p;
+      p.type = "urn:ietf:params:acme:error:unauthorized";
+      p.detail = "The key authorization file from the server did not match";
+      c.error = p;
+    }
+    a.challenges = {c};
+    a.next_poll = clock.Now() + std::chrono::seconds(2);
+    acme->authorizations[kAuthz] = a;
+  }
+  size_t SolverObjects() {
+    return kube.All(kube::kPods).size() + kube.All(kube::kServices).size() +
+           kube.All(kube::kIngresses).size();
+  }
+
+  ChallengeReconciler reconciler;
+};
+
+TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
+  AddChallenge();
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(kube.All(kube::kPods).size(), 1u);
+  ASSERT_EQ(kube.All(kube::kServices).size(), 1u);
+  ASSERT_EQ(kube.All(kube::kIngresses).size(), 1u);
+  Json pod = kube.All(kube::kPods)[0];
+  Json container = pod["spec"]["containers"][0];
+  EXPECT_EQ(container["args"], Json::array({"solver", "--listen", ":8089", "--domain", "a.example",
+                                            "--token", "tok_1", "--key", "tok_1.thumbprint"}));
+  EXPECT_EQ(container["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(container["securityContext"]["capabilities"]["drop"], Json::array({"ALL"}));
+  EXPECT_EQ(pod["spec"]["securityContext"]["runAsNonRoot"], true);
+  EXPECT_EQ(pod["spec"]["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+  EXPECT_TRUE(container["resources"].contains("limits"));
+  EXPECT_EQ(pod["metadata"]["ownerReferences"][0]["kind"], "Challenge");
+  Json ingress = kube.All(kube::kIngresses)[0];
+  EXPECT_EQ(ingress["spec"]["ingressClassName"], "testbed");
+  EXPECT_EQ(ingress["spec"]["rules"][0]["host"], "a.example");
+  EXPECT_EQ(ingress["spec"]["rules"][0]["http"]["paths"][0]["path"],
+            "/.well-known/acme-challenge/tok_1");
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("RespondToChallenge ") +
+                                                   kChallengeUrl}));
+  EXPECT_EQ(Status()["processing"], true);
+  EXPECT_EQ(Status()["presented"], true);
+  auto fins = kube.Peek(api::kChallenges, "default", "ch-1")->at("metadata").at("finalizers");
+  EXPECT_EQ(fins, Json::array({kChallengeFinalizer}));
+
+  Authorization(acme::AuthorizationStatus::kPending, acme::ChallengeStatus::kProcessing);
+  r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(2));
+  EXPECT_EQ(SolverObjects(), 3u);
+
+  Authorization(acme::AuthorizationStatus::kValid, acme::ChallengeStatus::kValid);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "valid");
+  EXPECT_EQ(SolverObjects(), 0u);
+  EXPECT_EQ(reconciler.Presented(), 0u);
+}
+
+TEST_F(ChallengeReconcilerTest, InvalidChallengeCleansUpAndKeepsTheCasWords) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().status.ok());
+  Authorization(acme::AuthorizationStatus::kInvalid, acme::ChallengeStatus::kInvalid);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "invalid");
+  EXPECT_NE(Status()["reason"].get<std::string>().find("did not match"), std::string::npos);
+  EXPECT_EQ(SolverObjects(), 0u);
+}
+
+TEST_F(ChallengeReconcilerTest, DeletionCleansUpAndRemovesTheFinalizer) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(kube.Delete(api::kChallenges, "default", "ch-1").ok());  // finalizer holds it
+  ASSERT_TRUE(kube.Peek(api::kChallenges, "default", "ch-1").has_value());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(SolverObjects(), 0u);
+  EXPECT_FALSE(kube.Peek(api::kChallenges, "default", "ch-1").has_value());
+}
+
+TEST_F(ChallengeReconcilerTest, Dns01FailsClearlyInsteadOfHanging) {
+  AddChallenge("ch-1", "dns-01");
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "errored");
+  EXPECT_NE(Status()["reason"].get<std::string>().find("dns-01 solvers are not supported yet"),
+            std::string::npos);
+  EXPECT_TRUE(acme->calls.empty());
+}
+
+TEST_F(ChallengeReconcilerTest, AtMostMaxConcurrentChallengesArePresented) {
+  ctx.options.max_concurrent_challenges = 1;
+  AddChallenge("ch-1");
+  AddChallenge("ch-2");
+  ASSERT_TRUE(Sync("ch-1").status.ok());
+  SyncResult r = Sync("ch-2");
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(kube.All(kube::kPods).size(), 1u);
+  EXPECT_NE(Status("ch-2")["reason"].get<std::string>().find("max-concurrent-challenges"),
+            std::string::npos);
+}
+
+TEST_F(ChallengeReconcilerTest, FailedSelfCheckWaitsWithoutTellingTheCa) {
+  ctx.http_get = [](const std::string&) -> Result<std::string> {
+    return MakeError(ErrorCode::kUnavailable, "connection refused");
+  };
+  AddChallenge();
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_NE(Status()["reason"].get<std::string>().find("self check"), std::string::npos);
+  ctx.http_get = [](const std::string&) -> Result<std::string> {
+    return std::string("tok_1.thumbprint\n");
+  };
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls.size(), 1u);
+}
+
+}  // namespace
+}  // namespace certsmith::reconcilers::testing

@@ -1,0 +1,96 @@
+#include "issuers/issuer_reconciler.h"
+
+#include "acme/problem.h"
+#include "unit/reconcilers/reconciler_test_base.h"
+
+namespace certsmith::reconcilers::testing {
+namespace {
+
+class IssuerReconcilerTest : public ReconcilerTest {
+ protected:
+  IssuerReconcilerTest() { ctx.options.cluster_resource_namespace = "certsmith"; }
+  SyncResult Sync() { return IssuerReconciler(ctx, api::kClusterIssuers).Sync("ca"); }
+  Json Status() { return kube.Peek(api::kClusterIssuers, "", "ca")->value("status", Json()); }
+  Json Ready() {
+    for (const Json& c : Status().value("conditions", Json::array())) {
+      if (c["type"] == "Ready") return c;
+    }
+    return nullptr;
+  }
+  void AddEabSecret() {
+    // "hmac-key-bytes" base64url-encoded, as CAs hand it out.
+    kube.Add(kube::kSecrets, Secret("certsmith", "ca-eab", {{"secret", "aG1hYy1rZXktYnl0ZXM"}}));
+  }
+};
+
+TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_TRUE(HasWrite("create secrets certsmith/ca-account"));
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount", "NewAccount"}));
+  ASSERT_TRUE(acme->last_eab.has_value());
+  EXPECT_EQ(acme->last_eab->key_id, "kid-1");
+  EXPECT_EQ(acme->last_eab->hmac_key, "hmac-key-bytes");
+  EXPECT_EQ(Status()["acme"]["uri"], FakeAcmeClient::kAccountUrl);
+  EXPECT_EQ(Ready()["status"], "True");
+  auto key = kube.Peek(kube::kSecrets, "certsmith", "ca-account");
+  ASSERT_TRUE(key.has_value());
+  EXPECT_TRUE((*key)["data"].contains("tls.key"));
+}
+
+TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  auto key = acme::PrivateKey::Generate(acme::KeyType::kEcdsaP256).value();
+  kube.Add(kube::kSecrets, Secret("certsmith", "ca-account", {{"tls.key", key.ToPem().value()}}));
+  acme->account_exists = true;  // and no EAB Secret at all: using it would fail
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
+  EXPECT_FALSE(HasWrite("create secrets"));
+  EXPECT_EQ(Ready()["status"], "True");
+  // A second sync with the same server and key uses the cached client: no CA round trip.
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_EQ(clients_made, 1);
+}
+
+TEST_F(IssuerReconcilerTest, WrongHmacKeyMakesReadyFalseWithTheCasMessage) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  acme::Problem p;
+  p.type = "urn:ietf:params:acme:error:unauthorized";
+  p.detail = "External account binding JWS signature is invalid";
+  acme->new_account_error = acme::StatusFromProblem(p, 401);
+  SyncResult r = Sync();
+  EXPECT_FALSE(r.status.ok());  // retried with the queue's capped backoff
+  EXPECT_EQ(Ready()["status"], "False");
+  EXPECT_EQ(Ready()["reason"], "ErrRegisterACMEAccount");
+  EXPECT_NE(Ready()["message"].get<std::string>().find("signature is invalid"), std::string::npos);
+  EXPECT_EQ(EventsWithReason("ErrRegisterACMEAccount").size(), 1u);
+  EXPECT_FALSE(accounts.Find("ClusterIssuer/ca").has_value());
+}
+
+TEST_F(IssuerReconcilerTest, MissingEabSecretSaysWhich) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  SyncResult r = Sync();
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_EQ(Ready()["reason"], "EABSecretMissing");
+  EXPECT_NE(Ready()["message"].get<std::string>().find("certsmith/ca-eab"), std::string::npos);
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
+}
+
+TEST_F(IssuerReconcilerTest, DisabledKeyGenerationWithoutSecretFails) {
+  Json issuer = ClusterIssuer(false);
+  issuer["spec"]["acme"]["disableAccountKeyGeneration"] = true;
+  kube.Add(api::kClusterIssuers, issuer);
+  EXPECT_FALSE(Sync().status.ok());
+  EXPECT_EQ(Ready()["reason"], "AccountKeyMissing");
+  EXPECT_FALSE(HasWrite("create secrets"));
+  EXPECT_TRUE(acme->calls.empty());
+}
+
+}  // namespace
+}  // namespace certsmith::reconcilers::testing

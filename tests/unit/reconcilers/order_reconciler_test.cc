@@ -1,0 +1,200 @@
+#include "orders/order_reconciler.h"
+
+#include "acme/problem.h"
+#include "orders/solver_selection.h"
+#include "unit/reconcilers/reconciler_test_base.h"
+
+namespace certsmith::reconcilers::testing {
+namespace {
+
+constexpr char kAuthz[] = "https://ca.test/acme/authz/1";
+
+class OrderReconcilerTest : public ReconcilerTest {
+ protected:
+  OrderReconcilerTest() : reconciler(ctx) { AddReadyIssuer(); }
+  SyncResult Sync() { return reconciler.Sync("default/web-1-abc"); }
+  Json Status() { return kube.Peek(api::kOrders, "default", "web-1-abc")->value("status", Json()); }
+
+  void AddOrder(Json status = nullptr) {
+    Json o = {{"apiVersion", "acme.certsmith.io/v1"},
+              {"kind", "Order"},
+              {"metadata",
+               {{"name", "web-1-abc"},
+                {"namespace", "default"},
+                {"labels", {{api::kCertificateNameLabel, "web"}}}}},
+              {"spec",
+               {{"request", Base64Encode("csr-der")},
+                {"dnsNames", {"a.example"}},
+                {"issuerRef", {{"name", "ca"}, {"kind", "ClusterIssuer"}}}}}};
+    if (!status.is_null()) o["status"] = status;
+    kube.Add(api::kOrders, o);
+  }
+  void PendingAuthorization(acme::AuthorizationStatus st) {
+    acme->order.status = acme::OrderStatus::kPending;
+    acme->order.authorizations = {kAuthz};
+    acme::Authorization a;
+    a.url = kAuthz;
+    a.identifier = acme::DnsIdentifier("a.example");
+    a.status = st;
+    acme::Challenge c;
+    c.url = "https://ca.test/chall/1";
+    c.type = "http-01";
+    c.status = acme::ChallengeStatus::kPending;
+    c.token = "tok_1";
+    a.challenges = {c};
+    acme->authorizations[kAuthz] = a;
+  }
+
+  OrderReconciler reconciler;
+};
+
+TEST_F(OrderReconcilerTest, NewOrderStoresTheUrlInOneStatusWrite) {
+  AddOrder();
+  acme->order.status = acme::OrderStatus::kPending;
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"NewOrder"}));
+  EXPECT_EQ(Status()["url"], FakeAcmeClient::kOrderUrl);
+  size_t status_writes = 0;
+  for (const auto& w : Writes()) status_writes += w.rfind("update orders/status", 0) == 0;
+  EXPECT_EQ(status_writes, 1u);
+}
+
+TEST_F(OrderReconcilerTest, ProcessingRequeuesAtNextPollWithoutANewOrder) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "processing"}});
+  acme->order.url = FakeAcmeClient::kOrderUrl;
+  acme->order.status = acme::OrderStatus::kProcessing;
+  acme->order.next_poll = clock.Now() + std::chrono::seconds(7);
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(7));
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("GetOrder ") +
+                                                   FakeAcmeClient::kOrderUrl}));
+  EXPECT_EQ(Status()["pollAttempts"], 1);
+}
+
+TEST_F(OrderReconcilerTest, LongRetryAfterIsCappedByMaxPollInterval) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "processing"}});
+  acme->order.status = acme::OrderStatus::kProcessing;
+  acme->order.next_poll = clock.Now() + std::chrono::hours(2);
+  SyncResult r = Sync();
+  EXPECT_EQ(*r.requeue_after, std::chrono::minutes(5));
+}
+
+TEST_F(OrderReconcilerTest, RejectedIdentifierPutsTheCasDetailInStatus) {
+  AddOrder();
+  acme::Problem p;
+  p.type = "urn:ietf:params:acme:error:rejectedIdentifier";
+  p.detail = "Error creating new order :: Cannot issue for \"forbidden.example\"";
+  acme->new_order_error = acme::StatusFromProblem(p, 400);
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_FALSE(r.requeue_after.has_value());
+  EXPECT_EQ(Status()["state"], "invalid");
+  EXPECT_NE(Status()["reason"].get<std::string>().find("rejectedIdentifier"), std::string::npos);
+  EXPECT_NE(Status()["reason"].get<std::string>().find("forbidden.example"), std::string::npos);
+  EXPECT_EQ(EventsWithReason("Failed").size(), 1u);
+  // Terminal: a later sync does not order again.
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());
+}
+
+TEST_F(OrderReconcilerTest, RateLimitIsRetriedNotTerminal) {
+  AddOrder();
+  acme::Problem p;
+  p.type = "urn:ietf:params:acme:error:rateLimited";
+  p.detail = "too many";
+  acme->new_order_error = acme::StatusFromProblem(p, 429, std::chrono::seconds(30));
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(30));
+  EXPECT_FALSE(Status().contains("state"));
+}
+
+TEST_F(OrderReconcilerTest, PreValidatedAuthorizationNeedsNoChallenge) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kValid);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(kube.All(api::kChallenges).empty());
+  EXPECT_EQ(Status()["authorizations"][0]["initialState"], "valid");
+}
+
+TEST_F(OrderReconcilerTest, PendingAuthorizationGetsOneOwnedChallenge) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(Sync().status.ok());  // idempotent
+  auto challenges = kube.All(api::kChallenges);
+  ASSERT_EQ(challenges.size(), 1u);
+  EXPECT_EQ(challenges[0]["spec"]["type"], "http-01");
+  EXPECT_EQ(challenges[0]["spec"]["token"], "tok_1");
+  EXPECT_EQ(challenges[0]["spec"]["key"], "tok_1.thumbprint");
+  EXPECT_EQ(challenges[0]["spec"]["dnsName"], "a.example");
+  EXPECT_EQ(challenges[0]["metadata"]["ownerReferences"][0]["kind"], "Order");
+}
+
+TEST_F(OrderReconcilerTest, ReadyOrderIsFinalizedWithTheCsr) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "ready"}});
+  acme->order.status = acme::OrderStatus::kReady;
+  acme::Order processing = acme->order;
+  processing.status = acme::OrderStatus::kProcessing;
+  processing.next_poll = clock.Now() + std::chrono::seconds(3);
+  acme->after_finalize = processing;
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(acme->finalized_csr, "csr-der");
+  EXPECT_EQ(Status()["state"], "processing");
+  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(3));
+}
+
+TEST_F(OrderReconcilerTest, ValidOrderDownloadsTheChain) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "processing"}});
+  acme->order.status = acme::OrderStatus::kValid;
+  acme->order.certificate = "https://ca.test/cert/1";
+  acme->chain_pem = "-----BEGIN CERTIFICATE-----\n...\n";
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "valid");
+  EXPECT_EQ(Base64DecodeLenient(Status()["certificate"].get<std::string>()).value(),
+            acme->chain_pem);
+}
+
+api::AcmeSolver Solver(std::vector<std::string> names, std::vector<std::string> zones,
+                       api::StringMap labels, bool selector = true) {
+  api::AcmeSolver s;
+  if (selector) s.selector = api::SolverSelector{names, zones, labels};
+  s.http01 = api::Http01Solver{};
+  return s;
+}
+
+TEST(SolverSelectionTest, FollowsCertManagersPrecedence) {
+  std::vector<api::AcmeSolver> solvers = {
+      Solver({}, {}, {}, false),                 // 0: no selector
+      Solver({}, {}, {{"team", "web"}}),         // 1: labels
+      Solver({}, {"example"}, {}),               // 2: short zone
+      Solver({}, {"a.example"}, {}),             // 3: longer zone
+      Solver({"www.a.example"}, {}, {}),         // 4: exact name
+  };
+  struct Case {
+    std::string name;
+    api::StringMap labels;
+    int want;
+  } cases[] = {
+      {"www.a.example", {}, 4},
+      {"b.a.example", {}, 3},
+      {"x.example", {}, 2},
+      {"other.test", {{"team", "web"}}, 1},
+      {"other.test", {}, 0},
+  };
+  for (const Case& c : cases) {
+    const api::AcmeSolver* got = SelectSolver(solvers, c.name, c.labels);
+    ASSERT_NE(got, nullptr) << c.name;
+    EXPECT_EQ(got - solvers.data(), c.want) << c.name;
+  }
+  std::vector<api::AcmeSolver> only_zone = {Solver({}, {"example"}, {})};
+  EXPECT_EQ(SelectSolver(only_zone, "a.test", {}), nullptr);
+}
+
+}  // namespace
+}  // namespace certsmith::reconcilers::testing
