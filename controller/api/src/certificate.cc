@@ -24,13 +24,29 @@ constexpr auto kMinDuration = std::chrono::hours(1);
 constexpr auto kMinRenewBefore = std::chrono::minutes(5);
 
 // The KeyUsage/ExtKeyUsage strings of cert-manager's API.
-constexpr std::string_view kKnownUsages[] = {
-    "signing",          "digital signature", "content commitment", "key encipherment",
-    "key agreement",    "data encipherment", "cert sign",          "crl sign",
-    "encipher only",    "decipher only",     "any",                "server auth",
-    "client auth",      "code signing",      "email protection",   "s/mime",
-    "ipsec end system", "ipsec tunnel",      "ipsec user",         "timestamping",
-    "ocsp signing",     "microsoft sgc",     "netscape sgc"};
+constexpr std::string_view kKnownUsages[] = {"signing",
+                                             "digital signature",
+                                             "content commitment",
+                                             "key encipherment",
+                                             "key agreement",
+                                             "data encipherment",
+                                             "cert sign",
+                                             "crl sign",
+                                             "encipher only",
+                                             "decipher only",
+                                             "any",
+                                             "server auth",
+                                             "client auth",
+                                             "code signing",
+                                             "email protection",
+                                             "s/mime",
+                                             "ipsec end system",
+                                             "ipsec tunnel",
+                                             "ipsec user",
+                                             "timestamping",
+                                             "ocsp signing",
+                                             "microsoft sgc",
+                                             "netscape sgc"};
 
 X509Subject ParseSubject(const JsonReader& r) {
   X509Subject s;
@@ -101,24 +117,13 @@ void ValidateIssuerRef(const IssuerRef& ref, const std::string& path, FieldError
 }
 
 void ValidateNames(const CertificateSpec& s, FieldErrors* errors) {
-  if (s.common_name.empty() && s.dns_names.empty() && s.ip_addresses.empty()) {
-    errors->Add("spec", "at least one of commonName, dnsNames or ipAddresses is required");
-  }
+  internal::CheckIdentifiers(s.common_name, s.dns_names, s.ip_addresses, errors);
   if (!s.common_name.empty()) {
     if (s.common_name.size() > kMaxCommonNameLength) {
       errors->Add("spec.commonName", "must be at most 64 characters (RFC 5280 ub-common-name)");
     } else if (!IsValidDnsName(s.common_name, true) && !IsValidIpAddress(s.common_name)) {
       errors->Add("spec.commonName",
                   "\"" + s.common_name + "\" is neither a valid DNS name nor an IP address");
-    }
-  }
-  for (size_t i = 0; i < s.dns_names.size(); ++i) {
-    internal::CheckDnsName(s.dns_names[i], IndexPath("spec.dnsNames", i), errors);
-  }
-  for (size_t i = 0; i < s.ip_addresses.size(); ++i) {
-    if (!IsValidIpAddress(s.ip_addresses[i])) {
-      errors->Add(IndexPath("spec.ipAddresses", i),
-                  "\"" + s.ip_addresses[i] + "\" is not a valid IP address");
     }
   }
 }
@@ -132,8 +137,8 @@ void ValidateLifetime(const CertificateSpec& s, FieldErrors* errors) {
   }
   if (s.duration && s.renew_before && *s.renew_before >= *s.duration) {
     errors->Add("spec.renewBefore", "must be shorter than spec.duration (" +
-                                        FormatDuration(*s.renew_before) + " >= " +
-                                        FormatDuration(*s.duration) + ")");
+                                        FormatDuration(*s.renew_before) +
+                                        " >= " + FormatDuration(*s.duration) + ")");
   }
 }
 
@@ -190,16 +195,12 @@ std::vector<std::string> CertificateSpec::IpIdentifiers() const {
 }
 
 Result<Certificate> Certificate::FromJson(const Json& object) {
-  FieldErrors errors;
-  Certificate cert;
-  internal::ReadHeader(object, kApiVersion, {"Certificate"}, &cert.metadata, &errors);
-  if (!errors.empty()) return errors.ToStatus(internal::Describe("Certificate", cert.metadata));
-  JsonReader root(&object, "", &errors);
-  cert.spec = ParseSpec(root.Child("spec"));
-  cert.status = ParseStatus(root.Child("status"));
-  errors.Merge(cert.Validate());
-  RETURN_IF_ERROR(errors.ToStatus(internal::Describe("Certificate", cert.metadata)));
-  return cert;
+  return internal::ParseObject<Certificate>(
+      object, kApiVersion, {"Certificate"},
+      [](const JsonReader& root, const std::string&, Certificate* cert) {
+        cert->spec = ParseSpec(root.Child("spec"));
+        cert->status = ParseStatus(root.Child("status"));
+      });
 }
 
 FieldErrors Certificate::Validate() const {

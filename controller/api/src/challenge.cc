@@ -20,30 +20,27 @@ constexpr char kApiVersion[] = "acme.certsmith.io/v1";
 }  // namespace
 
 Result<Challenge> Challenge::FromJson(const Json& object) {
-  FieldErrors errors;
-  Challenge ch;
-  internal::ReadHeader(object, kApiVersion, {"Challenge"}, &ch.metadata, &errors);
-  if (!errors.empty()) return errors.ToStatus(internal::Describe("Challenge", ch.metadata));
-  JsonReader root(&object, "", &errors);
-  JsonReader spec = root.Child("spec");
-  ch.spec.url = spec.String("url");
-  ch.spec.authorization_url = spec.String("authorizationURL");
-  ch.spec.dns_name = spec.String("dnsName");
-  ch.spec.wildcard = spec.Bool("wildcard");
-  ch.spec.type = spec.String("type");
-  ch.spec.token = spec.String("token");
-  ch.spec.key = spec.String("key");
-  const Json* solver = spec.Raw("solver");
-  ch.spec.solver = AcmeSolver::FromJson(solver ? *solver : Json(), "spec.solver", &errors);
-  ch.spec.issuer_ref = spec.IssuerRefField("issuerRef");
-  JsonReader st = root.Child("status");
-  ch.status.processing = st.Bool("processing");
-  ch.status.presented = st.Bool("presented");
-  ch.status.reason = st.String("reason");
-  ch.status.state = internal::ReadState(st, "state");
-  errors.Merge(ch.Validate());
-  RETURN_IF_ERROR(errors.ToStatus(internal::Describe("Challenge", ch.metadata)));
-  return ch;
+  return internal::ParseObject<Challenge>(
+      object, kApiVersion, {"Challenge"},
+      [](const JsonReader& root, const std::string&, Challenge* ch) {
+        JsonReader spec = root.Child("spec");
+        ch->spec.url = spec.String("url");
+        ch->spec.authorization_url = spec.String("authorizationURL");
+        ch->spec.dns_name = spec.String("dnsName");
+        ch->spec.wildcard = spec.Bool("wildcard");
+        ch->spec.type = spec.String("type");
+        ch->spec.token = spec.String("token");
+        ch->spec.key = spec.String("key");
+        const Json* solver = spec.Raw("solver");
+        ch->spec.solver =
+            AcmeSolver::FromJson(solver ? *solver : Json(), "spec.solver", root.errors());
+        ch->spec.issuer_ref = spec.IssuerRefField("issuerRef");
+        JsonReader st = root.Child("status");
+        ch->status.processing = st.Bool("processing");
+        ch->status.presented = st.Bool("presented");
+        ch->status.reason = st.String("reason");
+        ch->status.state = internal::ReadState(st, "state");
+      });
 }
 
 FieldErrors Challenge::Validate() const {
@@ -68,10 +65,14 @@ FieldErrors Challenge::Validate() const {
 }
 
 Json ChallengeSpec::ToJson() const {
-  Json j = {{"url", url},       {"authorizationURL", authorization_url},
-            {"dnsName", dns_name}, {"type", type},
-            {"token", token},   {"key", key},
-            {"solver", solver.ToJson()}, {"issuerRef", issuer_ref.ToJson()}};
+  Json j = {{"url", url},
+            {"authorizationURL", authorization_url},
+            {"dnsName", dns_name},
+            {"type", type},
+            {"token", token},
+            {"key", key},
+            {"solver", solver.ToJson()},
+            {"issuerRef", issuer_ref.ToJson()}};
   internal::PutBool(j, "wildcard", wildcard);
   return j;
 }

@@ -27,9 +27,9 @@ constexpr Unit kUnits[] = {
 };
 
 Status Invalid(std::string_view text, std::string_view why) {
-  return Status(ErrorCode::kInvalidArgument,
-                "\"" + std::string(text) + "\" is not a duration (" + std::string(why) +
-                    "; use e.g. \"2160h\", \"90m\" or \"1h30m\")");
+  return Status(ErrorCode::kInvalidArgument, "\"" + std::string(text) + "\" is not a duration (" +
+                                                 std::string(why) +
+                                                 "; use e.g. \"2160h\", \"90m\" or \"1h30m\")");
 }
 
 const Unit* MatchUnit(std::string_view rest, size_t* len) {

@@ -52,8 +52,8 @@ Dns01Solver ParseDns01(const JsonReader& r) {
   if (r.Has("webhook")) {
     JsonReader x = r.Child("webhook");
     const Json* config = x.Raw("config");
-    s.webhook = WebhookSolver{x.String("groupName"), x.String("solverName"),
-                              config ? *config : Json()};
+    s.webhook =
+        WebhookSolver{x.String("groupName"), x.String("solverName"), config ? *config : Json()};
   }
   return s;
 }
@@ -79,8 +79,8 @@ AcmeIssuer ParseAcme(const JsonReader& r) {
     r.errors()->Add(r.Path("solvers"), "must be a list");
   } else if (list != nullptr) {
     for (size_t i = 0; i < list->size(); ++i) {
-      a.solvers.push_back(AcmeSolver::FromJson((*list)[i], IndexPath(r.Path("solvers"), i),
-                                               r.errors()));
+      a.solvers.push_back(
+          AcmeSolver::FromJson((*list)[i], IndexPath(r.Path("solvers"), i), r.errors()));
     }
   }
   if (r.Has("accountKey")) {
@@ -130,10 +130,10 @@ void ValidateDns01(const Dns01Solver& s, const std::string& path, FieldErrors* e
   if (s.rfc2136) {
     std::string p = FieldPath(path, "rfc2136");
     if (s.rfc2136->nameserver.empty()) errors->Add(FieldPath(p, "nameserver"), "required");
-    internal::CheckEnum(s.rfc2136->tsig_algorithm,
-                        {"", "HMACMD5", "HMACSHA1", "HMACSHA224", "HMACSHA256", "HMACSHA384",
-                         "HMACSHA512"},
-                        FieldPath(p, "tsigAlgorithm"), errors);
+    internal::CheckEnum(
+        s.rfc2136->tsig_algorithm,
+        {"", "HMACMD5", "HMACSHA1", "HMACSHA224", "HMACSHA256", "HMACSHA384", "HMACSHA512"},
+        FieldPath(p, "tsigAlgorithm"), errors);
     if (!s.rfc2136->tsig_key_name.empty() && s.rfc2136->tsig_secret_secret_ref.name.empty()) {
       errors->Add(FieldPath(p, "tsigSecretSecretRef.name"), "required when tsigKeyName is set");
     }
@@ -141,7 +141,8 @@ void ValidateDns01(const Dns01Solver& s, const std::string& path, FieldErrors* e
   if (s.webhook) {
     std::string p = FieldPath(path, "webhook");
     if (!IsDns1123Subdomain(s.webhook->group_name)) {
-      errors->Add(FieldPath(p, "groupName"), "required: the webhook's API group, e.g. acme.example.com");
+      errors->Add(FieldPath(p, "groupName"),
+                  "required: the webhook's API group, e.g. acme.example.com");
     }
     if (s.webhook->solver_name.empty()) errors->Add(FieldPath(p, "solverName"), "required");
   }
@@ -213,26 +214,25 @@ AcmeSolver AcmeSolver::FromJson(const Json& j, std::string_view path, FieldError
 }
 
 Result<Issuer> Issuer::FromJson(const Json& object) {
-  FieldErrors errors;
-  Issuer issuer;
-  issuer.kind = internal::ReadHeader(object, kApiVersion, {"Issuer", "ClusterIssuer"},
-                                     &issuer.metadata, &errors);
-  if (!errors.empty()) return errors.ToStatus(internal::Describe(issuer.kind, issuer.metadata));
-  JsonReader root(&object, "", &errors);
-  JsonReader spec = root.Child("spec");
-  if (!spec.Has("acme")) errors.Add("spec.acme", "required (ACME is the only issuer type)");
-  issuer.spec.acme = ParseAcme(spec.Child("acme"));
-  issuer.spec.allowed_namespaces = spec.StringList("allowedNamespaces");
-  issuer.spec.allowed_dns_zones = spec.StringList("allowedDNSZones");
-  JsonReader status = root.Child("status");
-  auto conditions = status.Raw("conditions");
-  if (conditions) issuer.status.conditions = ConditionsFromJson(*conditions, "status.conditions", &errors);
-  JsonReader acme = status.Child("acme");
-  issuer.status.acme = AcmeIssuerStatus{acme.String("uri"), acme.String("lastRegisteredEmail"),
-                                        acme.String("lastPrivateKeyHash")};
-  errors.Merge(issuer.Validate());
-  RETURN_IF_ERROR(errors.ToStatus(internal::Describe(issuer.kind, issuer.metadata)));
-  return issuer;
+  return internal::ParseObject<Issuer>(
+      object, kApiVersion, {"Issuer", "ClusterIssuer"},
+      [](const JsonReader& root, const std::string& kind, Issuer* issuer) {
+        issuer->kind = kind;
+        JsonReader spec = root.Child("spec");
+        if (!spec.Has("acme"))
+          root.errors()->Add("spec.acme", "required (ACME is the only issuer type)");
+        issuer->spec.acme = ParseAcme(spec.Child("acme"));
+        issuer->spec.allowed_namespaces = spec.StringList("allowedNamespaces");
+        issuer->spec.allowed_dns_zones = spec.StringList("allowedDNSZones");
+        JsonReader status = root.Child("status");
+        if (const Json* c = status.Raw("conditions")) {
+          issuer->status.conditions = ConditionsFromJson(*c, "status.conditions", root.errors());
+        }
+        JsonReader acme = status.Child("acme");
+        issuer->status.acme =
+            AcmeIssuerStatus{acme.String("uri"), acme.String("lastRegisteredEmail"),
+                             acme.String("lastPrivateKeyHash")};
+      });
 }
 
 FieldErrors Issuer::Validate() const {
@@ -310,7 +310,8 @@ Json Rfc2136Solver::ToJson() const {
   Json j = {{"nameserver", nameserver}};
   PutString(j, "tsigKeyName", tsig_key_name);
   PutString(j, "tsigAlgorithm", tsig_algorithm);
-  if (!tsig_secret_secret_ref.name.empty()) j["tsigSecretSecretRef"] = tsig_secret_secret_ref.ToJson();
+  if (!tsig_secret_secret_ref.name.empty())
+    j["tsigSecretSecretRef"] = tsig_secret_secret_ref.ToJson();
   return j;
 }
 

@@ -26,8 +26,7 @@ const Json* JsonReader::Field(std::string_view key, Json::value_t type,
                               const char* type_name) const {
   const Json* v = Raw(key);
   if (v == nullptr) return nullptr;
-  bool ok = v->type() == type ||
-            (type == Json::value_t::number_integer && v->is_number_unsigned());
+  bool ok = v->type() == type || (type == Json::value_t::number_integer && v->is_number_unsigned());
   if (!ok) {
     errors_->Add(Path(key), std::string("must be ") + type_name);
     return nullptr;

@@ -40,7 +40,8 @@ class JsonReader {
   // An object child (absent -> a reader over nothing).
   JsonReader Child(std::string_view key) const;
   // Calls fn(reader, index) for each object in the array at key.
-  void ForEach(std::string_view key, const std::function<void(const JsonReader&, size_t)>& fn) const;
+  void ForEach(std::string_view key,
+               const std::function<void(const JsonReader&, size_t)>& fn) const;
   // Raw JSON value (object) or null.
   Json Object(std::string_view key) const;
 

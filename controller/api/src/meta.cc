@@ -41,8 +41,6 @@ Json SecretKeySelector::ToJson() const {
   return j;
 }
 
-Json IssuerRef::ToJson() const {
-  return Json{{"name", name}, {"kind", kind}, {"group", group}};
-}
+Json IssuerRef::ToJson() const { return Json{{"name", name}, {"kind", kind}, {"group", group}}; }
 
 }  // namespace certsmith::api

@@ -82,7 +82,8 @@ bool IsUnderZone(std::string_view name_in, std::string_view zone_in) {
   if (name.substr(0, 2) == "*.") name = name.substr(2);
   if (zone.empty()) return true;  // the root zone holds everything
   if (name == zone) return true;
-  return name.size() > zone.size() && name.compare(name.size() - zone.size(), zone.size(), zone) == 0 &&
+  return name.size() > zone.size() &&
+         name.compare(name.size() - zone.size(), zone.size(), zone) == 0 &&
          name[name.size() - zone.size() - 1] == '.';
 }
 

@@ -20,9 +20,9 @@ struct StateName {
   const char* name;
 };
 constexpr StateName kStateNames[] = {
-    {OrderState::kPending, "pending"},   {OrderState::kReady, "ready"},
+    {OrderState::kPending, "pending"},       {OrderState::kReady, "ready"},
     {OrderState::kProcessing, "processing"}, {OrderState::kValid, "valid"},
-    {OrderState::kInvalid, "invalid"},   {OrderState::kExpired, "expired"},
+    {OrderState::kInvalid, "invalid"},       {OrderState::kExpired, "expired"},
     {OrderState::kErrored, "errored"},
 };
 
@@ -36,6 +36,31 @@ AuthorizationStatus ParseAuthorization(const JsonReader& r) {
     a.challenges.push_back(ChallengeRef{c.String("url"), c.String("type"), c.String("token")});
   });
   return a;
+}
+
+}  // namespace
+
+namespace internal {
+OrderState ReadState(const JsonReader& r, std::string_view key);
+}  // namespace internal
+
+namespace {
+
+OrderStatus ParseStatus(const JsonReader& st) {
+  OrderStatus status;
+  status.url = st.String("url");
+  status.finalize_url = st.String("finalizeURL");
+  status.certificate = st.String("certificate");
+  status.state = internal::ReadState(st, "state");
+  status.reason = st.String("reason");
+  st.ForEach("authorizations", [&](const JsonReader& a, size_t) {
+    status.authorizations.push_back(ParseAuthorization(a));
+  });
+  status.failure_time = st.Time("failureTime");
+  status.last_poll_time = st.Time("lastPollTime");
+  status.next_poll_time = st.Time("nextPollTime");
+  status.poll_attempts = st.Int("pollAttempts").value_or(0);
+  return status;
 }
 
 }  // namespace
@@ -76,34 +101,17 @@ OrderState ReadState(const JsonReader& r, std::string_view key) {
 }  // namespace internal
 
 Result<Order> Order::FromJson(const Json& object) {
-  FieldErrors errors;
-  Order order;
-  internal::ReadHeader(object, kApiVersion, {"Order"}, &order.metadata, &errors);
-  if (!errors.empty()) return errors.ToStatus(internal::Describe("Order", order.metadata));
-  JsonReader root(&object, "", &errors);
-  JsonReader spec = root.Child("spec");
-  order.spec.request = spec.String("request");
-  order.spec.issuer_ref = spec.IssuerRefField("issuerRef");
-  order.spec.common_name = spec.String("commonName");
-  order.spec.dns_names = spec.StringList("dnsNames");
-  order.spec.ip_addresses = spec.StringList("ipAddresses");
-  order.spec.duration = spec.DurationField("duration");
-  JsonReader st = root.Child("status");
-  order.status.url = st.String("url");
-  order.status.finalize_url = st.String("finalizeURL");
-  order.status.certificate = st.String("certificate");
-  order.status.state = internal::ReadState(st, "state");
-  order.status.reason = st.String("reason");
-  st.ForEach("authorizations", [&](const JsonReader& a, size_t) {
-    order.status.authorizations.push_back(ParseAuthorization(a));
-  });
-  order.status.failure_time = st.Time("failureTime");
-  order.status.last_poll_time = st.Time("lastPollTime");
-  order.status.next_poll_time = st.Time("nextPollTime");
-  order.status.poll_attempts = st.Int("pollAttempts").value_or(0);
-  errors.Merge(order.Validate());
-  RETURN_IF_ERROR(errors.ToStatus(internal::Describe("Order", order.metadata)));
-  return order;
+  return internal::ParseObject<Order>(object, kApiVersion, {"Order"},
+                                      [](const JsonReader& root, const std::string&, Order* order) {
+                                        JsonReader spec = root.Child("spec");
+                                        order->spec.request = spec.String("request");
+                                        order->spec.issuer_ref = spec.IssuerRefField("issuerRef");
+                                        order->spec.common_name = spec.String("commonName");
+                                        order->spec.dns_names = spec.StringList("dnsNames");
+                                        order->spec.ip_addresses = spec.StringList("ipAddresses");
+                                        order->spec.duration = spec.DurationField("duration");
+                                        order->status = ParseStatus(root.Child("status"));
+                                      });
 }
 
 FieldErrors Order::Validate() const {
@@ -112,18 +120,7 @@ FieldErrors Order::Validate() const {
   if (spec.issuer_ref.name.empty()) errors.Add("spec.issuerRef.name", "required");
   internal::CheckEnum(spec.issuer_ref.kind, {"Issuer", "ClusterIssuer"}, "spec.issuerRef.kind",
                       &errors);
-  if (spec.common_name.empty() && spec.dns_names.empty() && spec.ip_addresses.empty()) {
-    errors.Add("spec", "at least one of commonName, dnsNames or ipAddresses is required");
-  }
-  for (size_t i = 0; i < spec.dns_names.size(); ++i) {
-    internal::CheckDnsName(spec.dns_names[i], IndexPath("spec.dnsNames", i), &errors);
-  }
-  for (size_t i = 0; i < spec.ip_addresses.size(); ++i) {
-    if (!IsValidIpAddress(spec.ip_addresses[i])) {
-      errors.Add(IndexPath("spec.ipAddresses", i),
-                 "\"" + spec.ip_addresses[i] + "\" is not a valid IP address");
-    }
-  }
+  internal::CheckIdentifiers(spec.common_name, spec.dns_names, spec.ip_addresses, &errors);
   return errors;
 }
 

@@ -22,6 +22,22 @@ void CheckDnsName(std::string_view name, const std::string& path, FieldErrors* e
   }
 }
 
+void CheckIdentifiers(const std::string& common_name, const std::vector<std::string>& dns_names,
+                      const std::vector<std::string>& ip_addresses, FieldErrors* errors) {
+  if (common_name.empty() && dns_names.empty() && ip_addresses.empty()) {
+    errors->Add("spec", "at least one of commonName, dnsNames or ipAddresses is required");
+  }
+  for (size_t i = 0; i < dns_names.size(); ++i) {
+    CheckDnsName(dns_names[i], IndexPath("spec.dnsNames", i), errors);
+  }
+  for (size_t i = 0; i < ip_addresses.size(); ++i) {
+    if (!IsValidIpAddress(ip_addresses[i])) {
+      errors->Add(IndexPath("spec.ipAddresses", i),
+                  "\"" + ip_addresses[i] + "\" is not a valid IP address");
+    }
+  }
+}
+
 void CheckSecretName(std::string_view name, const std::string& path, FieldErrors* errors) {
   if (name.empty()) {
     errors->Add(path, "required");
@@ -51,8 +67,7 @@ void CheckKeyAlgorithmAndSize(std::string_view algorithm, int size, const std::s
       errors->Add(path + ".size", "ECDSA keys must be 256 or 384 bits (P-256, P-384)");
     }
   } else {
-    errors->Add(path + ".algorithm",
-                "\"" + std::string(algorithm) + "\" is not one of RSA, ECDSA");
+    errors->Add(path + ".algorithm", "\"" + std::string(algorithm) + "\" is not one of RSA, ECDSA");
   }
 }
 

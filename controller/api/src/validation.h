@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/field_errors.h"
 
@@ -14,6 +15,9 @@ void CheckEnum(std::string_view value, std::initializer_list<std::string_view> a
                const std::string& path, FieldErrors* errors);
 // A DNS name for a certificate (wildcards allowed).
 void CheckDnsName(std::string_view name, const std::string& path, FieldErrors* errors);
+// At least one name; dnsNames[i] DNS names, ipAddresses[i] IP addresses (paths under "spec").
+void CheckIdentifiers(const std::string& common_name, const std::vector<std::string>& dns_names,
+                      const std::vector<std::string>& ip_addresses, FieldErrors* errors);
 // A required Secret name (DNS-1123 subdomain).
 void CheckSecretName(std::string_view name, const std::string& path, FieldErrors* errors);
 // Something with one '@', text on both sides, no spaces: enough to catch YAML slips; the CA

@@ -85,8 +85,8 @@ Result<SolverOptions> ParseSolverArgs(const std::vector<std::string>& args) {
     if (flag == "--listen") {
       RETURN_IF_ERROR(ParseListenAddress(value, &options.host, &options.port));
     } else if (flag == "--domain") {
-      RETURN_IF_ERROR(AddField(&options.challenges, &SolverChallenge::domain,
-                               api::NormalizeDnsName(value)));
+      RETURN_IF_ERROR(
+          AddField(&options.challenges, &SolverChallenge::domain, api::NormalizeDnsName(value)));
     } else if (flag == "--token") {
       RETURN_IF_ERROR(AddField(&options.challenges, &SolverChallenge::token, value));
     } else if (flag == "--key") {
@@ -110,8 +110,8 @@ bool HostMatches(std::string_view host_header, std::string_view domain) {
   if (!host.empty() && host.front() == '[') {  // [v6]:port
     size_t end = host.find(']');
     host = host.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos &&
-                                             host.find(':') == colon) {
+  } else if (size_t colon = host.rfind(':');
+             colon != std::string_view::npos && host.find(':') == colon) {
     host = host.substr(0, colon);  // one colon: name:port
   }
   return !host.empty() && api::NormalizeDnsName(host) == api::NormalizeDnsName(domain);

@@ -11,14 +11,7 @@ using testing::ExpectFieldError;
 using testing::ValidCertificate;
 
 Status ParseWith(const std::string& pointer, const Json& value) {
-  Json j = ValidCertificate();
-  if (value.is_null()) {
-    Json::json_pointer p(pointer);
-    j.at(p.parent_pointer()).erase(p.back());
-  } else {
-    j[Json::json_pointer(pointer)] = value;
-  }
-  return Certificate::FromJson(j).status();
+  return Certificate::FromJson(testing::With(ValidCertificate(), pointer, value)).status();
 }
 
 TEST(CertificateTest, ParsesAValidCertificate) {
@@ -107,7 +100,8 @@ TEST(CertificateTest, KeyRules) {
 }
 
 TEST(CertificateTest, LifetimeRules) {
-  ExpectFieldError(ParseWith("/spec/duration", "90d"), "spec.duration", "\"90d\" is not a duration");
+  ExpectFieldError(ParseWith("/spec/duration", "90d"), "spec.duration",
+                   "\"90d\" is not a duration");
   ExpectFieldError(ParseWith("/spec/duration", "30m"), "spec.duration", "must be at least 1h");
   ExpectFieldError(ParseWith("/spec/renewBefore", "1m"), "spec.renewBefore", "must be at least 5m");
   ExpectFieldError(ParseWith("/spec/renewBefore", "2160h"), "spec.renewBefore",

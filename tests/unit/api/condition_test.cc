@@ -70,8 +70,8 @@ TEST(SetConditionTest, KeepsOtherTypes) {
 TEST(ConditionJsonTest, RoundTrips) {
   FakeClock clock;
   std::vector<Condition> conds;
-  ASSERT_TRUE(SetCondition(&conds, Ready(ConditionStatus::kFalse, "Failed", "CA said no"),
-                           clock.Now()));
+  ASSERT_TRUE(
+      SetCondition(&conds, Ready(ConditionStatus::kFalse, "Failed", "CA said no"), clock.Now()));
   Json j = ConditionsToJson(conds);
   EXPECT_EQ(j[0]["status"], "False");
   EXPECT_EQ(j[0]["lastTransitionTime"], "2023-11-14T22:13:20Z");

@@ -12,14 +12,7 @@ using testing::ExpectFieldError;
 using testing::ValidIssuer;
 
 Status ParseWith(const std::string& pointer, const Json& value) {
-  Json j = ValidIssuer();
-  if (value.is_null()) {
-    Json::json_pointer p(pointer);
-    j.at(p.parent_pointer()).erase(p.back());
-  } else {
-    j[Json::json_pointer(pointer)] = value;
-  }
-  return Issuer::FromJson(j).status();
+  return Issuer::FromJson(testing::With(ValidIssuer(), pointer, value)).status();
 }
 
 TEST(IssuerTest, ParsesAValidClusterIssuer) {
@@ -98,7 +91,8 @@ TEST(IssuerTest, AccountKeyAndPolling) {
 }
 
 TEST(IssuerTest, SolverRules) {
-  ExpectFieldError(ParseWith("/spec/acme/solvers/1/dns01", Json{{"webhook", {{"groupName", "a.b"}, {"solverName", "x"}}}}),
+  ExpectFieldError(ParseWith("/spec/acme/solvers/1/dns01",
+                             Json{{"webhook", {{"groupName", "a.b"}, {"solverName", "x"}}}}),
                    "spec.acme.solvers[1]", "exactly one of http01 or dns01 is required");
   ExpectFieldError(ParseWith("/spec/acme/solvers/2", Json::object()), "spec.acme.solvers[2]",
                    "exactly one of http01 or dns01 is required");
@@ -110,7 +104,8 @@ TEST(IssuerTest, SolverRules) {
                    "\"LoadBalancer\" is not one of ClusterIP, NodePort");
   ExpectFieldError(ParseWith("/spec/acme/solvers/1/http01/ingress", nullptr),
                    "spec.acme.solvers[1].http01.ingress", "required");
-  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/webhook", Json{{"groupName", "a.b"}, {"solverName", "x"}}),
+  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/webhook",
+                             Json{{"groupName", "a.b"}, {"solverName", "x"}}),
                    "spec.acme.solvers[0].dns01", "exactly one of rfc2136 or webhook is required");
   ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/rfc2136/nameserver", nullptr),
                    "spec.acme.solvers[0].dns01.rfc2136.nameserver", "required");
@@ -120,11 +115,13 @@ TEST(IssuerTest, SolverRules) {
                    "spec.acme.solvers[0].dns01.rfc2136.tsigSecretSecretRef.name",
                    "required when tsigKeyName is set");
   ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/cnameStrategy", "Always"),
-                   "spec.acme.solvers[0].dns01.cnameStrategy", "\"Always\" is not one of None, Follow");
+                   "spec.acme.solvers[0].dns01.cnameStrategy",
+                   "\"Always\" is not one of None, Follow");
   ExpectFieldError(ParseWith("/spec/acme/solvers/2/dns01/webhook/solverName", nullptr),
                    "spec.acme.solvers[2].dns01.webhook.solverName", "required");
-  ExpectFieldError(ParseWith("/spec/acme/solvers/0/selector/dnsNames", Json{"ok.example.org", "bad..name"}),
-                   "spec.acme.solvers[0].selector.dnsNames[1]", "\"bad..name\" is not a valid DNS name");
+  ExpectFieldError(
+      ParseWith("/spec/acme/solvers/0/selector/dnsNames", Json{"ok.example.org", "bad..name"}),
+      "spec.acme.solvers[0].selector.dnsNames[1]", "\"bad..name\" is not a valid DNS name");
   ExpectFieldError(ParseWith("/spec/acme/solvers", "all"), "spec.acme.solvers", "must be a list");
 }
 

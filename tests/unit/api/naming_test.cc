@@ -43,7 +43,8 @@ TEST(NamingTest, ShortHashIsStableFnv1a) {
   // restarted controller would not find the Orders it made.
   EXPECT_EQ(ShortHash(""), "cbf29ce484");
   EXPECT_EQ(ShortHash("a"), "af63dc4c86");
-  EXPECT_EQ(HashedName("cm-acme-http-solver", "x").size(), std::string("cm-acme-http-solver-").size() + 10);
+  EXPECT_EQ(HashedName("cm-acme-http-solver", "x").size(),
+            std::string("cm-acme-http-solver-").size() + 10);
   EXPECT_EQ(HashedName("", "x").substr(0, 2), "x-");
 }
 

@@ -66,9 +66,9 @@ TEST(OrderTest, Rules) {
 }
 
 TEST(OrderTest, StateNames) {
-  for (OrderState s : {OrderState::kPending, OrderState::kReady, OrderState::kProcessing,
-                       OrderState::kValid, OrderState::kInvalid, OrderState::kExpired,
-                       OrderState::kErrored}) {
+  for (OrderState s :
+       {OrderState::kPending, OrderState::kReady, OrderState::kProcessing, OrderState::kValid,
+        OrderState::kInvalid, OrderState::kExpired, OrderState::kErrored}) {
     EXPECT_EQ(ParseOrderState(OrderStateName(s)), s);
   }
   EXPECT_TRUE(IsFinalOrderState(OrderState::kErrored));

@@ -2,14 +2,13 @@
 // object in examples/) is accepted or rejected by FromJson as its "# controller:" line says,
 // with the error at the named field path. check_crds.py checks the "# schema:" line against the
 // CRD schemas with the same files.
+#include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "api/certificate.h"
 #include "api/challenge.h"

@@ -1,9 +1,9 @@
 // Valid sample objects for the api tests; each test breaks one field and checks the error.
 #pragma once
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "api/meta.h"
 #include "certsmith/status.h"
@@ -55,6 +55,17 @@ inline Json ValidIssuer(const char* kind = "ClusterIssuer") {
     }}
   })");
   j["kind"] = kind;
+  return j;
+}
+
+// j with the value at a JSON pointer replaced (added), or removed when value is null.
+inline Json With(Json j, const std::string& pointer, const Json& value) {
+  Json::json_pointer p(pointer);
+  if (value.is_null()) {
+    j.at(p.parent_pointer()).erase(p.back());
+  } else {
+    j[p] = value;
+  }
   return j;
 }
 

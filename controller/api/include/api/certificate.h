@@ -30,7 +30,7 @@ struct CertificatePrivateKey {
   // accepts it. Certigna accepts RSA 2048/3072 only: set algorithm RSA for it.
   std::string algorithm = "ECDSA";  // RSA | ECDSA
   int size = 0;                     // 0: 2048 for RSA, 256 for ECDSA
-  std::string encoding = "PKCS1";   // PKCS1 | PKCS8 (PKCS1 means SEC1 for ECDSA, as in cert-manager)
+  std::string encoding = "PKCS1";  // PKCS1 | PKCS8 (PKCS1 means SEC1 for ECDSA, as in cert-manager)
   std::string rotation_policy = "Always";  // Never | Always
   int EffectiveSize() const;
   Json ToJson() const;

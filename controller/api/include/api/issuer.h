@@ -18,7 +18,7 @@ namespace certsmith::api {
 // with HS256 whatever it says).
 struct ExternalAccountBinding {
   std::string key_id;
-  SecretKeySelector key_secret_ref;  // key defaults to "secret"
+  SecretKeySelector key_secret_ref;     // key defaults to "secret"
   std::string key_algorithm = "HS256";  // HS256 | HS384 | HS512
   Json ToJson() const;
 };
@@ -61,7 +61,8 @@ struct Http01Solver {
 struct Rfc2136Solver {
   std::string nameserver;  // host or host:port
   std::string tsig_key_name;
-  std::string tsig_algorithm;  // HMACMD5 | HMACSHA1 | HMACSHA224 | HMACSHA256 | HMACSHA384 | HMACSHA512
+  std::string
+      tsig_algorithm;  // HMACMD5 | HMACSHA1 | HMACSHA224 | HMACSHA256 | HMACSHA384 | HMACSHA512
   SecretKeySelector tsig_secret_secret_ref;
   Json ToJson() const;
 };
@@ -99,7 +100,7 @@ struct AcmeIssuer {
   std::string ca_bundle;  // base64 of PEM CA certificates for the ACME server's TLS
   bool skip_tls_verify = false;
   bool disable_account_key_generation = false;
-  std::vector<AcmeSolver> solvers;  // may be empty: pre-validated domains (Sectigo)
+  std::vector<AcmeSolver> solvers;        // may be empty: pre-validated domains (Sectigo)
   std::optional<AccountKey> account_key;  // certsmith extra, see AccountKey
   // certsmith extra: the longest wait between polls of a `processing` order. Sectigo and ZeroSSL
   // can take minutes to issue; the controller backs off up to this cap and never gives up on an

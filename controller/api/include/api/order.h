@@ -14,7 +14,16 @@
 namespace certsmith::api {
 
 // RFC 8555 §7.1.6 order states plus "errored" (certsmith gave up on a non-ACME error).
-enum class OrderState { kUnknown, kPending, kReady, kProcessing, kValid, kInvalid, kExpired, kErrored };
+enum class OrderState {
+  kUnknown,
+  kPending,
+  kReady,
+  kProcessing,
+  kValid,
+  kInvalid,
+  kExpired,
+  kErrored
+};
 const char* OrderStateName(OrderState s);  // "" for kUnknown
 std::optional<OrderState> ParseOrderState(std::string_view s);
 // valid, invalid, expired, errored: nothing more will happen.
