@@ -26,7 +26,7 @@ pid=$!
 
 port=""
 for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*msg="listening".*port=\([0-9]*\).*/\1/p' "$work/log" | head -n 1)
+  port=$(sed -n 's/.*msg="\{0,1\}listening"\{0,1\} .*port=\([0-9]*\).*/\1/p' "$work/log" | head -n 1)
   [ -n "$port" ] && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/log"; echo "FAIL: solver exited early"; exit 1; }
   sleep 0.1
@@ -62,7 +62,7 @@ else
   wait "$pid" && rc=0 || rc=$?
   pid=""
   [ "$rc" = 0 ] || { echo "FAIL: exit code $rc after SIGTERM"; fail=1; }
-  grep -q 'msg="stopping"' "$work/log" || { echo "FAIL: no stopping log line"; fail=1; }
+  grep -Eq 'msg="?stopping' "$work/log" || { echo "FAIL: no stopping log line"; fail=1; }
 fi
 [ "$fail" = 0 ] || { echo "--- solver log"; cat "$work/log"; }
 exit "$fail"
