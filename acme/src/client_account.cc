@@ -93,7 +93,9 @@ Result<Account> Client::LookupAccount() {
 // every CA accepts "{}".
 Result<Account> Client::GetAccount() {
   ASSIGN_OR_RETURN(std::string url, RequireAccountUrl());
-  return PostAccount(url, json::object(), KeyIdMode::kKid);
+  // POST-as-GET (§6.3, §7.3.3 example): an empty-object POST is an update, and Pebble refuses
+  // it ("Use POST-as-GET to retrieve account data instead of doing an empty update").
+  return PostAccount(url, std::nullopt, KeyIdMode::kKid);
 }
 
 Result<Account> Client::UpdateAccount(const std::vector<std::string>& contact) {

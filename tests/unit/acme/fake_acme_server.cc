@@ -600,6 +600,11 @@ HttpResponse FakeAcmeServer::NewAccount(const Jws& jws) {
 
 HttpResponse FakeAcmeServer::AccountRequest(Account& account, const Jws& jws) {
   const json& p = jws.payload_json;
+  // As Pebble does: an empty update is refused, account data is read with POST-as-GET (§6.3).
+  if (!jws.post_as_get && p.is_object() && p.empty()) {
+    return Problem(400, "malformed",
+                   "Use POST-as-GET to retrieve account data instead of doing an empty update");
+  }
   if (p.is_object() && p.contains("contact")) {
     account.contact.clear();
     for (const auto& c : p["contact"]) account.contact.push_back(c.get<std::string>());
