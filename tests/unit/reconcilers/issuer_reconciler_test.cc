@@ -63,6 +63,7 @@ TEST_F(IssuerReconcilerTest, WrongHmacKeyMakesReadyFalseWithTheCasMessage) {
   acme::Problem p;
   p.type = "urn:ietf:params:acme:error:unauthorized";
   p.detail = "External account binding JWS signature is invalid";
+  p.raw = {{"type", p.type}, {"detail", p.detail}};
   acme->new_account_error = acme::StatusFromProblem(p, 401);
   SyncResult r = Sync();
   EXPECT_FALSE(r.status.ok());  // retried with the queue's capped backoff

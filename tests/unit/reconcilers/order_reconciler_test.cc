@@ -87,6 +87,7 @@ TEST_F(OrderReconcilerTest, RejectedIdentifierPutsTheCasDetailInStatus) {
   acme::Problem p;
   p.type = "urn:ietf:params:acme:error:rejectedIdentifier";
   p.detail = "Error creating new order :: Cannot issue for \"forbidden.example\"";
+  p.raw = {{"type", p.type}, {"detail", p.detail}};
   acme->new_order_error = acme::StatusFromProblem(p, 400);
   SyncResult r = Sync();
   ASSERT_TRUE(r.status.ok());
@@ -106,6 +107,7 @@ TEST_F(OrderReconcilerTest, RateLimitIsRetriedNotTerminal) {
   acme::Problem p;
   p.type = "urn:ietf:params:acme:error:rateLimited";
   p.detail = "too many";
+  p.raw = {{"type", p.type}, {"detail", p.detail}};
   acme->new_order_error = acme::StatusFromProblem(p, 429, std::chrono::seconds(30));
   SyncResult r = Sync();
   ASSERT_TRUE(r.requeue_after.has_value());

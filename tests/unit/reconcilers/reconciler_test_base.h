@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,16 @@
 namespace certsmith::reconcilers::testing {
 
 using Json = nlohmann::json;
+
+// The event recorder names Events by time; a clock that moves on every read keeps two Events of
+// one frozen-clock test from colliding (kube::EventRecorder would answer AlreadyExists).
+class TickingClock final : public Clock {
+ public:
+  TimePoint Now() const override { return TimePoint(std::chrono::seconds(2'000'000'000 + ++ticks_)); }
+
+ private:
+  mutable std::atomic<int64_t> ticks_{0};
+};
 
 class ReconcilerTest : public ::testing::Test {
  protected:
@@ -132,7 +143,8 @@ class ReconcilerTest : public ::testing::Test {
 
   FakeClock clock;
   kube::testing::FakeClient kube{&clock};
-  kube::EventRecorder events{kube, EventOptions(&clock)};
+  TickingClock event_clock;
+  kube::EventRecorder events{kube, EventOptions(&event_clock)};
   AccountRegistry accounts;
   std::shared_ptr<FakeAcmeClient> acme = std::make_shared<FakeAcmeClient>();
   int clients_made = 0;
