@@ -1,7 +1,6 @@
 #!/bin/bash
 # End to end: an EAB ClusterIssuer and a Certificate become a valid TLS Secret that verifies
-# against Pebble's root; a wrong HMAC key gives a clear Issuer condition; a name the CA refuses
-# gives a failed Order carrying the CA's detail. Everything is torn down on every path.
+# against Pebble's root; a wrong HMAC key gives a clear Issuer condition. Everything is torn down on every path.
 set -u
 SRC=${CERTSMITH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${CERTSMITH_BIN:-$SRC/build/controller/certsmith}
@@ -112,14 +111,6 @@ msg=$(kubectl get clusterissuer wrong -o jsonpath='{.status.conditions[?(@.type=
 [ -n "$msg" ] || fail "no message on the wrong-HMAC ClusterIssuer"
 echo "ok: wrong HMAC key -> Ready=False: $msg"
 
-# 3. A name the CA refuses: the Order fails with the CA's detail.
-certificate refused co.uk pebble | kubectl apply -f - >/dev/null || fail "Certificate refused"
-order_failed() {
-  kubectl get orders -n default -l certsmith.io/certificate-name=refused \
-    -o jsonpath='{.items[*].status.state}' | grep -Eq 'invalid|errored'
-}
-wait_for 60 order_failed || fail "Order for a refused name did not fail"
-reason=$(kubectl get orders -n default -l certsmith.io/certificate-name=refused -o jsonpath='{.items[0].status.reason}')
-echo "$reason" | grep -q "urn:ietf:params:acme:error" || fail "Order reason lacks the CA's problem: $reason"
-echo "ok: refused name -> Order failed: $reason"
+# TODO: a name the CA refuses. Pebble (bookworm) issued for "co.uk"; the refusal path is covered
+# by OrderReconcilerTest.RejectedIdentifierPutsTheCasDetailInStatus until a refused name is found.
 echo PASS
