@@ -13,6 +13,8 @@ namespace certsmith::reconcilers {
 namespace {
 
 constexpr auto kWaitDelay = std::chrono::seconds(5);
+// Solver Pods start in about a second; poll readiness often so issuance is not slowed.
+constexpr auto kSolverReadyPoll = std::chrono::milliseconds(500);
 constexpr auto kPollCap = std::chrono::seconds(10);
 
 bool HasFinalizer(const Json& obj) {
@@ -97,6 +99,12 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                                               {.image = ctx_.options.solver_image});
   if (!presented.ok()) return SyncResult::Error(presented.WithContext("presenting http-01 solver"));
   ch.status.presented = true;
+  auto ready = solvers::http01::SolverPodReady(*ctx_.client, ch);
+  if (!ready.ok() || !*ready) {
+    ch.status.reason = "waiting for solver Pod " + solvers::http01::SolverName(ch) +
+                       " to be Ready before asking the CA to validate";
+    return Write(obj, ch, SyncResult::After(kSolverReadyPoll));
+  }
   const bool self_check = ctx_.http_get && !ch.spec.solver.http01->skip_self_check;
   if (self_check) {
     const std::string url =

@@ -191,6 +191,19 @@ Status Present(kube::Client& client, const api::Challenge& ch, const Json& chall
   return Status::Ok();
 }
 
+Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch) {
+  ASSIGN_OR_RETURN(Json pod, client.Get(kube::kPods, ch.metadata.namespace_, SolverName(ch)));
+  const Json* conditions = pod.contains("status") ? &pod["status"] : nullptr;
+  if (!conditions || !conditions->contains("conditions") ||
+      !(*conditions)["conditions"].is_array()) {
+    return false;
+  }
+  for (const Json& c : (*conditions)["conditions"]) {
+    if (c.is_object() && c.value("type", "") == "Ready") return c.value("status", "") == "True";
+  }
+  return false;
+}
+
 Status CleanUp(kube::Client& client, const api::Challenge& ch) {
   const std::string& ns = ch.metadata.namespace_;
   const std::string name = SolverName(ch);

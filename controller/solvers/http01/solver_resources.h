@@ -42,6 +42,9 @@ Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress);
 // Creates what is missing; OK when everything exists.
 Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
                const SolverOptions& options);
+// True when the solver Pod reports the Ready condition. The CA must not be told to validate
+// before then: it would reach a route with no endpoint yet (a 503) and fail the order.
+Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch);
 // Deletes the Pod, Service and Ingress and reverts an edited Ingress; NotFound is success.
 Status CleanUp(kube::Client& client, const api::Challenge& ch);
 

@@ -54,6 +54,21 @@ class ChallengeReconcilerTest : public ReconcilerTest {
     a.next_poll = clock.Now() + std::chrono::seconds(2);
     acme->authorizations[kAuthz] = a;
   }
+  // What the kubelet does once the solver container listens.
+  void MarkSolverPodsReady() {
+    for (Json pod : kube.All(kube::kPods)) {
+      pod["status"] = {{"phase", "Running"},
+                       {"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})}};
+      ASSERT_TRUE(kube.UpdateStatus(kube::kPods, "default", pod).ok());
+    }
+  }
+  // Presents the solver, lets its Pod become Ready, and syncs again (which accepts).
+  SyncResult PresentAndAccept(const std::string& name = "ch-1") {
+    SyncResult first = Sync(name);
+    EXPECT_TRUE(acme->calls.empty()) << "the CA was asked before the solver Pod was Ready";
+    MarkSolverPodsReady();
+    return Sync(name);
+  }
   size_t SolverObjects() {
     return kube.All(kube::kPods).size() + kube.All(kube::kServices).size() +
            kube.All(kube::kIngresses).size();
@@ -62,9 +77,20 @@ class ChallengeReconcilerTest : public ReconcilerTest {
   ChallengeReconciler reconciler;
 };
 
-TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
+TEST_F(ChallengeReconcilerTest, WaitsForTheSolverPodBeforeTellingTheCa) {
   AddChallenge();
   SyncResult r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_NE(Status()["reason"].get<std::string>().find("to be Ready"), std::string::npos);
+  MarkSolverPodsReady();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls.size(), 1u);
+}
+
+TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
+  AddChallenge();
+  SyncResult r = PresentAndAccept();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   ASSERT_EQ(kube.All(kube::kPods).size(), 1u);
   ASSERT_EQ(kube.All(kube::kServices).size(), 1u);
@@ -106,7 +132,7 @@ TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
 
 TEST_F(ChallengeReconcilerTest, InvalidChallengeCleansUpAndKeepsTheCasWords) {
   AddChallenge();
-  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(PresentAndAccept().status.ok());
   Authorization(acme::AuthorizationStatus::kInvalid, acme::ChallengeStatus::kInvalid);
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_EQ(Status()["state"], "invalid");
@@ -150,6 +176,8 @@ TEST_F(ChallengeReconcilerTest, FailedSelfCheckWaitsWithoutTellingTheCa) {
     return MakeError(ErrorCode::kUnavailable, "connection refused");
   };
   AddChallenge();
+  ASSERT_TRUE(Sync().requeue_after.has_value());
+  MarkSolverPodsReady();
   SyncResult r = Sync();
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_TRUE(acme->calls.empty());
