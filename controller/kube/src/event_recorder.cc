@@ -1,5 +1,6 @@
 #include "kube/event_recorder.h"
 
+#include <atomic>
 #include <cstdio>
 
 #include "kube/time_format.h"
@@ -23,8 +24,13 @@ Json EventRecorder::BuildEvent(const Json& involved, std::string_view type,
   std::string ns = GetNamespace(involved);
   if (ns.empty()) ns = "default";
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".%llx", static_cast<unsigned long long>(nanos));
+  // The time alone collides when one object gets two events at the same clock reading (a
+  // coarse or fake clock): the second would be refused as AlreadyExists and lost. A
+  // process-wide sequence number keeps names unique.
+  static std::atomic<uint32_t> sequence{0};
+  char suffix[48];
+  std::snprintf(suffix, sizeof suffix, ".%llx%04x", static_cast<unsigned long long>(nanos),
+                sequence.fetch_add(1) & 0xffff);
   Json ref = {{"apiVersion", involved.value("apiVersion", "")},
               {"kind", involved.value("kind", "")},
               {"name", GetName(involved)},

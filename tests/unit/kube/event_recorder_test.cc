@@ -46,6 +46,13 @@ TEST_F(EventRecorderTest, CreatesEventWithAllFields) {
   EXPECT_EQ(ev["firstTimestamp"], ev["lastTimestamp"]);
 }
 
+TEST_F(EventRecorderTest, TwoEventsAtTheSameInstantAreBothKept) {
+  // The fake clock does not move: names built from the time alone would collide.
+  ASSERT_TRUE(recorder_.Record(kCert, kEventNormal, "KeyGenerated", "key stored").ok());
+  ASSERT_TRUE(recorder_.Record(kCert, kEventNormal, "OrderCreated", "order created").ok());
+  EXPECT_EQ(client_.All(kEvents).size(), 2u);
+}
+
 TEST_F(EventRecorderTest, RepeatsAreAggregatedByPatchingCount) {
   ASSERT_TRUE(recorder_.Record(kCert, kEventWarning, "Failed", "CA said no").ok());
   clock_.Advance(std::chrono::seconds(30));
