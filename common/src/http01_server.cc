@@ -2,6 +2,8 @@
 // challenges; cpprest throws, so every call into it is wrapped here.
 #include "certsmith/http01_server.h"
 
+#include <cctype>
+
 #include <arpa/inet.h>
 #include <cpprest/http_listener.h>
 #include <netinet/in.h>
@@ -81,7 +83,11 @@ Status Http01Server::Start(std::string_view host_view, uint16_t port) {
       auto listener = std::make_unique<http_listener>(ListenUri(host, try_port), config);
       listener->support([this](http::http_request request) {
         std::optional<std::string> body;
-        if (request.method() == http::methods::GET) body = Lookup(request.relative_uri().path());
+        if (request.method() == http::methods::GET) {
+          std::string host;
+          if (request.headers().has("Host")) host = request.headers()["Host"];
+          body = Lookup(request.relative_uri().path(), host);
+        }
         if (body) CountServed();
         http::http_response response(body ? http::status_codes::OK : http::status_codes::NotFound);
         response.headers().set_content_type("text/plain");
@@ -125,12 +131,13 @@ void Http01Server::Stop() {
   }
 }
 
-Status Http01Server::SetResponse(std::string_view token, std::string_view key_authorization) {
+Status Http01Server::SetResponse(std::string_view token, std::string_view key_authorization,
+                                 std::string_view domain) {
   if (!IsBase64UrlToken(token)) {
     return Status(ErrorCode::kInvalidArgument, "http-01 token is not base64url (RFC 8555 §8.3)");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  responses_[std::string(token)] = std::string(key_authorization);
+  responses_[std::string(token)] = Response{std::string(key_authorization), std::string(domain)};
   return Status::Ok();
 }
 
@@ -140,13 +147,45 @@ void Http01Server::Remove(std::string_view token) {
   if (it != responses_.end()) responses_.erase(it);
 }
 
-std::optional<std::string> Http01Server::Lookup(std::string_view path) const {
+std::optional<std::string> Http01Server::Lookup(std::string_view path,
+                                                std::string_view host_header) const {
   if (path.substr(0, kChallengePrefix.size()) != kChallengePrefix) return std::nullopt;
   std::string_view token = path.substr(kChallengePrefix.size());
   std::lock_guard<std::mutex> lock(mu_);
   auto it = responses_.find(token);
   if (it == responses_.end()) return std::nullopt;
-  return it->second;
+  if (!it->second.domain.empty() && !Http01HostMatches(host_header, it->second.domain)) {
+    return std::nullopt;
+  }
+  return it->second.key_authorization;
+}
+
+namespace {
+std::string_view StripOneTrailingDot(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+bool Http01HostMatches(std::string_view host_header, std::string_view domain) {
+  std::string_view host = host_header;
+  if (!host.empty() && host.front() == '[') {  // [v6]:port
+    size_t end = host.find(']');
+    host = host.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
+  } else if (size_t colon = host.rfind(':');
+             colon != std::string_view::npos && host.find(':') == colon) {
+    host = host.substr(0, colon);  // one colon: name:port
+  }
+  host = StripOneTrailingDot(host);
+  domain = StripOneTrailingDot(domain);
+  if (host.empty() || host.size() != domain.size()) return false;
+  for (size_t i = 0; i < host.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(host[i])) !=
+        std::tolower(static_cast<unsigned char>(domain[i]))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void Http01Server::CountServed() {

@@ -34,10 +34,13 @@ class Http01Server {
 
   // Serve key_authorization for token (replaces a previous value). Thread-safe; may be called
   // before or after Start. Tokens must be base64url (§8.3); others are rejected.
-  Status SetResponse(std::string_view token, std::string_view key_authorization);
+  // With a domain, only requests whose Host header names that domain (any port) get the answer:
+  // a solver Pod answers for the name it was created for and nothing else.
+  Status SetResponse(std::string_view token, std::string_view key_authorization,
+                     std::string_view domain = {});
   void Remove(std::string_view token);
-  // The response for a request path, if any: what a GET of that path would return.
-  std::optional<std::string> Lookup(std::string_view path) const;
+  // The response for a request path and Host header, if any: what a GET would return.
+  std::optional<std::string> Lookup(std::string_view path, std::string_view host_header = {}) const;
   // How many challenge requests were answered with a key authorization (for tests and logs).
   int served_count() const;
 
@@ -45,11 +48,19 @@ class Http01Server {
   struct Listener;  // the cpprest listener, hidden from includers
   void CountServed();
 
+  struct Response {
+    std::string key_authorization;
+    std::string domain;  // empty: any Host
+  };
   mutable std::mutex mu_;
-  std::map<std::string, std::string, std::less<>> responses_;
+  std::map<std::string, Response, std::less<>> responses_;
   int served_ = 0;
   uint16_t port_ = 0;
   std::unique_ptr<Listener> listener_;
 };
+
+// True when a Host header ("name", "name:port", "[v6]:port") names domain, compared case-
+// insensitively and ignoring one trailing dot.
+bool Http01HostMatches(std::string_view host_header, std::string_view domain);
 
 }  // namespace certsmith

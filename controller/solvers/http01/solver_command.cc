@@ -106,15 +106,7 @@ Result<SolverOptions> ParseSolverArgs(const std::vector<std::string>& args) {
 }
 
 bool HostMatches(std::string_view host_header, std::string_view domain) {
-  std::string_view host = host_header;
-  if (!host.empty() && host.front() == '[') {  // [v6]:port
-    size_t end = host.find(']');
-    host = host.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
-  } else if (size_t colon = host.rfind(':');
-             colon != std::string_view::npos && host.find(':') == colon) {
-    host = host.substr(0, colon);  // one colon: name:port
-  }
-  return !host.empty() && api::NormalizeDnsName(host) == api::NormalizeDnsName(domain);
+  return Http01HostMatches(host_header, domain);
 }
 
 int RunSolverCommand(int argc, char** argv) {
@@ -140,7 +132,7 @@ int RunSolverCommand(int argc, char** argv) {
 
   Http01Server server;
   for (const SolverChallenge& c : options->challenges) {
-    Status s = server.SetResponse(c.token, c.key_authorization);
+    Status s = server.SetResponse(c.token, c.key_authorization, c.domain);
     if (!s.ok()) {
       log::Error("cannot serve challenge", {{"domain", c.domain}, {"error", s.message()}});
       return 1;

@@ -19,6 +19,23 @@ TEST(Http01ServerTest, LookupServesOnlyChallengePaths) {
   EXPECT_FALSE(server.Lookup("/.well-known/acme-challenge/tok_en-1").has_value());
 }
 
+TEST(Http01ServerTest, ResponseForADomainAnswersOnlyThatHost) {
+  Http01Server server;
+  ASSERT_TRUE(server.SetResponse("tok", "tok.thumb", "a.example").ok());
+  const char* path = "/.well-known/acme-challenge/tok";
+  EXPECT_EQ(server.Lookup(path, "a.example"), "tok.thumb");
+  EXPECT_EQ(server.Lookup(path, "A.Example.:8080"), "tok.thumb");
+  EXPECT_FALSE(server.Lookup(path, "b.example").has_value());
+  EXPECT_FALSE(server.Lookup(path, "").has_value());
+  EXPECT_FALSE(server.Lookup(path, "a.example.evil").has_value());
+}
+
+TEST(Http01ServerTest, HostMatchingStripsPortsAndBrackets) {
+  EXPECT_TRUE(Http01HostMatches("[::1]:80", "::1"));
+  EXPECT_TRUE(Http01HostMatches("a.example", "a.example."));
+  EXPECT_FALSE(Http01HostMatches("a.example:80:90", "a.example"));
+}
+
 TEST(Http01ServerTest, AnswersOverHttpOnAFreePort) {
   auto transport = MakeCpprestTransport(TransportOptions{});
   if (!transport) GTEST_SKIP() << "no HTTP transport built in";
