@@ -128,7 +128,13 @@ ErrorCode CodeFor(const Problem& problem, std::optional<int> http_status) {
 Status StatusFromProblem(const Problem& problem, std::optional<int> http_status,
                          std::optional<std::chrono::seconds> retry_after) {
   Status s(CodeFor(problem, http_status), problem.Summary());
-  s.set_payload(json_fields::Dump(problem.raw));
+  // A Problem built in code (not parsed) may have an empty raw document: carry its fields, so
+  // ProblemFromStatus reads back the same type and retryability.
+  nlohmann::json payload = problem.raw.is_object() ? problem.raw : nlohmann::json::object();
+  if (!payload.contains("type") && !problem.type.empty()) payload["type"] = problem.type;
+  if (!payload.contains("detail") && !problem.detail.empty()) payload["detail"] = problem.detail;
+  if (!payload.contains("status") && problem.status != 0) payload["status"] = problem.status;
+  s.set_payload(json_fields::Dump(payload));
   if (http_status) s.set_http_status(*http_status);
   if (retry_after) s.set_retry_after(*retry_after);
   return s;

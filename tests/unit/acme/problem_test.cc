@@ -113,6 +113,17 @@ TEST(ProblemStatusTest, RoundTripsThroughStatusPayload) {
   EXPECT_EQ(back->raw, p.raw);
 }
 
+TEST(ProblemStatusTest, ProblemBuiltInCodeRoundTripsItsTypeAndRetryability) {
+  Problem p;
+  p.type = "urn:ietf:params:acme:error:rejectedIdentifier";
+  p.detail = "not allowed here";
+  std::optional<Problem> back = ProblemFromStatus(StatusFromProblem(p, 400, std::nullopt));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->type, p.type);
+  EXPECT_EQ(back->detail, p.detail);
+  EXPECT_FALSE(IsRetryable(*back));
+}
+
 TEST(ProblemStatusTest, NoProblemInOtherStatuses) {
   EXPECT_FALSE(ProblemFromStatus(Status()).has_value());
   EXPECT_FALSE(ProblemFromStatus(Status(ErrorCode::kUnavailable, "refused")).has_value());
