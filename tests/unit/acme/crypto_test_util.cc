@@ -14,13 +14,6 @@
 namespace certsmith::acme::testing {
 
 namespace {
-template <auto Fn>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    Fn(p);
-  }
-};
 using BioPtr = std::unique_ptr<BIO, Free<BIO_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>>;
 using SigPtr = std::unique_ptr<ECDSA_SIG, Free<ECDSA_SIG_free>>;

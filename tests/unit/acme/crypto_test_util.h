@@ -14,10 +14,15 @@
 
 namespace certsmith::acme::testing {
 
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
+// unique_ptr deleter calling an OpenSSL free function: std::unique_ptr<BIO, Free<BIO_free>>.
+template <auto Fn>
+struct Free {
+  template <typename T>
+  void operator()(T* p) const {
+    Fn(p);
+  }
 };
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
 
 std::string Base64UrlDecodeOrDie(std::string_view text);
 std::string Sha256(std::string_view data);

@@ -22,13 +22,6 @@ namespace {
 
 constexpr char kErr[] = "urn:ietf:params:acme:error:";
 
-template <auto Fn>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    Fn(p);
-  }
-};
 using BnPtr = std::unique_ptr<BIGNUM, Free<BN_free>>;
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Free<OSSL_PARAM_BLD_free>>;
 using ParamPtr = std::unique_ptr<OSSL_PARAM, Free<OSSL_PARAM_free>>;
