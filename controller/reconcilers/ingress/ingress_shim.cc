@@ -91,16 +91,28 @@ class Annotations {
   std::map<std::string, std::string> values_;
 };
 
-// Unknown certsmith.io/ keys are typos: refuse them rather than ignore them.
-void CheckKeys(const Annotations& a, IngressPlan* plan) {
+bool IsOptional(std::string_view name) {
+  return std::any_of(std::begin(kOptional), std::end(kOptional),
+                     [&](const OptionalAnnotation& o) { return o.name == name; });
+}
+
+// Unknown certsmith.io/ keys are typos: refuse them rather than ignore them. cert-manager.io/
+// keys certsmith does not read (when it reads cert-manager's at all) are named, not refused:
+// they were written for cert-manager.
+void CheckKeys(const Annotations& a, bool honour, IngressPlan* plan) {
   for (const auto& [key, value] : a.all()) {
-    if (key.rfind(kOwnPrefix, 0) != 0) continue;
-    std::string_view name = std::string_view(key).substr(kOwnPrefix.size());
-    if (name == kIssuer || name == kClusterIssuer) continue;
-    if (std::any_of(std::begin(kOptional), std::end(kOptional),
-                    [&](const OptionalAnnotation& o) { return o.name == name; })) {
+    if (honour && key.rfind(kCertManagerPrefix, 0) == 0) {
+      std::string_view name = std::string_view(key).substr(kCertManagerPrefix.size());
+      if (name != kIssuer && name != kClusterIssuer && name != "issuer-kind" &&
+          name != "issuer-group" && !IsOptional(name)) {
+        plan->ignored.push_back("annotation " + log::Sanitize(key) +
+                                " is not read by certsmith and is ignored");
+      }
       continue;
     }
+    if (key.rfind(kOwnPrefix, 0) != 0) continue;
+    std::string_view name = std::string_view(key).substr(kOwnPrefix.size());
+    if (name == kIssuer || name == kClusterIssuer || IsOptional(name)) continue;
     auto unsupported = std::find_if(std::begin(kUnsupported), std::end(kUnsupported),
                                     [&](const auto& u) { return u.first == name; });
     if (unsupported != std::end(kUnsupported)) {
@@ -184,12 +196,10 @@ ShimCertificate ReadOptional(const Annotations& a, IngressPlan* plan,
   if (auto v = a.Find("private-key-algorithm")) {
     t.key_algorithm = Trim(v->second);
     // cert-manager's examples write both "RSA" and "rsa".
-    for (const char* known : {"RSA", "ECDSA"}) {
-      std::string upper = t.key_algorithm;
-      std::transform(upper.begin(), upper.end(), upper.begin(),
-                     [](unsigned char c) { return std::toupper(c); });
-      if (upper == known) t.key_algorithm = known;
-    }
+    std::string upper = t.key_algorithm;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+    if (upper == "RSA" || upper == "ECDSA") t.key_algorithm = upper;
   }
   if (auto v = a.Find("private-key-size")) {
     const std::string text = Trim(v->second);
@@ -400,7 +410,7 @@ Json MergeManagedSpec(const Json& spec, const ShimCertificate& want) {
 IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOptions& options) {
   IngressPlan plan;
   Annotations a(ingress, options.honour_cert_manager_annotations);
-  CheckKeys(a, &plan);
+  CheckKeys(a, options.honour_cert_manager_annotations, &plan);
   plan.issuer = ReadIssuer(a, options.honour_cert_manager_annotations, &plan);
   std::map<std::string, std::string> keys;
   ShimCertificate tmpl = ReadOptional(a, &plan, &keys);

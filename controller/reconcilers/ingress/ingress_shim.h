@@ -18,7 +18,8 @@
 //    (the TLS Secrets stay, so the Ingress keeps serving until someone deletes them).
 // With honour_cert_manager_annotations it also reads `cert-manager.io/issuer`,
 // `cert-manager.io/cluster-issuer` (and `cert-manager.io/issuer-kind`, `-group`) and the
-// cert-manager.io/ forms of the optional annotations; a certsmith.io/ annotation wins.
+// cert-manager.io/ forms of the optional annotations; a certsmith.io/ annotation wins, and other
+// cert-manager.io/ annotations are named in a Warning event (they would otherwise be dropped).
 #pragma once
 
 #include <optional>

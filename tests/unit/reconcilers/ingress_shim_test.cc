@@ -356,6 +356,15 @@ TEST_F(IngressShimTest, CertManagerAnnotationsOnlyWithTheFlag) {
   Json spec = (*Cert("a-tls"))["spec"];
   EXPECT_EQ(spec["issuerRef"]["kind"], "ClusterIssuer");
   EXPECT_EQ(spec["duration"], "720h0m0s");
+  EXPECT_TRUE(EventsWithReason("AnnotationIgnored").empty());
+
+  // A cert-manager annotation certsmith does not read is named, not dropped in silence.
+  ann["cert-manager.io/subject-organizations"] = "Example Ltd";
+  Edit(ann, {Tls("a-tls", {"a.example"})});
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_NE(EventMessages("AnnotationIgnored")
+                .find("cert-manager.io/subject-organizations is not read by certsmith"),
+            std::string::npos);
 
   // certsmith.io/ wins over cert-manager.io/.
   ann["certsmith.io/issuer"] = "team-ca";
