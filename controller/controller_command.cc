@@ -59,7 +59,9 @@ void Usage(FILE* out) {
       "  --cluster-resource-namespace NS   ClusterIssuer Secrets (default certsmith)\n"
       "  --solver-image IMAGE              image of http-01 solver Pods\n"
       "  --log-level debug|info|warning|error, --log-format text|json\n"
-      "  --honour-cert-manager-annotations accepted for compatibility (no effect yet)\n",
+      "  --honour-cert-manager-annotations[=true|false]\n"
+      "                                    the Ingress shim also reads cert-manager.io/issuer,\n"
+      "                                    cert-manager.io/cluster-issuer, ... (default: false)\n",
       out);
 }
 
@@ -206,7 +208,10 @@ int RunControllerCommand(int argc, char** argv) {
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  reconcilers::Manager manager(ctx, {.watch_namespace = flags.ns, .workers = flags.workers});
+  reconcilers::Manager manager(
+      ctx, {.watch_namespace = flags.ns,
+            .workers = flags.workers,
+            .honour_cert_manager_annotations = flags.honour_cert_manager_annotations});
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!flags.metrics_listen.empty()) {
     metrics_server = std::make_unique<metrics::MetricsServer>(

@@ -4,6 +4,7 @@
 #include "certificates/certificate_reconciler.h"
 #include "certsmith/log.h"
 #include "challenges/challenge_reconciler.h"
+#include "ingress/ingress_shim.h"
 #include "issuers/issuer_reconciler.h"
 #include "orders/order_reconciler.h"
 
@@ -20,6 +21,10 @@ bool SpecOrDeletionChanged(const Json& old_obj, const Json& obj) {
              old_obj["metadata"].contains("deletionTimestamp");
 }
 
+bool MetadataChanged(const Json& old_obj, const Json& obj, const char* field) {
+  return old_obj["metadata"].value(field, Json()) != obj["metadata"].value(field, Json());
+}
+
 }  // namespace
 
 Manager::Manager(Context& ctx, ManagerOptions options)
@@ -29,7 +34,9 @@ Manager::Manager(Context& ctx, ManagerOptions options)
       cluster_issuers_(std::make_unique<IssuerReconciler>(ctx, api::kClusterIssuers)),
       certificates_(std::make_unique<CertificateReconciler>(ctx)),
       orders_(std::make_unique<OrderReconciler>(ctx)),
-      challenges_(std::make_unique<ChallengeReconciler>(ctx)) {}
+      challenges_(std::make_unique<ChallengeReconciler>(ctx)),
+      ingress_shim_(std::make_unique<IngressShim>(
+          ctx, IngressShimOptions{options_.honour_cert_manager_annotations})) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -108,6 +115,7 @@ void Manager::StartInformers() {
                         }
                       },
                   .on_delete = nullptr});
+  WatchIngresses(ci);
   Watch(api::kOrders, ns, "")
       .AddHandlers({.on_add = [&orders](const Json& o) { orders.queue->Add(kube::ObjectKey(o)); },
                     .on_update =
@@ -160,6 +168,51 @@ void Manager::StartInformers() {
                              }
                            }});
   for (auto& inf : informers_) inf->Start();
+}
+
+void Manager::WatchIngresses(kube::Informer& certificates) {
+  Controller& shim =
+      Add("ingresses", [this](const std::string& k) { return ingress_shim_->Sync(k); });
+  const IngressShimOptions options{options_.honour_cert_manager_annotations};
+  kube::Informer& ingresses = Watch(kube::kIngresses, options_.watch_namespace, "");
+  // Status writes (an ingress controller's load balancer address) are not the shim's business.
+  ingresses.AddHandlers(
+      {.on_add =
+           [&shim, options](const Json& o) {
+             if (IngressShimRelevant(o, options)) shim.queue->Add(kube::ObjectKey(o));
+           },
+       .on_update =
+           [&shim, options](const Json& old_obj, const Json& o) {
+             if ((IngressShimRelevant(old_obj, options) || IngressShimRelevant(o, options)) &&
+                 (SpecOrDeletionChanged(old_obj, o) ||
+                  MetadataChanged(old_obj, o, "annotations"))) {
+               shim.queue->Add(kube::ObjectKey(o));
+             }
+           },
+       .on_delete = nullptr});  // garbage collection removes the Certificates it owned
+  // A shim Certificate that changed or vanished goes back to its Ingress; any Certificate that
+  // vanished may free a name a shim Ingress was refused (CertificateNotOwned).
+  auto to_owner = [&shim](const Json& o) {
+    if (auto key = IngressShimOwnerKey(o)) shim.queue->Add(*key);
+  };
+  certificates.AddHandlers(
+      {.on_add = to_owner,
+       .on_update =
+           [to_owner](const Json& old_obj, const Json& o) {
+             if (SpecOrDeletionChanged(old_obj, o) || MetadataChanged(old_obj, o, "labels") ||
+                 MetadataChanged(old_obj, o, "ownerReferences")) {
+               to_owner(old_obj);
+               to_owner(o);
+             }
+           },
+       .on_delete =
+           [&shim, &ingresses, options, to_owner](const Json& o) {
+             to_owner(o);
+             for (const auto& ing :
+                  ingresses.store().ByIndex(kube::kNamespaceIndex, kube::GetNamespace(o))) {
+               if (IngressShimRelevant(*ing, options)) shim.queue->Add(kube::ObjectKey(*ing));
+             }
+           }});
 }
 
 bool Manager::WaitForSync(std::chrono::milliseconds timeout) {

@@ -3,6 +3,8 @@
 // enqueue keys: an object's own status writes do not re-trigger it (its sync already chose when
 // to look again), but a child's change enqueues its owner (Challenge -> Order -> Certificate),
 // an Issuer's change enqueues the Certificates, and a managed Secret's change its Certificate.
+// Ingresses with certsmith.io/ annotations go to the Ingress shim, and a change to a Certificate
+// it made enqueues the Ingress.
 #pragma once
 
 #include <atomic>
@@ -22,10 +24,13 @@ class IssuerReconciler;
 class CertificateReconciler;
 class OrderReconciler;
 class ChallengeReconciler;
+class IngressShim;
 
 struct ManagerOptions {
   std::string watch_namespace;  // empty: all namespaces
   int workers = 2;              // per reconciler
+  // The Ingress shim also reads cert-manager.io/ annotations (ingress/ingress_shim.h).
+  bool honour_cert_manager_annotations = false;
 };
 
 class Manager {
@@ -52,6 +57,7 @@ class Manager {
   void Work(Controller& c);
   void EnqueueOwner(Controller& target, const Json& obj, const std::string& kind);
   void EnqueueAllCertificates();
+  void WatchIngresses(kube::Informer& certificates);
 
   Context& ctx_;
   ManagerOptions options_;
@@ -60,6 +66,7 @@ class Manager {
   std::unique_ptr<CertificateReconciler> certificates_;
   std::unique_ptr<OrderReconciler> orders_;
   std::unique_ptr<ChallengeReconciler> challenges_;
+  std::unique_ptr<IngressShim> ingress_shim_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   std::vector<std::thread> workers_;

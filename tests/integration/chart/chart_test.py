@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Renders charts/certsmith with ../shared/tools/helm-render (Helm's `helm template` semantics)
 and checks what a cluster admin would review: the kinds, a hardened Pod, and RBAC that is narrow
-(no wildcards, no RBAC or CRD rights, spec read-only, Secrets per namespace when asked). Also
-checks that the chart's CRDs are the generated ones and that values.schema.json refuses bad
-values. Exit 77 when the shared tools or python3-yaml are missing.
+(no wildcards, no RBAC or CRD rights, Issuer specs read-only, Certificate writes only for the
+Ingress shim, Secrets per namespace when asked). Also checks that the chart's CRDs are the
+generated ones and that values.schema.json refuses bad values. Exit 77 when the shared tools or python3-yaml are missing.
 """
 import filecmp
 import os
@@ -88,8 +88,20 @@ def check_rbac(objects, secrets_cluster_wide):
           "no rights on RBAC, CRDs, nodes, namespaces, ConfigMaps or exec")
     spec_rules = [r for r in cluster if "certsmith.io" in r["apiGroups"]
                   and set(r["resources"]) & {"issuers", "clusterissuers", "certificates"}]
-    check(spec_rules and all(set(r["verbs"]) <= {"get", "list", "watch"} for r in spec_rules),
-          "user specs are read-only (status is written through the subresource)")
+    check(spec_rules and all(set(r["verbs"]) <= {"get", "list", "watch"} for r in spec_rules
+                             if set(r["resources"]) & {"issuers", "clusterissuers"}),
+          "Issuer specs are read-only (status is written through the subresource)")
+    cert_verbs = set().union(*[set(r["verbs"]) for r in spec_rules if "certificates" in r["resources"]])
+    check(cert_verbs == {"get", "list", "watch", "create", "update", "delete"},
+          f"Certificates: read, and create/update/delete for the Ingress shim only, got {sorted(cert_verbs)}")
+    shim_rules = [r for r in spec_rules if "create" in r["verbs"]]
+    check(all(r["resources"] == ["certificates"] for r in shim_rules),
+          "the Ingress shim's write rule names Certificates alone")
+    ingress_verbs = set().union(*[set(r["verbs"]) for r in cluster
+                                  if "networking.k8s.io" in r["apiGroups"] and "ingresses" in r["resources"]])
+    check({"get", "list", "watch"} <= ingress_verbs, "Ingresses are watched (the Ingress shim)")
+    check(any(r["resources"] == ["ingresses/finalizers"] and r["verbs"] == ["update"] for r in cluster),
+          "ingresses/finalizers update (blockOwnerDeletion on the shim's Certificates)")
     secret_cluster = [r for r in cluster if "secrets" in r["resources"]]
     check(bool(secret_cluster) == secrets_cluster_wide,
           "Secrets in the ClusterRole only when rbac.secretNamespaces is empty")
