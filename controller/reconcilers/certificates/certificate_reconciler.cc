@@ -255,10 +255,15 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   auto got = ctx_.client->Get(api::kCertificates, ns, name);
   if (!got.ok()) {
-    return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
+    if (!kube::IsNotFound(got.status())) return SyncResult::Error(got.status());
+    keys_.Forget(key);  // deleted while its RSA key was generating
+    return SyncResult::Done();
   }
   const Json& obj = *got;
-  if (obj["metadata"].contains("deletionTimestamp")) return SyncResult::Done();
+  if (obj["metadata"].contains("deletionTimestamp")) {
+    keys_.Forget(key);
+    return SyncResult::Done();
+  }
   auto parsed = api::Certificate::FromJson(obj);
   if (!parsed.ok()) {
     api::CertificateStatus st;

@@ -45,6 +45,8 @@ class CertificateReconciler {
  public:
   explicit CertificateReconciler(Context& ctx) : ctx_(ctx) {}
   SyncResult Sync(const std::string& key);
+  // Private keys being generated for Certificates (none for deleted ones).
+  size_t KeysGenerating() const { return keys_.Pending(); }
 
  private:
   // The key for the next issuance: from the next-key Secret, else generated and stored there.

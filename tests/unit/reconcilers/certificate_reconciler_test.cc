@@ -272,6 +272,33 @@ TEST_F(CertificateReconcilerTest, DeletedCertificateTakesItsOrdersAndNextKeyAlon
   EXPECT_TRUE(Writes().empty());
 }
 
+TEST_F(CertificateReconcilerTest, DeletedWhileItsRsaKeyIsGeneratingDropsTheKey) {
+  Json cert = Certificate();
+  cert["spec"]["privateKey"] = {{"algorithm", "RSA"}};
+  kube.Add(api::kCertificates, cert);
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_TRUE(r.requeue_after.has_value());  // generating off the worker: look again shortly
+  EXPECT_EQ(reconciler.KeysGenerating(), 1u);
+  ASSERT_TRUE(kube.Delete(api::kCertificates, "default", "web").ok());
+  ASSERT_TRUE(Sync().status.ok());  // the requeued sync finds it gone
+  EXPECT_EQ(reconciler.KeysGenerating(), 0u);
+  EXPECT_TRUE(kube.All(kube::kSecrets).empty());
+}
+
+TEST(KeyGeneratorTest, ForgetDropsAGenerationWithoutWaitingForIt) {
+  KeyGenerator keys;
+  EXPECT_FALSE(keys.Poll("default/a", acme::KeyType::kRsa2048).has_value());
+  EXPECT_FALSE(keys.Poll("default/b", acme::KeyType::kRsa2048).has_value());
+  EXPECT_EQ(keys.Pending(), 2u);
+  keys.Forget("default/a");
+  keys.Forget("default/unknown");
+  EXPECT_EQ(keys.Pending(), 1u);
+  // A Certificate of the same name made later starts afresh.
+  EXPECT_FALSE(keys.Poll("default/a", acme::KeyType::kRsa2048).has_value());
+  EXPECT_EQ(keys.Pending(), 2u);
+}
+
 TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   api::Certificate cert;
   acme::CertificateInfo info;
