@@ -1,6 +1,7 @@
 #!/bin/bash
 # End to end: deleting a Certificate cleans up after it (issue #4).
-# (a) Certificates deleted while their http-01 challenge is in flight: Orders, Challenges, solver
+# (a) Certificates deleted (background and foreground propagation) while their http-01 challenge
+#     is in flight: Orders, Challenges, solver
 #     Pods, Services and Ingresses, the path rule added to an existing Ingress and next-key
 #     Secrets are all gone within a bounded time, and the controller logs no error loop.
 # (b) a Ready Certificate deleted with the default policy: its TLS Secret stays, with no owner.
@@ -77,7 +78,11 @@ echo "ok: in flight: 2 Orders' Challenges presented (2 solver Pods/Services, 1 I
 
 log_mark=$(wc -l <"$WORK/controller.log")
 t0=$(date +%s.%N)
-kubectl delete certificate inflight inflight-edit >/dev/null || fail "deleting in-flight Certificates"
+# Both propagation policies: background (kubectl's default) and foreground, where the Certificate
+# stays until its Orders, Challenges (held by their finalizer) and their dependents are gone.
+kubectl delete certificate inflight --wait=false >/dev/null || fail "deleting inflight"
+kubectl delete certificate inflight-edit --cascade=foreground --timeout=${CLEANUP_LIMIT}s >/dev/null ||
+  fail "foreground deletion of inflight-edit did not finish within ${CLEANUP_LIMIT}s"
 all_gone() {
   [ "$(kubectl get orders,challenges -n default -o jsonpath='{.items[*].metadata.name}' | tr ' ' '\n' |
        grep -c '^inflight')" -eq 0 ] &&
@@ -116,9 +121,10 @@ echo "ok: (b) deleting Certificate keep left Secret keep-tls (default Retain)"
 gone_uid=$(kubectl get certificate gone -o jsonpath='{.metadata.uid}')
 [ "$(kubectl get secret gone-tls -o jsonpath='{.metadata.ownerReferences[0].uid}')" = "$gone_uid" ] ||
   fail "gone-tls has no ownerReference to Certificate gone"
-kubectl delete certificate gone >/dev/null || fail "deleting gone"
+# Foreground: the reference blocks the owner's deletion, so the Secret is gone when kubectl returns.
+kubectl delete certificate gone --cascade=foreground --timeout=15s >/dev/null || fail "deleting gone"
 secret_gone() { ! kubectl get secret "$1" >/dev/null 2>&1; }
-wait_for 15 secret_gone gone-tls || fail "(c) gone-tls not garbage-collected with its Certificate"
+secret_gone gone-tls || fail "(c) gone-tls still there after the foreground deletion of its Certificate"
 echo "ok: (c) secretDeletionPolicy: Delete: Secret gone-tls garbage-collected with its Certificate"
 
 # (c) the controller-wide flag, on a Secret written before it was set ----------------------
