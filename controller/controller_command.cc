@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -43,6 +44,8 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "text";
   bool honour_cert_manager_annotations = false;
+  std::string default_secret_deletion_policy;  // "" until set: Retain
+  std::optional<bool> certificate_owner_ref;   // --enable-certificate-owner-ref (cert-manager's)
 };
 
 void Usage(FILE* out) {
@@ -61,7 +64,14 @@ void Usage(FILE* out) {
       "  --log-level debug|info|warning|error, --log-format text|json\n"
       "  --honour-cert-manager-annotations[=true|false]\n"
       "                                    the Ingress shim also reads cert-manager.io/issuer,\n"
-      "                                    cert-manager.io/cluster-issuer, ... (default: false)\n",
+      "                                    cert-manager.io/cluster-issuer, ... (default: false)\n"
+      "  --default-secret-deletion-policy Retain|Delete\n"
+      "                                    TLS Secret of a deleted Certificate that does not set\n"
+      "                                    spec.secretDeletionPolicy: kept (Retain, default) or\n"
+      "                                    garbage-collected with it (Delete)\n"
+      "  --enable-certificate-owner-ref[=true|false]\n"
+      "                                    cert-manager's name: true is the same as\n"
+      "                                    --default-secret-deletion-policy=Delete\n",
       out);
 }
 
@@ -99,6 +109,14 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       f->honour_cert_manager_annotations = !has_value || value == "true";
       continue;
     }
+    if (arg == "--enable-certificate-owner-ref") {
+      if (has_value && value != "true" && value != "false") {
+        std::fprintf(stderr, "certsmith controller: %s must be true or false\n", arg.c_str());
+        return 2;
+      }
+      f->certificate_owner_ref = !has_value || value == "true";
+      continue;
+    }
     if (!next()) {
       std::fprintf(stderr, "certsmith controller: %s needs a value\n", arg.c_str());
       return 2;
@@ -112,6 +130,14 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     else if (arg == "--solver-image") f->solver_image = value;
     else if (arg == "--log-level") f->log_level = value;
     else if (arg == "--log-format") f->log_format = value;
+    else if (arg == "--default-secret-deletion-policy") {
+      if (value != "Retain" && value != "Delete") {
+        std::fprintf(stderr, "certsmith controller: %s must be Retain or Delete, not \"%s\"\n",
+                     arg.c_str(), value.c_str());
+        return 2;
+      }
+      f->default_secret_deletion_policy = value;
+    }
     else if (arg == "--max-concurrent-challenges" || arg == "--workers") {
       int* target = arg == "--workers" ? &f->workers : &f->max_concurrent_challenges;
       if (!ParseInt(value, target)) {
@@ -122,6 +148,21 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       std::fprintf(stderr, "certsmith controller: unknown option %s\n", arg.c_str());
       return 2;
     }
+  }
+  // Both spellings may be given (a chart value plus cert-manager-style extraArgs), but not with
+  // opposite meanings: which one should win is the user's call, not ours.
+  if (f->certificate_owner_ref) {
+    const std::string implied = *f->certificate_owner_ref ? "Delete" : "Retain";
+    if (!f->default_secret_deletion_policy.empty() &&
+        f->default_secret_deletion_policy != implied) {
+      std::fprintf(stderr,
+                   "certsmith controller: --enable-certificate-owner-ref=%s contradicts "
+                   "--default-secret-deletion-policy=%s\n",
+                   *f->certificate_owner_ref ? "true" : "false",
+                   f->default_secret_deletion_policy.c_str());
+      return 2;
+    }
+    f->default_secret_deletion_policy = implied;
   }
   return 0;
 }
@@ -202,6 +243,9 @@ int RunControllerCommand(int argc, char** argv) {
   ctx.options.cluster_resource_namespace = flags.cluster_resource_namespace;
   ctx.options.solver_image = flags.solver_image;
   ctx.options.max_concurrent_challenges = flags.max_concurrent_challenges;
+  if (!flags.default_secret_deletion_policy.empty()) {
+    ctx.options.default_secret_deletion_policy = flags.default_secret_deletion_policy;
+  }
   ctx.acme_factory = MakeAcmeClient;
   ctx.accounts = &accounts;
   ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
@@ -226,8 +270,10 @@ int RunControllerCommand(int argc, char** argv) {
   if (!manager.WaitForSync(std::chrono::seconds(60))) {
     log::Warn("caches did not sync within 60s; starting anyway");
   }
-  log::Info("certsmith controller started", {{"server", (*config).server},
-                                             {"namespace", flags.ns.empty() ? "*" : flags.ns}});
+  log::Info("certsmith controller started",
+            {{"server", (*config).server},
+             {"namespace", flags.ns.empty() ? "*" : flags.ns},
+             {"defaultSecretDeletionPolicy", ctx.options.default_secret_deletion_policy}});
 
   const bool leader_elect = flags.leader_elect.value_or(in_cluster);
   std::unique_ptr<kube::LeaderElector> elector;

@@ -266,6 +266,12 @@ def certificate_spec():
         }),
         "revisionHistoryLimit": i("How many Orders to keep (default: all).", minimum=1,
                                   format="int32"),
+        "secretDeletionPolicy": s("certsmith extra: what happens to the Secret when this "
+                                  "Certificate is deleted. Retain keeps it; Delete makes the "
+                                  "Certificate an owner of the Secret, so it is garbage-collected "
+                                  "with it. Unset: the controller's "
+                                  "--default-secret-deletion-policy (Retain unless set).",
+                                  enum=["Retain", "Delete"]),
     }, ["secretName", "issuerRef"], anyOf=one_of("commonName", "dnsNames", "ipAddresses"))
 
 

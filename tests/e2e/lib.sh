@@ -80,10 +80,11 @@ spec:
 YAML
 }
 
-# start_controller: runs `certsmith controller` in the background, appending to controller.log.
+# start_controller [FLAG...]: runs `certsmith controller` (with any extra flags) in the
+# background, appending to controller.log.
 start_controller() {
   "$BIN" controller --kubeconfig "$KUBECONFIG" --leader-elect=false \
-    --cluster-resource-namespace certsmith --log-level debug >>"$WORK/controller.log" 2>&1 &
+    --cluster-resource-namespace certsmith --log-level debug "$@" >>"$WORK/controller.log" 2>&1 &
   CONTROLLER_PID=$!
 }
 

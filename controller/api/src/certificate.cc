@@ -90,6 +90,7 @@ CertificateSpec ParseSpec(const JsonReader& r) {
     if (*limit < 1) r.errors()->Add(r.Path("revisionHistoryLimit"), "must be at least 1");
     s.revision_history_limit = static_cast<int>(std::max<int64_t>(*limit, 0));
   }
+  s.secret_deletion_policy = r.String("secretDeletionPolicy");
   return s;
 }
 
@@ -215,6 +216,10 @@ FieldErrors Certificate::Validate() const {
   internal::CheckEnum(k.encoding, {"PKCS1", "PKCS8"}, "spec.privateKey.encoding", &errors);
   internal::CheckEnum(k.rotation_policy, {"Never", "Always"}, "spec.privateKey.rotationPolicy",
                       &errors);
+  if (!spec.secret_deletion_policy.empty()) {
+    internal::CheckEnum(spec.secret_deletion_policy, {kSecretDeletionRetain, kSecretDeletionDelete},
+                        "spec.secretDeletionPolicy", &errors);
+  }
   for (size_t i = 0; i < spec.usages.size(); ++i) {
     if (!IsKnownKeyUsage(spec.usages[i])) {
       errors.Add(IndexPath("spec.usages", i), "\"" + spec.usages[i] + "\" is not a known usage");
@@ -261,6 +266,7 @@ Json CertificateSpec::ToJson() const {
   PutList(j, "usages", usages);
   if (secret_template) j["secretTemplate"] = secret_template->ToJson();
   internal::PutInt(j, "revisionHistoryLimit", revision_history_limit);
+  PutString(j, "secretDeletionPolicy", secret_deletion_policy);
   return j;
 }
 

@@ -120,6 +120,38 @@ std::string NextKeySecretName(const api::Certificate& cert) {
   return api::HashedName(cert.metadata.name + "-next-key", cert.metadata.uid);
 }
 
+bool DeletesSecretWithCertificate(const api::Certificate& cert, const ControllerOptions& options) {
+  const std::string& policy = cert.spec.secret_deletion_policy.empty()
+                                  ? options.default_secret_deletion_policy
+                                  : cert.spec.secret_deletion_policy;
+  return policy == api::kSecretDeletionDelete;
+}
+
+bool SetSecretOwnership(const Json& cert_obj, bool owned, Json* secret) {
+  if (owned == IsOwnedBy(*secret, cert_obj)) return false;
+  Json& meta = (*secret)["metadata"];
+  const std::string uid = kube::GetUid(cert_obj);
+  Json refs = Json::array();
+  for (const Json& ref : meta.value("ownerReferences", Json::array())) {
+    if (!ref.is_object() || ref.value("uid", "") != uid) refs.push_back(ref);
+  }
+  if (owned) {
+    // Not a controller reference: a Secret has at most one, and another operator may already
+    // hold it (cert-manager's controller reference on TLS Secrets broke operators that own their
+    // Secrets). blockOwnerDeletion keeps a foreground deletion of the Certificate waiting for
+    // the Secret, as for the Orders.
+    Json ref = OwnerReference(cert_obj);
+    ref["controller"] = false;
+    refs.push_back(std::move(ref));
+  }
+  if (refs.empty()) {
+    meta.erase("ownerReferences");
+  } else {
+    meta["ownerReferences"] = std::move(refs);
+  }
+  return true;
+}
+
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
                             Clock::TimePoint now) {
   if (secret == nullptr) {
@@ -223,10 +255,15 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   auto got = ctx_.client->Get(api::kCertificates, ns, name);
   if (!got.ok()) {
-    return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
+    if (!kube::IsNotFound(got.status())) return SyncResult::Error(got.status());
+    keys_.Forget(key);  // deleted while its RSA key was generating
+    return SyncResult::Done();
   }
   const Json& obj = *got;
-  if (obj["metadata"].contains("deletionTimestamp")) return SyncResult::Done();
+  if (obj["metadata"].contains("deletionTimestamp")) {
+    keys_.Forget(key);
+    return SyncResult::Done();
+  }
   auto parsed = api::Certificate::FromJson(obj);
   if (!parsed.ok()) {
     api::CertificateStatus st;
@@ -248,10 +285,31 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   } else if (!kube::IsNotFound(s.status())) {
     return SyncResult::Error(s.status());
   }
+  if (secret && !(*secret)["metadata"].contains("deletionTimestamp")) {
+    Status owned = EnsureSecretOwnership(obj, cert, &*secret);
+    if (!owned.ok()) return SyncResult::Error(owned);
+  }
   const Json* secret_ptr = secret ? &*secret : nullptr;
   IssuanceCheck check = CheckIssuance(cert, secret_ptr, ctx_.clock->Now());
   if (!check.needed) return UpToDate(obj, std::move(cert), check);
   return Issue(obj, std::move(cert), secret_ptr, check);
+}
+
+Status CertificateReconciler::EnsureSecretOwnership(const Json& obj, const api::Certificate& cert,
+                                                    Json* secret) {
+  const bool owned = DeletesSecretWithCertificate(cert, ctx_.options);
+  if (!SetSecretOwnership(obj, owned, secret)) return Status::Ok();
+  auto updated = ctx_.client->Update(kube::kSecrets, cert.metadata.namespace_, *secret);
+  if (!updated.ok()) {
+    return updated.status().WithContext("setting the ownerReference of Secret " +
+                                        cert.spec.secret_name);
+  }
+  *secret = std::move(updated).value();
+  Event(ctx_, obj, kube::kEventNormal, "SecretDeletionPolicy",
+        owned ? "Secret " + cert.spec.secret_name + " will be deleted with this Certificate"
+              : "Secret " + cert.spec.secret_name + " will be kept when this Certificate is "
+                                                    "deleted");
+  return Status::Ok();
 }
 
 SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cert,
@@ -447,8 +505,9 @@ SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cer
   } else {
     target["data"].erase(kCaCrt);
   }
-  // The TLS Secret has no owner: deleting a Certificate leaves the Secret in use (as
-  // cert-manager does by default).
+  // Retain (the default, as in cert-manager): no ownerReference, so deleting the Certificate
+  // leaves the Secret to the workloads serving it. Delete: the Certificate owns it.
+  SetSecretOwnership(obj, DeletesSecretWithCertificate(cert, ctx_.options), &target);
   auto written = secret ? ctx_.client->Update(kube::kSecrets, ns, target)
                         : ctx_.client->Create(kube::kSecrets, ns, target);
   if (!written.ok()) return SyncResult::Error(written.status().WithContext("writing Secret"));

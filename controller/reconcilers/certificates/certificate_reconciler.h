@@ -34,17 +34,28 @@ Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::Certifica
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret, Clock::TimePoint now);
 // Deterministic name of the Secret holding the next private key.
 std::string NextKeySecretName(const api::Certificate& cert);
+// Whether the TLS Secret goes when the Certificate is deleted: spec.secretDeletionPolicy, else
+// the controller's default.
+bool DeletesSecretWithCertificate(const api::Certificate& cert, const ControllerOptions& options);
+// Adds (owned) or removes (!owned) cert_obj's ownerReference on secret, leaving every other
+// owner alone; true when secret changed.
+bool SetSecretOwnership(const Json& cert_obj, bool owned, Json* secret);
 
 class CertificateReconciler {
  public:
   explicit CertificateReconciler(Context& ctx) : ctx_(ctx) {}
   SyncResult Sync(const std::string& key);
+  // Private keys being generated for Certificates (none for deleted ones).
+  size_t KeysGenerating() const { return keys_.Pending(); }
 
  private:
   // The key for the next issuance: from the next-key Secret, else generated and stored there.
   // nullopt while an RSA key is being generated.
   Result<std::optional<acme::PrivateKey>> EnsureNextKey(const api::Certificate& cert,
                                                         const Json& obj, const Json* secret);
+  // Brings the TLS Secret's ownerReference in line with the deletion policy (on Secrets written
+  // before the policy changed too); *secret becomes the stored object.
+  Status EnsureSecretOwnership(const Json& obj, const api::Certificate& cert, Json* secret);
   SyncResult Issue(const Json& obj, api::Certificate cert, const Json* secret,
                    const IssuanceCheck& check);
   SyncResult Complete(const Json& obj, api::Certificate cert, const Json* secret,

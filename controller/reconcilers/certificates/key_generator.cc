@@ -10,6 +10,7 @@ std::optional<Result<acme::PrivateKey>> KeyGenerator::Poll(const std::string& id
                     type == acme::KeyType::kRsa4096;
   if (!slow) return acme::PrivateKey::Generate(type);
   std::lock_guard<std::mutex> lock(mu_);
+  SweepLocked();
   auto it = pending_.find(id);
   if (it != pending_.end() && it->second.first != type) {
     pending_.erase(it);  // the spec changed while generating: the old key is of no use
@@ -27,6 +28,21 @@ std::optional<Result<acme::PrivateKey>> KeyGenerator::Poll(const std::string& id
   Result<acme::PrivateKey> key = it->second.second.get();
   pending_.erase(it);
   return key;
+}
+
+void KeyGenerator::Forget(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SweepLocked();
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  forgotten_.push_back(std::move(it->second.second));
+  pending_.erase(it);
+}
+
+void KeyGenerator::SweepLocked() {
+  std::erase_if(forgotten_, [](const KeyFuture& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
 }
 
 size_t KeyGenerator::Pending() const {

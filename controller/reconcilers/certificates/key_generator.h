@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "acme/key.h"
 
@@ -17,11 +18,20 @@ class KeyGenerator {
  public:
   // The key for id when it is ready (or the generation error); nullopt while it is generating.
   std::optional<Result<acme::PrivateKey>> Poll(const std::string& id, acme::KeyType type);
+  // Drops id's key (its Certificate was deleted), so no private key outlives its Certificate in
+  // memory. Does not wait for a generation in progress: that key is dropped when it is done.
+  void Forget(const std::string& id);
   size_t Pending() const;
 
  private:
+  using KeyFuture = std::future<Result<acme::PrivateKey>>;
+  // Drops forgotten generations that have finished (a std::async future blocks in its
+  // destructor until the task ends, so they are kept until then). Needs mu_.
+  void SweepLocked();
+
   mutable std::mutex mu_;
-  std::map<std::string, std::pair<acme::KeyType, std::future<Result<acme::PrivateKey>>>> pending_;
+  std::map<std::string, std::pair<acme::KeyType, KeyFuture>> pending_;
+  std::vector<KeyFuture> forgotten_;
 };
 
 }  // namespace certsmith::reconcilers

@@ -184,20 +184,35 @@ SyncResult ChallengeReconciler::Delete(const Json& obj, const api::Challenge& ch
   }
   Release(kube::ObjectKey(obj));
   if (!HasFinalizer(obj)) return SyncResult::Done();
-  Json updated = obj;
-  Json kept = Json::array();
-  for (const Json& f : obj["metadata"]["finalizers"]) {
-    if (f != kChallengeFinalizer) kept.push_back(f);
-  }
-  updated["metadata"]["finalizers"] = kept;
-  auto r = ctx_.client->Update(api::kChallenges, ch.metadata.namespace_, updated);
-  if (!r.ok() && !kube::IsNotFound(r.status())) return SyncResult::Error(r.status());
+  // The garbage collector writes a Challenge being deleted too (in a foreground deletion it
+  // removes foregroundDeletion once the solver objects deleted above are gone), so the copy
+  // read at the start of this sync is often stale by now: re-read and retry on conflict rather
+  // than fail the sync and log it.
+  Json current = obj;
+  Status removed = kube::RetryOnConflict([&]() -> Status {
+    if (!HasFinalizer(current)) return Status::Ok();
+    Json updated = current;
+    Json kept = Json::array();
+    for (const Json& f : current["metadata"]["finalizers"]) {
+      if (f != kChallengeFinalizer) kept.push_back(f);
+    }
+    updated["metadata"]["finalizers"] = kept;
+    auto r = ctx_.client->Update(api::kChallenges, ch.metadata.namespace_, updated);
+    if (r.ok() || kube::IsNotFound(r.status())) return Status::Ok();
+    if (r.status().code() != ErrorCode::kConflict) return r.status();
+    auto fresh = ctx_.client->Get(api::kChallenges, ch.metadata.namespace_, ch.metadata.name);
+    if (!fresh.ok()) return kube::IsNotFound(fresh.status()) ? Status::Ok() : fresh.status();
+    current = std::move(fresh).value();
+    return r.status();
+  });
+  if (!removed.ok()) return SyncResult::Error(removed.WithContext("removing the finalizer"));
   return SyncResult::Done();
 }
 
 SyncResult ChallengeReconciler::Write(const Json& obj, const api::Challenge& ch, SyncResult then) {
   auto w = WriteStatus(ctx_, api::kChallenges, obj, ch.status.ToJson());
-  if (!w.ok()) return SyncResult::Error(w.status());
+  // NotFound: deleted during this sync; the solver objects it owns go with it.
+  if (!w.ok()) return kube::IsNotFound(w.status()) ? SyncResult::Done() : SyncResult::Error(w.status());
   return then;
 }
 

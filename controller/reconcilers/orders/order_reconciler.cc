@@ -54,6 +54,9 @@ SyncResult OrderReconciler::Sync(const std::string& key) {
     return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
   }
   const Json& obj = *got;
+  // Being deleted (its Certificate went, in the foreground): no new Challenges or CA calls for
+  // it; the garbage collector removes its Challenges, whose finalizer cleans up the solvers.
+  if (obj["metadata"].contains("deletionTimestamp")) return SyncResult::Done();
   auto parsed = api::Order::FromJson(obj);
   if (!parsed.ok()) {
     log::Warn("invalid Order", {{"order", key}, {"error", parsed.status().message()}});
@@ -245,7 +248,8 @@ SyncResult OrderReconciler::AcmeError(const Json& obj, api::Order order, const S
 
 SyncResult OrderReconciler::Write(const Json& obj, const api::Order& order, SyncResult then) {
   auto w = WriteStatus(ctx_, api::kOrders, obj, order.status.ToJson());
-  if (!w.ok()) return SyncResult::Error(w.status());
+  // NotFound: deleted during this sync (with its Certificate); nothing left to record or retry.
+  if (!w.ok()) return kube::IsNotFound(w.status()) ? SyncResult::Done() : SyncResult::Error(w.status());
   return then;
 }
 

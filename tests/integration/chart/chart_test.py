@@ -65,6 +65,7 @@ def check_pod(objects):
     args = c["args"]
     check(args[0] == "controller" and "--leader-elect=true" in args, "controller with leader election")
     check(any(a.startswith("--metrics-listen=") for a in args), "metrics endpoint enabled for probes")
+    check("--default-secret-deletion-policy=Retain" in args, "TLS Secrets outlive Certificates by default")
     check(pod["serviceAccountName"] == "certsmith", "runs as the chart's ServiceAccount")
 
 
@@ -142,6 +143,11 @@ def main():
 
     rc, out, err = render("--set", "logLevel=verbose")
     check(rc != 0 and "logLevel" in err, "values.schema.json refuses logLevel=verbose")
+    rc, out, err = render("--set", "secretDeletionPolicy=Delete")
+    args = by_kind(docs(out), "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"] if rc == 0 else []
+    check("--default-secret-deletion-policy=Delete" in args, "secretDeletionPolicy=Delete reaches the flag")
+    rc, out, err = render("--set", "secretDeletionPolicy=Orphan")
+    check(rc != 0 and "secretDeletionPolicy" in err, "values.schema.json refuses secretDeletionPolicy=Orphan")
     rc, out, err = render("--set", "replicaCount=two")
     check(rc != 0, "values.schema.json refuses a non-integer replicaCount")
 

@@ -38,6 +38,24 @@ TEST(CertificateTest, DefaultsMatchTheDocumentedChoices) {
   EXPECT_EQ(c->spec.private_key.rotation_policy, "Always");
   EXPECT_EQ(c->spec.issuer_ref.kind, "Issuer");
   EXPECT_EQ(c->spec.issuer_ref.group, "certsmith.io");
+  // Unset: the controller's --default-secret-deletion-policy decides (Retain unless set).
+  EXPECT_EQ(c->spec.secret_deletion_policy, "");
+}
+
+TEST(CertificateTest, SecretDeletionPolicy) {
+  for (const char* policy : {"Retain", "Delete"}) {
+    Result<Certificate> c =
+        Certificate::FromJson(testing::With(ValidCertificate(), "/spec/secretDeletionPolicy", policy));
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_EQ(c->spec.secret_deletion_policy, policy);
+    EXPECT_EQ(c->spec.ToJson()["secretDeletionPolicy"], policy);
+  }
+  ExpectFieldError(ParseWith("/spec/secretDeletionPolicy", "Orphan"), "spec.secretDeletionPolicy",
+                   "\"Orphan\" is not one of Retain, Delete");
+  ExpectFieldError(ParseWith("/spec/secretDeletionPolicy", "delete"), "spec.secretDeletionPolicy",
+                   "\"delete\" is not one of Retain, Delete");
+  EXPECT_FALSE(Certificate::FromJson(ValidCertificate())->spec.ToJson().contains(
+      "secretDeletionPolicy"));
 }
 
 TEST(CertificateTest, IdentifiersIncludeCommonNameOnceAndNormalised) {

@@ -151,6 +151,154 @@ TEST_F(CertificateReconcilerTest, FailedOrderBacksOffThenOrdersAgain) {
   EXPECT_EQ(Orders().size(), 2u);
 }
 
+// The TLS Secret's ownerReference follows spec.secretDeletionPolicy, else the controller's
+// default; it decides whether deleting the Certificate takes the Secret along.
+struct SecretOwnershipCase {
+  const char* name;
+  const char* field;          // spec.secretDeletionPolicy ("" unset)
+  const char* flag;           // ControllerOptions::default_secret_deletion_policy
+  bool secret_exists;         // a valid Secret (UpToDate path) or none (issued by this test)
+  bool starts_owned;          // the Secret already carries this Certificate's reference
+  bool expect_owned;
+};
+
+void PrintTo(const SecretOwnershipCase& c, std::ostream* os) { *os << c.name; }
+
+class SecretOwnershipTest : public CertificateReconcilerTest,
+                            public ::testing::WithParamInterface<SecretOwnershipCase> {
+ protected:
+  // A Secret owner that is not ours and must be left alone.
+  static Json OtherOwner() {
+    return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", "shop"},
+            {"uid", "other-uid"}, {"controller", true}};
+  }
+  static int OwnerRefsWithUid(const Json& secret, const std::string& uid) {
+    int n = 0;
+    for (const Json& ref : secret["metadata"].value("ownerReferences", Json::array())) {
+      if (ref.value("uid", "") == uid) ++n;
+    }
+    return n;
+  }
+  // Issues through a valid Order (the Complete path writes the Secret).
+  void IssueSecret() {
+    ASSERT_TRUE(Sync().status.ok());
+    Json next = kube.All(kube::kSecrets)[0];
+    auto pem = Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value();
+    auto key = acme::PrivateKey::FromPem(pem).value();
+    Json order = Orders()[0];
+    order["status"] = {{"state", "valid"},
+                       {"certificate", Base64Encode(IssueChain(key, {"a.example"}))}};
+    ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  }
+};
+
+TEST_P(SecretOwnershipTest, FollowsThePolicy) {
+  const SecretOwnershipCase& c = GetParam();
+  ctx.options.default_secret_deletion_policy = c.flag;
+  Json cert = Certificate();
+  if (*c.field) cert["spec"]["secretDeletionPolicy"] = c.field;
+  kube.Add(api::kCertificates, cert);
+  const std::string uid = kube::GetUid(Cert());
+  if (c.secret_exists) {
+    AddValidSecret({"a.example"});
+    Json secret = *kube.Peek(kube::kSecrets, "default", "web-tls");
+    secret["metadata"]["ownerReferences"] = Json::array({OtherOwner()});
+    if (c.starts_owned) {
+      secret["metadata"]["ownerReferences"].push_back(
+          {{"apiVersion", "certsmith.io/v1"}, {"kind", "Certificate"}, {"name", "web"},
+           {"uid", uid}, {"controller", false}, {"blockOwnerDeletion", true}});
+    }
+    ASSERT_TRUE(kube.Update(kube::kSecrets, "default", secret).ok());
+  } else {
+    IssueSecret();
+  }
+  kube.ClearActions();
+
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  Json secret = *kube.Peek(kube::kSecrets, "default", "web-tls");
+  EXPECT_EQ(OwnerRefsWithUid(secret, uid), c.expect_owned ? 1 : 0);
+  if (c.expect_owned) {
+    for (const Json& ref : secret["metadata"]["ownerReferences"]) {
+      if (ref.value("uid", "") != uid) continue;
+      EXPECT_EQ(ref["kind"], "Certificate");
+      EXPECT_EQ(ref["name"], "web");
+      EXPECT_EQ(ref["controller"], false);  // the Secret may have another controller
+      EXPECT_EQ(ref["blockOwnerDeletion"], true);
+    }
+  }
+  if (c.secret_exists) {
+    EXPECT_EQ(OwnerRefsWithUid(secret, "other-uid"), 1);  // other owners untouched
+    EXPECT_EQ(HasWrite("update secrets default/web-tls"), c.starts_owned != c.expect_owned);
+    EXPECT_EQ(EventsWithReason("SecretDeletionPolicy").size(),
+              c.starts_owned != c.expect_owned ? 1u : 0u);
+  }
+
+  // Idempotent: the next sync writes nothing to the Secret.
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_FALSE(HasWrite("update secrets default/web-tls"));
+
+  // What the reference is for: the garbage collector takes the Secret with the Certificate.
+  ASSERT_TRUE(kube.Delete(api::kCertificates, "default", "web").ok());
+  EXPECT_EQ(kube.Peek(kube::kSecrets, "default", "web-tls").has_value(), !c.expect_owned);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SecretOwnershipTest,
+    ::testing::Values(
+        SecretOwnershipCase{"DefaultRetainLeavesNoReference", "", "Retain", true, false, false},
+        SecretOwnershipCase{"DefaultRetainOnIssue", "", "Retain", false, false, false},
+        SecretOwnershipCase{"FieldDeleteAddsReference", "Delete", "Retain", true, false, true},
+        SecretOwnershipCase{"FieldDeleteOnIssue", "Delete", "Retain", false, false, true},
+        SecretOwnershipCase{"FlagDeleteAddsReference", "", "Delete", true, false, true},
+        SecretOwnershipCase{"FlagDeleteOnIssue", "", "Delete", false, false, true},
+        SecretOwnershipCase{"FieldRetainOverridesFlag", "Retain", "Delete", true, true, false},
+        SecretOwnershipCase{"BackToRetainRemovesReference", "", "Retain", true, true, false},
+        SecretOwnershipCase{"AlreadyOwnedStaysOwned", "Delete", "Retain", true, true, true}),
+    [](const ::testing::TestParamInfo<SecretOwnershipCase>& info) { return info.param.name; });
+
+TEST_F(CertificateReconcilerTest, DeletedCertificateTakesItsOrdersAndNextKeyAlong) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  ASSERT_EQ(kube.All(kube::kSecrets).size(), 1u);  // the next private key
+  ASSERT_TRUE(kube.Delete(api::kCertificates, "default", "web").ok());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_TRUE(kube.All(kube::kSecrets).empty());
+  // A sync still queued for the deleted Certificate does nothing.
+  kube.ClearActions();
+  EXPECT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(Writes().empty());
+}
+
+TEST_F(CertificateReconcilerTest, DeletedWhileItsRsaKeyIsGeneratingDropsTheKey) {
+  Json cert = Certificate();
+  cert["spec"]["privateKey"] = {{"algorithm", "RSA"}};
+  kube.Add(api::kCertificates, cert);
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_TRUE(r.requeue_after.has_value());  // generating off the worker: look again shortly
+  EXPECT_EQ(reconciler.KeysGenerating(), 1u);
+  ASSERT_TRUE(kube.Delete(api::kCertificates, "default", "web").ok());
+  ASSERT_TRUE(Sync().status.ok());  // the requeued sync finds it gone
+  EXPECT_EQ(reconciler.KeysGenerating(), 0u);
+  EXPECT_TRUE(kube.All(kube::kSecrets).empty());
+}
+
+TEST(KeyGeneratorTest, ForgetDropsAGenerationWithoutWaitingForIt) {
+  KeyGenerator keys;
+  EXPECT_FALSE(keys.Poll("default/a", acme::KeyType::kRsa2048).has_value());
+  EXPECT_FALSE(keys.Poll("default/b", acme::KeyType::kRsa2048).has_value());
+  EXPECT_EQ(keys.Pending(), 2u);
+  keys.Forget("default/a");
+  keys.Forget("default/unknown");
+  EXPECT_EQ(keys.Pending(), 1u);
+  // A Certificate of the same name made later starts afresh.
+  EXPECT_FALSE(keys.Poll("default/a", acme::KeyType::kRsa2048).has_value());
+  EXPECT_EQ(keys.Pending(), 2u);
+}
+
 TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   api::Certificate cert;
   acme::CertificateInfo info;

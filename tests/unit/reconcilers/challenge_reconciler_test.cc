@@ -150,6 +150,27 @@ TEST_F(ChallengeReconcilerTest, DeletionCleansUpAndRemovesTheFinalizer) {
   EXPECT_FALSE(kube.Peek(api::kChallenges, "default", "ch-1").has_value());
 }
 
+TEST_F(ChallengeReconcilerTest, FinalizerRemovalSurvivesAConcurrentWriter) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(kube.Delete(api::kChallenges, "default", "ch-1").ok());
+  // The garbage collector writes the Challenge between this sync's read and its update (as in
+  // a foreground deletion): the first update is refused as stale, twice.
+  int refused = 0;
+  kube.PrependReactor("update", "challenges", [&refused](const kube::testing::Action&)
+                                                  -> std::optional<kube::testing::ReactorResult> {
+    if (refused >= 2) return std::nullopt;
+    ++refused;
+    return kube::testing::ReactorResult{MakeError(ErrorCode::kConflict, "object was modified"),
+                                        std::nullopt};
+  });
+  SyncResult r = Sync();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();  // no failed sync, no warning logged
+  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(SolverObjects(), 0u);
+  EXPECT_FALSE(kube.Peek(api::kChallenges, "default", "ch-1").has_value());
+}
+
 TEST_F(ChallengeReconcilerTest, Dns01FailsClearlyInsteadOfHanging) {
   AddChallenge("ch-1", "dns-01");
   ASSERT_TRUE(Sync().status.ok());

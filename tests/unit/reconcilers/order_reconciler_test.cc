@@ -198,5 +198,37 @@ TEST(SolverSelectionTest, FollowsCertManagersPrecedence) {
   EXPECT_EQ(SelectSolver(only_zone, "a.test", {}), nullptr);
 }
 
+TEST_F(OrderReconcilerTest, AnOrderBeingDeletedIsLeftAlone) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  // A foreground deletion of its Certificate: the Order waits for its Challenges to go.
+  Json o = *kube.Peek(api::kOrders, "default", "web-1-abc");
+  o["metadata"]["finalizers"] = {"foregroundDeletion"};
+  ASSERT_TRUE(kube.Update(api::kOrders, "default", o).ok());
+  ASSERT_TRUE(kube.Delete(api::kOrders, "default", "web-1-abc").ok());
+  kube.ClearActions();
+  SyncResult r = Sync();
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_FALSE(r.requeue_after.has_value());
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_TRUE(Writes().empty());
+  EXPECT_TRUE(kube.All(api::kChallenges).empty());
+}
+
+TEST_F(OrderReconcilerTest, StatusWriteAfterTheOrderWasDeletedIsNotAnError) {
+  AddOrder();
+  acme->order.status = acme::OrderStatus::kPending;
+  // The Order's Certificate is deleted while this sync talks to the CA.
+  kube.PrependReactor("update", "orders", [](const kube::testing::Action& a)
+                                              -> std::optional<kube::testing::ReactorResult> {
+    if (a.subresource != "status") return std::nullopt;
+    return kube::testing::ReactorResult{MakeError(ErrorCode::kNotFound, "orders not found"),
+                                        std::nullopt};
+  });
+  SyncResult r = Sync();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();  // not retried, not logged as a failure
+  EXPECT_FALSE(r.requeue_after.has_value());
+}
+
 }  // namespace
 }  // namespace certsmith::reconcilers::testing

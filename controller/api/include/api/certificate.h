@@ -42,6 +42,12 @@ struct SecretTemplate {
   Json ToJson() const;
 };
 
+// What happens to the TLS Secret when its Certificate is deleted. Retain keeps it (workloads go on
+// serving it, and a re-applied Certificate picks it up without a new order); Delete puts an
+// ownerReference to the Certificate on it so the garbage collector removes it.
+inline constexpr char kSecretDeletionRetain[] = "Retain";
+inline constexpr char kSecretDeletionDelete[] = "Delete";
+
 struct CertificateSpec {
   std::string secret_name;
   IssuerRef issuer_ref;
@@ -55,6 +61,9 @@ struct CertificateSpec {
   std::vector<std::string> usages;
   std::optional<SecretTemplate> secret_template;
   int revision_history_limit = 0;  // 0: keep every Order
+  // certsmith extra: Retain | Delete; empty means the controller's
+  // --default-secret-deletion-policy (itself Retain unless set).
+  std::string secret_deletion_policy;
 
   // The DNS identifiers to order, normalised and deduplicated in spec order: commonName (when it
   // is a DNS name) first, then dnsNames. RFC 8555 §7.4 has the CA reject a CSR whose names are

@@ -47,6 +47,10 @@ struct ControllerOptions {
   Duration max_poll_interval = std::chrono::minutes(5);
   // Timeout of the http-01 self check GET.
   std::chrono::milliseconds self_check_timeout{5000};
+  // spec.secretDeletionPolicy of Certificates that leave it unset (--default-secret-deletion-
+  // policy): "Retain" keeps the TLS Secret when its Certificate is deleted, "Delete" makes the
+  // Certificate an owner of the Secret so the garbage collector removes it.
+  std::string default_secret_deletion_policy = "Retain";
 };
 
 // Builds the ACME client for an issuer and its account key signer. Production wiring uses the
