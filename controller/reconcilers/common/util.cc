@@ -3,6 +3,7 @@
 #include "acme/problem.h"
 #include "api/resources.h"
 #include "certsmith/log.h"
+#include "common/status_metrics.h"
 
 namespace certsmith::reconcilers {
 
@@ -55,6 +56,7 @@ bool IsOwnedBy(const Json& obj, const Json& owner) {
 
 Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
                          const Json& status) {
+  RecordStatusMetrics(ctx, res, object, status);
   if (object.contains("status") && object["status"] == status) return object;
   Json updated = object;
   updated["status"] = status;

@@ -83,7 +83,7 @@ void Manager::StartInformers() {
       Add("challenges", [this](const std::string& k) { return challenges_->Sync(k); });
   const std::string ns = options_.watch_namespace;
 
-  auto issuer_handlers = [this](Controller& q) {
+  auto issuer_handlers = [this](Controller& q, const std::string& kind) {
     return kube::ResourceEventHandlers{
         .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
         .on_update =
@@ -93,10 +93,18 @@ void Manager::StartInformers() {
                 EnqueueAllCertificates();
               }
             },
-        .on_delete = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); }};
+        .on_delete =
+            [this, &q, kind](const Json& o) {
+              q.queue->Add(kube::ObjectKey(o));
+              if (ctx_.metrics) {
+                ctx_.metrics->RemoveIssuer(kind, kube::GetNamespace(o),
+                                           o["metadata"].value("name", ""));
+              }
+            }};
   };
-  Watch(api::kIssuers, ns, "").AddHandlers(issuer_handlers(issuers));
-  Watch(api::kClusterIssuers, "", "").AddHandlers(issuer_handlers(cluster_issuers));
+  Watch(api::kIssuers, ns, "").AddHandlers(issuer_handlers(issuers, api::kIssuers.kind));
+  Watch(api::kClusterIssuers, "", "")
+      .AddHandlers(issuer_handlers(cluster_issuers, api::kClusterIssuers.kind));
 
   kube::Informer& ci = Watch(api::kCertificates, ns, "");
   certificate_informer_ = &ci;
@@ -107,7 +115,13 @@ void Manager::StartInformers() {
                           certs.queue->Add(kube::ObjectKey(o));
                         }
                       },
-                  .on_delete = nullptr});
+                  .on_delete =
+                      [this](const Json& o) {
+                        if (ctx_.metrics) {
+                          ctx_.metrics->RemoveCertificate(kube::GetNamespace(o),
+                                                          o["metadata"].value("name", ""));
+                        }
+                      }});
   Watch(api::kOrders, ns, "")
       .AddHandlers({.on_add = [&orders](const Json& o) { orders.queue->Add(kube::ObjectKey(o)); },
                     .on_update =
@@ -160,6 +174,14 @@ void Manager::StartInformers() {
                              }
                            }});
   for (auto& inf : informers_) inf->Start();
+  if (ctx_.metrics) {
+    metrics_collector_ = ctx_.metrics->registry().AddCollector([this](metrics::Registry&) {
+      for (const auto& c : controllers_) {
+        ctx_.metrics->SetWorkqueueDepth(c->name, static_cast<double>(c->queue->Len()));
+      }
+      ctx_.metrics->SetChallengesInFlight(static_cast<double>(challenges_->Presented()));
+    });
+  }
 }
 
 bool Manager::WaitForSync(std::chrono::milliseconds timeout) {
@@ -187,7 +209,12 @@ void Manager::StartWorkers() {
 
 void Manager::Work(Controller& c) {
   while (auto key = c.queue->Get()) {
+    const auto start = ctx_.clock->Now();
     SyncResult r = c.sync(*key);
+    if (ctx_.metrics) {
+      ctx_.metrics->ObserveSync(c.name, r.status.ok(),
+                                std::chrono::duration<double>(ctx_.clock->Now() - start).count());
+    }
     if (!r.status.ok()) {
       log::Warn("sync failed", {{"controller", c.name}, {"key", *key},
                                 {"error", r.status.ToString()}});
@@ -208,6 +235,7 @@ void Manager::Work(Controller& c) {
 
 void Manager::Stop() {
   if (stopped_.exchange(true)) return;
+  if (metrics_collector_ >= 0) ctx_.metrics->registry().RemoveCollector(metrics_collector_);
   for (auto& c : controllers_) c->queue->ShutDown();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
