@@ -1,7 +1,7 @@
 // What a status write tells the metrics: a Certificate's expiry, renewal time and Ready
 // condition, an Issuer's Ready condition, and an Order or Challenge reaching its final state.
-// WriteStatus calls it for every status it is asked to write, changed or not, so a controller
-// that restarts re-exports its gauges on the first sync of each object.
+// WriteStatus calls it for every status it stores or finds already stored, so a controller that
+// restarts re-exports its gauges on the first sync of each object.
 #pragma once
 
 #include "kube/client.h"

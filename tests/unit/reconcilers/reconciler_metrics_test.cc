@@ -9,6 +9,7 @@
 #include "issuers/issuer_reconciler.h"
 #include "kube/time_format.h"
 #include "orders/order_reconciler.h"
+#include "reconcilers/util.h"
 #include "unit/reconcilers/reconciler_test_base.h"
 
 namespace certsmith::reconcilers::testing {
@@ -155,6 +156,17 @@ TEST_F(ReconcilerMetricsTest, DeletingACertificateRemovesOnlyItsSeries) {
   EXPECT_EQ(registry.SeriesCount("certsmith_certificate_ready_status"), 3u);
   EXPECT_EQ(registry.SeriesCount("certsmith_issuer_ready_status"), 3u);
   EXPECT_EQ(registry.Render().find("name=\"web\",issuer_kind"), std::string::npos);
+}
+
+TEST_F(ReconcilerMetricsTest, AStatusWriteRefusedForADeletedObjectRecordsNothing) {
+  kube.Add(api::kCertificates, Certificate());
+  const Json read = *kube.Peek(api::kCertificates, "default", "web");
+  ASSERT_TRUE(kube.Delete(api::kCertificates, "default", "web").ok());  // while the sync ran
+  const Json status = {{"notAfter", "2030-01-01T00:00:00Z"},
+                       {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}};
+  EXPECT_FALSE(WriteStatus(ctx, api::kCertificates, read, status).ok());
+  EXPECT_EQ(registry.SeriesCount("certsmith_certificate_expiration_timestamp_seconds"), 0u);
+  EXPECT_EQ(registry.SeriesCount("certsmith_certificate_ready_status"), 0u);
 }
 
 TEST_F(ReconcilerMetricsTest, ChangingTheIssuerDoesNotLeaveTheOldSeries) {
