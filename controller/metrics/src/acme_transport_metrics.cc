@@ -145,7 +145,8 @@ Result<HttpResponse> AcmeTransportMetrics::Send(const HttpRequest& request) {
   const std::string endpoint = EndpointOf(request.url);
   const auto start = clock_.Now();
   Result<HttpResponse> response = inner_->Send(request);
-  const double seconds = std::chrono::duration<double>(clock_.Now() - start).count();
+  // The injected clock is a wall clock (tests move it); a step back must not make a negative time.
+  const double seconds = std::max(0.0, std::chrono::duration<double>(clock_.Now() - start).count());
   if (!response.ok()) {
     metrics_.ObserveAcmeRequest(host_, endpoint, request.method, "error", seconds);
     return response;

@@ -209,11 +209,12 @@ void Manager::StartWorkers() {
 
 void Manager::Work(Controller& c) {
   while (auto key = c.queue->Get()) {
-    const auto start = ctx_.clock->Now();
+    const auto start = std::chrono::steady_clock::now();  // a duration: not the wall clock
     SyncResult r = c.sync(*key);
     if (ctx_.metrics) {
-      ctx_.metrics->ObserveSync(c.name, r.status.ok(),
-                                std::chrono::duration<double>(ctx_.clock->Now() - start).count());
+      ctx_.metrics->ObserveSync(
+          c.name, r.status.ok(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     if (!r.status.ok()) {
       log::Warn("sync failed", {{"controller", c.name}, {"key", *key},
