@@ -3,7 +3,7 @@
 # /readyz 200 (a synced standby is ready: it can take over at once); certsmith_leader is 1 on the
 # leader only. After a Certificate is issued the leader's /metrics has its expiry equal to the
 # Secret's notAfter, Ready=True, ACME request and order counters; deleting the Certificate removes
-# its series; killing the leader makes the standby lead.
+# its series; killing the leader makes the standby lead and export the remaining Certificate.
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 testbed_up
@@ -48,7 +48,9 @@ else LEADER=$PORT_B; STANDBY=$PORT_A; STANDBY_PID=$PID_A; LEADER_PID=$PID_B; fi
 echo "ok: leader :$LEADER and standby :$STANDBY both live and ready; certsmith_leader 1 / 0"
 
 certificate web www.metrics.example pebble | kubectl apply -f - >/dev/null || fail "Certificate"
+certificate keep keep.metrics.example pebble | kubectl apply -f - >/dev/null || fail "Certificate keep"
 wait_for 120 ready certificate web default True || fail "Certificate web not Ready"
+wait_for 120 ready certificate keep default True || fail "Certificate keep not Ready"
 secret_files web-tls
 not_after=$(date -u -d "$(openssl x509 -in "$WORK/web-tls.crt" -noout -enddate | cut -d= -f2)" +%s)
 CERT='namespace="default",name="web",issuer_kind="ClusterIssuer",issuer_name="pebble"'
@@ -86,10 +88,17 @@ echo "ok: issuer, ACME request/duration, order, challenge, sync and workqueue me
 kubectl delete certificate web >/dev/null || fail "deleting Certificate"
 wait_for 30 bash -c "! curl -sf http://127.0.0.1:$LEADER/metrics | grep -q 'name=\"web\"'" \
   || fail "deleted Certificate's series still exported"
-echo "ok: deleting the Certificate removed its series"
+scrape "$LEADER" | grep -q 'name="keep"' || fail "deleting web removed keep's series too"
+echo "ok: deleting the Certificate removed its series (and only its)"
 
 kill "$LEADER_PID"; wait "$LEADER_PID" 2>/dev/null
 wait_for 60 is_leader "$STANDBY" || fail "standby did not take over"
 [ "$(status_of "$STANDBY" /readyz)" = 200 ] || fail "new leader /readyz"
-echo "ok: after the leader stopped, the standby leads (certsmith_leader 1)"
+secret_files keep-tls
+keep_not_after=$(date -u -d "$(openssl x509 -in "$WORK/keep-tls.crt" -noout -enddate | cut -d= -f2)" +%s)
+KEEP='namespace="default",name="keep",issuer_kind="ClusterIssuer",issuer_name="pebble"'
+wait_for 30 series_is "$STANDBY" "certsmith_certificate_expiration_timestamp_seconds{$KEEP}" "$keep_not_after" \
+  || fail "the new leader does not export keep's expiry $keep_not_after"
+scrape "$STANDBY" | grep -q 'name="web"' && fail "the new leader exports the deleted Certificate"
+echo "ok: after the leader stopped, the standby leads (certsmith_leader 1) and exports the expiry of the Certificates it found"
 echo PASS
