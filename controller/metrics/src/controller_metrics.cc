@@ -23,6 +23,13 @@ std::string ConditionValue(const std::string& s) {
   return s == "True" || s == "False" ? s : "Unknown";
 }
 
+std::string LabelValue(const Labels& labels, std::string_view key) {
+  for (const auto& [k, v] : labels) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
 }  // namespace
 
 ControllerMetrics::ControllerMetrics(Registry& registry) : registry_(registry) {
@@ -63,20 +70,39 @@ ControllerMetrics& ControllerMetrics::Default() {
   return metrics;
 }
 
-void ControllerMetrics::SetCertificate(const CertificateSample& c) {
-  RemoveCertificate(c.ns, c.name);
-  Labels labels = {{"namespace", c.ns},
-                   {"name", c.name},
-                   {"issuer_kind", c.issuer_kind},
-                   {"issuer_name", c.issuer_name}};
-  if (c.not_after) registry_.Set(kCertExpiry, labels, *c.not_after);
-  if (c.renewal_time) registry_.Set(kCertRenewal, labels, *c.renewal_time);
-  const std::string ready = ConditionValue(c.ready);
+void ControllerMetrics::SetConditionSeries(const char* family, const Labels& labels,
+                                           const std::string& status) {
+  const std::string value = ConditionValue(status);
   for (const char* condition : {"True", "False", "Unknown"}) {
     Labels l = labels;
     l.emplace_back("condition", condition);
-    registry_.Set(kCertReady, l, ready == condition ? 1 : 0);
+    registry_.Set(family, l, value == condition ? 1 : 0);
   }
+}
+
+// The new series are set before the old ones (another issuer, a cleared notAfter) go, so a
+// scrape never finds the Certificate missing.
+void ControllerMetrics::SetCertificate(const CertificateSample& c) {
+  const Labels labels = {{"namespace", c.ns},
+                         {"name", c.name},
+                         {"issuer_kind", c.issuer_kind},
+                         {"issuer_name", c.issuer_name}};
+  auto stale = [&c](const Labels& l) {
+    return LabelValue(l, "namespace") == c.ns && LabelValue(l, "name") == c.name &&
+           (LabelValue(l, "issuer_kind") != c.issuer_kind ||
+            LabelValue(l, "issuer_name") != c.issuer_name);
+  };
+  for (const auto& [family, value] :
+       {std::pair{kCertExpiry, c.not_after}, std::pair{kCertRenewal, c.renewal_time}}) {
+    if (value) {
+      registry_.Set(family, labels, *value);
+      registry_.RemoveIf(family, stale);
+    } else {
+      registry_.RemoveMatching(family, {{"namespace", c.ns}, {"name", c.name}});
+    }
+  }
+  SetConditionSeries(kCertReady, labels, c.ready);
+  registry_.RemoveIf(kCertReady, stale);
 }
 
 void ControllerMetrics::RemoveCertificate(const std::string& ns, const std::string& name) {
@@ -87,12 +113,7 @@ void ControllerMetrics::RemoveCertificate(const std::string& ns, const std::stri
 
 void ControllerMetrics::SetIssuerReady(const std::string& kind, const std::string& ns,
                                        const std::string& name, const std::string& ready) {
-  const std::string value = ConditionValue(ready);
-  for (const char* condition : {"True", "False", "Unknown"}) {
-    registry_.Set(kIssuerReady,
-                  {{"kind", kind}, {"namespace", ns}, {"name", name}, {"condition", condition}},
-                  value == condition ? 1 : 0);
-  }
+  SetConditionSeries(kIssuerReady, {{"kind", kind}, {"namespace", ns}, {"name", name}}, ready);
 }
 
 void ControllerMetrics::RemoveIssuer(const std::string& kind, const std::string& ns,

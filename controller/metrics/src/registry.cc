@@ -97,11 +97,14 @@ void Registry::Observe(const std::string& name, const Labels& labels, double val
 }
 
 void Registry::RemoveMatching(const std::string& name, const Labels& match) {
+  RemoveIf(name, [&match](const Labels& labels) { return Includes(labels, match); });
+}
+
+void Registry::RemoveIf(const std::string& name, const std::function<bool(const Labels&)>& drop) {
   std::lock_guard<std::mutex> lock(mu_);
   auto f = families_.find(name);
   if (f == families_.end()) return;
-  std::erase_if(f->second.samples,
-                [&match](const auto& kv) { return Includes(kv.second.labels, match); });
+  std::erase_if(f->second.samples, [&drop](const auto& kv) { return drop(kv.second.labels); });
 }
 
 int Registry::AddCollector(std::function<void(Registry&)> collect) {

@@ -182,6 +182,12 @@ TEST_F(ReconcilerMetricsTest, ChangingTheIssuerDoesNotLeaveTheOldSeries) {
                           .not_after = 1.9e9});
   EXPECT_EQ(registry.SeriesCount("certsmith_certificate_expiration_timestamp_seconds"), 1u);
   EXPECT_TRUE(Value("certsmith_certificate_expiration_timestamp_seconds", kWeb));
+  EXPECT_EQ(registry.SeriesCount("certsmith_certificate_ready_status"), 3u);
+  // A status without notAfter (the Secret is being re-issued from scratch): no expiry series.
+  metrics.SetCertificate({.ns = "default", .name = "web", .issuer_kind = "ClusterIssuer",
+                          .issuer_name = "ca", .ready = "False"});
+  EXPECT_EQ(registry.SeriesCount("certsmith_certificate_expiration_timestamp_seconds"), 0u);
+  EXPECT_EQ(Value("certsmith_certificate_ready_status", With(kWeb, "condition", "False")), 1);
 }
 
 // Every line is a comment or `name{labels} value`, every family has HELP and TYPE, and the

@@ -24,7 +24,8 @@ class ControllerMetrics {
     std::optional<double> renewal_time{};  // seconds since the epoch
     std::string ready = "Unknown";         // the Ready condition's status: True, False, Unknown
   };
-  // Replaces every series of the Certificate (its issuer may have changed).
+  // Sets the Certificate's series and drops those it no longer has (another issuer, no
+  // notAfter yet).
   void SetCertificate(const CertificateSample& c);
   void RemoveCertificate(const std::string& ns, const std::string& name);
 
@@ -47,6 +48,8 @@ class ControllerMetrics {
   void SetLeader(bool leader);
 
  private:
+  // 1 on the series whose condition label is `status`, 0 on the other two.
+  void SetConditionSeries(const char* family, const Labels& labels, const std::string& status);
   Registry& registry_;
 };
 

@@ -31,6 +31,8 @@ class Registry {
   // Drops the family's series whose labels include all of `match` (a deleted Certificate's
   // series, for instance). The family stays described.
   void RemoveMatching(const std::string& name, const Labels& match);
+  // Drops the family's series whose labels satisfy `drop`.
+  void RemoveIf(const std::string& name, const std::function<bool(const Labels&)>& drop);
 
   // Functions run at the start of each Render to set gauges read from elsewhere (workqueue
   // depth). RemoveCollector waits for a Render in progress, so the owner may go away after it.
