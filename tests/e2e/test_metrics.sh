@@ -75,10 +75,12 @@ done
 at_least "$LEADER" "certsmith_acme_client_request_duration_seconds_count{host=\"$HOST\",endpoint=\"newOrder\",method=\"POST\"}" 1 \
   || fail "no newOrder duration observed"
 at_least "$LEADER" 'certsmith_acme_orders_finished_total{state="valid"}' 1 || fail "orders valid counter"
-at_least "$LEADER" 'certsmith_acme_challenges_finished_total{state="valid"}' 1 || fail "challenges valid counter"
+# The Order can see its authorization valid at the CA before the Challenge sync records it.
+wait_for 30 at_least "$LEADER" 'certsmith_acme_challenges_finished_total{state="valid"}' 1 \
+  || fail "challenges valid counter"
 at_least "$LEADER" 'certsmith_controller_syncs_total{controller="certificates",result="success"}' 1 || fail "sync counter"
 [ -n "$(value "$LEADER" 'certsmith_workqueue_depth{controller="orders"}')" ] || fail "no workqueue depth"
-[ "$(value "$LEADER" certsmith_acme_challenges_in_flight)" = 0 ] || fail "challenges still in flight"
+wait_for 30 series_is "$LEADER" certsmith_acme_challenges_in_flight 0 || fail "challenges still in flight"
 # Bounded labels: no series names an order, authorization or challenge by its URL or token.
 scrape "$LEADER" | grep -E '^certsmith_' | grep -Eq 'https?://|/my-order/|/authZ/|/chalZ/' && fail "a label carries a URL"
 scrape "$LEADER" | grep -q 'endpoint="other"' && fail "an ACME request was not classified: $(scrape "$LEADER" | grep 'endpoint="other"')"
