@@ -115,13 +115,7 @@ void Manager::StartInformers() {
                           certs.queue->Add(kube::ObjectKey(o));
                         }
                       },
-                  .on_delete =
-                      [this](const Json& o) {
-                        if (ctx_.metrics) {
-                          ctx_.metrics->RemoveCertificate(kube::GetNamespace(o),
-                                                          o["metadata"].value("name", ""));
-                        }
-                      }});
+                  .on_delete = nullptr});
   Watch(api::kOrders, ns, "")
       .AddHandlers({.on_add = [&orders](const Json& o) { orders.queue->Add(kube::ObjectKey(o)); },
                     .on_update =
@@ -173,8 +167,12 @@ void Manager::StartInformers() {
                                                 it->get<std::string>());
                              }
                            }});
-  for (auto& inf : informers_) inf->Start();
   if (ctx_.metrics) {
+    // A deleted Certificate's series go with it (its sync is not run: nothing is left to do).
+    certificate_informer_->AddHandlers(
+        {.on_add = nullptr, .on_update = nullptr, .on_delete = [this](const Json& o) {
+           ctx_.metrics->RemoveCertificate(kube::GetNamespace(o), o["metadata"].value("name", ""));
+         }});
     metrics_collector_ = ctx_.metrics->registry().AddCollector([this](metrics::Registry&) {
       for (const auto& c : controllers_) {
         ctx_.metrics->SetWorkqueueDepth(c->name, static_cast<double>(c->queue->Len()));
@@ -182,6 +180,7 @@ void Manager::StartInformers() {
       ctx_.metrics->SetChallengesInFlight(static_cast<double>(challenges_->Presented()));
     });
   }
+  for (auto& inf : informers_) inf->Start();
 }
 
 bool Manager::WaitForSync(std::chrono::milliseconds timeout) {
