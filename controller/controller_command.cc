@@ -212,9 +212,6 @@ int RunControllerCommand(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   reconcilers::Manager manager(ctx, {.watch_namespace = flags.ns, .workers = flags.workers});
-  // /readyz is about this replica, not about the lease: a standby whose caches are synced is
-  // ready (it can take over at once); certsmith_leader says which replica works.
-  metrics::ControllerMetrics::Default().SetLeader(false);
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!flags.metrics_listen.empty()) {
     metrics_server = std::make_unique<metrics::MetricsServer>(
@@ -225,6 +222,9 @@ int RunControllerCommand(int argc, char** argv) {
       return 1;
     }
   }
+  // /readyz is about this replica, not about the lease: a standby whose caches are synced is
+  // ready (it can take over at once); certsmith_leader says which replica works.
+  metrics::ControllerMetrics::Default().SetLeader(false);
   manager.StartInformers();
   if (!manager.WaitForSync(std::chrono::seconds(60))) {
     log::Warn("caches did not sync within 60s; starting anyway");
