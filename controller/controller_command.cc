@@ -21,6 +21,8 @@
 #include "kube/leader_election.h"
 #include "kube/rest_client.h"
 #include "manager/manager.h"
+#include "metrics/acme_transport_metrics.h"
+#include "metrics/controller_metrics.h"
 #include "metrics/metrics_server.h"
 #include "reconcilers/context.h"
 
@@ -176,6 +178,9 @@ Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(
   options.tls.insecure_skip_verify = issuer.spec.acme.skip_tls_verify;
   std::shared_ptr<HttpTransport> transport = MakeCpprestTransport(options);
   if (!transport) return MakeError(ErrorCode::kInternal, "no HTTP transport available");
+  // Every CA request is counted and timed (controller/metrics/README.md).
+  transport = std::make_shared<metrics::AcmeTransportMetrics>(
+      std::move(transport), issuer.spec.acme.server, metrics::ControllerMetrics::Default());
   return std::shared_ptr<acme::AcmeClient>(std::make_shared<acme::Client>(
       acme::ClientOptions{.directory_url = issuer.spec.acme.server}, std::move(transport),
       SystemClock::Instance(), std::move(signer)));
@@ -266,6 +271,9 @@ int RunControllerCommand(int argc, char** argv) {
       return 1;
     }
   }
+  // /readyz is about this replica, not about the lease: a standby whose caches are synced is
+  // ready (it can take over at once); certsmith_leader says which replica works.
+  metrics::ControllerMetrics::Default().SetLeader(false);
   manager.StartInformers();
   if (!manager.WaitForSync(std::chrono::seconds(60))) {
     log::Warn("caches did not sync within 60s; starting anyway");
@@ -285,12 +293,16 @@ int RunControllerCommand(int argc, char** argv) {
                              : flags.leader_election_namespace;
     le.lease_name = "certsmith-controller";
     le.identity = Identity();
-    le.on_started_leading = [&manager] { manager.StartWorkers(); };
+    le.on_started_leading = [&manager] {
+      metrics::ControllerMetrics::Default().SetLeader(true);
+      manager.StartWorkers();
+    };
     // As client-go's users do: a replica that lost the lease stops, and is restarted clean.
     le.on_stopped_leading = [] { g_stop = true; };
     elector = std::make_unique<kube::LeaderElector>(**client, le);
     election = std::thread([&elector] { elector->Run(); });
   } else {
+    metrics::ControllerMetrics::Default().SetLeader(true);
     manager.StartWorkers();
   }
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));

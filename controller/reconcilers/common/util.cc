@@ -3,6 +3,7 @@
 #include "acme/problem.h"
 #include "api/resources.h"
 #include "certsmith/log.h"
+#include "common/status_metrics.h"
 
 namespace certsmith::reconcilers {
 
@@ -55,10 +56,17 @@ bool IsOwnedBy(const Json& obj, const Json& owner) {
 
 Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
                          const Json& status) {
-  if (object.contains("status") && object["status"] == status) return object;
+  // Metrics follow what is stored: an unchanged status (a restarted controller re-exports it) or a
+  // write that succeeded (not one refused because the object was deleted meanwhile).
+  if (object.contains("status") && object["status"] == status) {
+    RecordStatusMetrics(ctx, res, object, status);
+    return object;
+  }
   Json updated = object;
   updated["status"] = status;
-  return ctx.client->UpdateStatus(res, kube::GetNamespace(object), updated);
+  Result<Json> written = ctx.client->UpdateStatus(res, kube::GetNamespace(object), updated);
+  if (written.ok()) RecordStatusMetrics(ctx, res, object, status);
+  return written;
 }
 
 Result<api::Issuer> GetIssuer(Context& ctx, const api::IssuerRef& ref, std::string_view ns) {

@@ -90,7 +90,7 @@ void Manager::StartInformers() {
       Add("challenges", [this](const std::string& k) { return challenges_->Sync(k); });
   const std::string ns = options_.watch_namespace;
 
-  auto issuer_handlers = [this](Controller& q) {
+  auto issuer_handlers = [this](Controller& q, const std::string& kind) {
     return kube::ResourceEventHandlers{
         .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
         .on_update =
@@ -100,10 +100,18 @@ void Manager::StartInformers() {
                 EnqueueAllCertificates();
               }
             },
-        .on_delete = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); }};
+        .on_delete =
+            [this, &q, kind](const Json& o) {
+              q.queue->Add(kube::ObjectKey(o));
+              if (ctx_.metrics) {
+                ctx_.metrics->RemoveIssuer(kind, kube::GetNamespace(o),
+                                           o["metadata"].value("name", ""));
+              }
+            }};
   };
-  Watch(api::kIssuers, ns, "").AddHandlers(issuer_handlers(issuers));
-  Watch(api::kClusterIssuers, "", "").AddHandlers(issuer_handlers(cluster_issuers));
+  Watch(api::kIssuers, ns, "").AddHandlers(issuer_handlers(issuers, api::kIssuers.kind));
+  Watch(api::kClusterIssuers, "", "")
+      .AddHandlers(issuer_handlers(cluster_issuers, api::kClusterIssuers.kind));
 
   kube::Informer& ci = Watch(api::kCertificates, ns, "");
   certificate_informer_ = &ci;
@@ -167,6 +175,19 @@ void Manager::StartInformers() {
                                                 it->get<std::string>());
                              }
                            }});
+  if (ctx_.metrics) {
+    // A deleted Certificate's series go with it (its sync is not run: nothing is left to do).
+    certificate_informer_->AddHandlers(
+        {.on_add = nullptr, .on_update = nullptr, .on_delete = [this](const Json& o) {
+           ctx_.metrics->RemoveCertificate(kube::GetNamespace(o), o["metadata"].value("name", ""));
+         }});
+    metrics_collector_ = ctx_.metrics->registry().AddCollector([this](metrics::Registry&) {
+      for (const auto& c : controllers_) {
+        ctx_.metrics->SetWorkqueueDepth(c->name, static_cast<double>(c->queue->Len()));
+      }
+      ctx_.metrics->SetChallengesInFlight(static_cast<double>(challenges_->Presented()));
+    });
+  }
   for (auto& inf : informers_) inf->Start();
 }
 
@@ -240,7 +261,13 @@ void Manager::StartWorkers() {
 
 void Manager::Work(Controller& c) {
   while (auto key = c.queue->Get()) {
+    const auto start = std::chrono::steady_clock::now();  // a duration: not the wall clock
     SyncResult r = c.sync(*key);
+    if (ctx_.metrics) {
+      ctx_.metrics->ObserveSync(
+          c.name, r.status.ok(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
     if (!r.status.ok()) {
       log::Warn("sync failed", {{"controller", c.name}, {"key", *key},
                                 {"error", r.status.ToString()}});
@@ -261,6 +288,7 @@ void Manager::Work(Controller& c) {
 
 void Manager::Stop() {
   if (stopped_.exchange(true)) return;
+  if (metrics_collector_ >= 0) ctx_.metrics->registry().RemoveCollector(metrics_collector_);
   for (auto& c : controllers_) c->queue->ShutDown();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();

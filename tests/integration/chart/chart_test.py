@@ -7,6 +7,7 @@ generated ones and that values.schema.json refuses bad values. Exit 77 when the 
 """
 import filecmp
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,25 @@ def check_rbac(objects, secrets_cluster_wide):
     check(events and set(events[0]["verbs"]) == {"create", "patch"}, "events: create and patch")
 
 
+def check_prometheus_rule():
+    """The optional alerts render and use only metric names the controller exports."""
+    rc, out, err = render("--set", "metrics.prometheusRule.enabled=true",
+                          "--set", "metrics.prometheusRule.expiryWarningDays=21")
+    check(rc == 0, "prometheusRule values render" + (": " + err if rc else ""))
+    rules = by_kind(docs(out), "PrometheusRule")
+    check(len(rules) == 1, "PrometheusRule when enabled")
+    if not rules:
+        return
+    exprs = [r["expr"] for g in rules[0]["spec"]["groups"] for r in g["rules"]]
+    check(any("< 21 * 86400" in e for e in exprs), "expiryWarningDays reaches the expiry alert")
+    with open(os.path.join(SRC, "controller", "metrics", "src", "controller_metrics.cc")) as f:
+        exported = set(re.findall(r'"(certsmith_[a-z_]+)"', f.read()))
+    used = set(re.findall(r"certsmith_[a-z_]+", " ".join(exprs)))
+    check(used and used <= exported, f"alerts use exported metrics only: {sorted(used - exported)}")
+    rc, out, err = render("--set", "metrics.prometheusRule.notReadyFor=soon")
+    check(rc != 0, "values.schema.json refuses notReadyFor=soon")
+
+
 def main():
     rc, out, err = render()
     check(rc == 0, "default values render" + (": " + err if rc else ""))
@@ -137,6 +157,7 @@ def main():
     check(secret_ns == ["certsmith", "shop", "web"],
           f"Secret Roles in listed namespaces plus the cluster resource one: {secret_ns}")
     check(len(by_kind(objects, "ServiceMonitor")) == 1, "ServiceMonitor when enabled")
+    check_prometheus_rule()
     webhook = [r for _, r in rules_of(objects, "ClusterRole") if r["apiGroups"] == ["acme.example.com"]]
     check(webhook and webhook[0]["resources"] == ["my-dns"] and webhook[0]["verbs"] == ["create"],
           "dns01 webhook: create on its one solver resource")

@@ -1,10 +1,13 @@
-// A tiny Prometheus registry: counters and gauges with labels, rendered in the text exposition
-// format (version 0.0.4): "# HELP", "# TYPE", then `name{label="value"} number` lines, label
-// values escaped (\\, \", \n). prometheus-cpp is not packaged for bookworm (ARCHITECTURE.md).
+// A tiny Prometheus registry: counters, gauges and histograms with labels, rendered in the text
+// exposition format (version 0.0.4): "# HELP", "# TYPE", then `name{label="value"} number` lines,
+// label values escaped (\\, \", \n); a histogram adds cumulative `_bucket{le="..."}` lines, `_sum`
+// and `_count`. prometheus-cpp is not packaged for bookworm (ARCHITECTURE.md).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,19 +22,51 @@ class Registry {
   static Registry& Default();
 
   void Describe(const std::string& name, const std::string& type, const std::string& help);
+  // A histogram family with the given upper bounds (sorted; +Inf is implicit).
+  void DescribeHistogram(const std::string& name, const std::string& help,
+                         std::vector<double> buckets);
   void Add(const std::string& name, const Labels& labels, double delta);
   void Set(const std::string& name, const Labels& labels, double value);
-  std::string Render() const;
+  void Observe(const std::string& name, const Labels& labels, double value);
+  // Drops the family's series whose labels include all of `match` (a deleted Certificate's
+  // series, for instance). The family stays described.
+  void RemoveMatching(const std::string& name, const Labels& match);
+  // Drops the family's series whose labels satisfy `drop`.
+  void RemoveIf(const std::string& name, const std::function<bool(const Labels&)>& drop);
+
+  // Functions run at the start of each Render to set gauges read from elsewhere (workqueue
+  // depth). RemoveCollector waits for a Render in progress, so the owner may go away after it.
+  int AddCollector(std::function<void(Registry&)> collect);
+  void RemoveCollector(int id);
+
+  std::string Render();
+
+  // For tests: a counter's or gauge's value, a histogram's observation count.
+  std::optional<double> Value(const std::string& name, const Labels& labels) const;
+  size_t SeriesCount(const std::string& name) const;
 
  private:
+  struct Series {
+    Labels labels;
+    double value = 0;                     // counter, gauge: the value; histogram: the sum
+    std::vector<uint64_t> bucket_counts;  // histogram: per bucket (not cumulative)
+    uint64_t count = 0;                   // histogram: observations
+  };
   struct Family {
     std::string type = "untyped";
     std::string help;
-    std::map<std::string, double> samples;  // rendered label set -> value
+    std::vector<double> buckets;
+    std::map<std::string, Series> samples;  // rendered label set -> series
   };
   static std::string RenderLabels(const Labels& labels);
+  Series& SeriesOf(const std::string& name, const Labels& labels);
+  void RenderFamily(const std::string& name, const Family& f, std::string* out) const;
+
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;
+  mutable std::mutex collectors_mu_;
+  std::map<int, std::function<void(Registry&)>> collectors_;
+  int next_collector_ = 0;
 };
 
 }  // namespace certsmith::metrics

@@ -18,6 +18,7 @@
 #include "certsmith/status.h"
 #include "kube/client.h"
 #include "kube/event_recorder.h"
+#include "metrics/controller_metrics.h"
 
 namespace certsmith::reconcilers {
 
@@ -90,6 +91,8 @@ struct Context {
   AcmeClientFactory acme_factory;
   AccountRegistry* accounts = nullptr;
   HttpGetter http_get;  // null: self checks are skipped
+  // Where status writes and syncs are recorded (controller/metrics/README.md); null: nowhere.
+  metrics::ControllerMetrics* metrics = &metrics::ControllerMetrics::Default();
 };
 
 }  // namespace certsmith::reconcilers
