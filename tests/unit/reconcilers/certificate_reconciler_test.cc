@@ -151,6 +151,81 @@ TEST_F(CertificateReconcilerTest, FailedOrderBacksOffThenOrdersAgain) {
   EXPECT_EQ(Orders().size(), 2u);
 }
 
+// After a failed Order, Ready tells why in the CA's words for as long as the attempt backs off
+// (the same text on every sync, so no status write), and drops them once a new Order is placed.
+// A Certificate whose current certificate is still valid stays Ready=True throughout.
+struct BackoffStep {
+  std::chrono::seconds advance;  // on the fake clock, before this sync
+  std::string ready;             // Ready status after it
+  bool ready_has_ca_words;
+  size_t orders;
+  bool status_written;
+};
+struct BackoffCase {
+  const char* name;
+  bool valid_secret;  // a still valid certificate that is due for renewal
+  std::vector<BackoffStep> steps;
+};
+
+void PrintTo(const BackoffCase& c, std::ostream* os) { *os << c.name; }
+
+class CertificateBackoffTest : public CertificateReconcilerTest,
+                               public ::testing::WithParamInterface<BackoffCase> {};
+
+TEST_P(CertificateBackoffTest, ReadyCarriesTheCasWordsWhileBackingOff) {
+  const std::string ca_words = "urn:ietf:params:acme:error:rejectedIdentifier: forbidden";
+  const BackoffCase& c = GetParam();
+  Json cert = Certificate();
+  if (c.valid_secret) {  // valid for another hour, due since 30 min
+    AddValidSecret({"a.example"}, std::chrono::hours(2));
+    cert["spec"]["renewBefore"] = "90m";
+  }
+  kube.Add(api::kCertificates, cert);
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  Json order = Orders()[0];
+  order["status"] = {{"state", "invalid"}, {"reason", ca_words}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    const BackoffStep& step = c.steps[i];
+    SCOPED_TRACE("step " + std::to_string(i));
+    clock.Advance(step.advance);
+    kube.ClearActions();
+    ASSERT_TRUE(Sync().status.ok());
+    const Json cert = Cert();
+    Json ready;
+    for (const Json& cond : cert["status"]["conditions"]) {
+      if (cond["type"] == "Ready") ready = cond;
+    }
+    EXPECT_EQ(ready.value("status", ""), step.ready);
+    const std::string message = ready.value("message", "");
+    EXPECT_EQ(message.find(ca_words) != std::string::npos, step.ready_has_ca_words) << message;
+    if (step.ready == "False") {
+      EXPECT_EQ(ready["reason"], "DoesNotExist");
+      EXPECT_EQ(message.rfind("Issuing certificate as Secret does not exist", 0), 0u) << message;
+    }
+    EXPECT_EQ(Orders().size(), step.orders);
+    EXPECT_EQ(HasWrite("update certificates/status"), step.status_written);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CertificateBackoffTest,
+    ::testing::Values(
+        // The failing sync, a repeat (an Order event), late in the 1 min backoff, after it.
+        BackoffCase{"NoCertificateYet",
+                    false,
+                    {{std::chrono::seconds(0), "False", true, 1, true},
+                     {std::chrono::seconds(0), "False", true, 1, false},
+                     {std::chrono::seconds(59), "False", true, 1, false},
+                     {std::chrono::seconds(1), "False", false, 2, true}}},
+        BackoffCase{"RenewalOfAValidCertificate",
+                    true,
+                    {{std::chrono::seconds(0), "True", false, 1, true},
+                     {std::chrono::seconds(59), "True", false, 1, false},
+                     {std::chrono::seconds(1), "True", false, 2, true}}}),
+    [](const ::testing::TestParamInfo<BackoffCase>& info) { return info.param.name; });
+
 TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   api::Certificate cert;
   acme::CertificateInfo info;
