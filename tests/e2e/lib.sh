@@ -35,9 +35,10 @@ wait_for() {
 # ready KIND NAME NAMESPACE|"" STATUS: the Ready condition has STATUS.
 ready() { [ "$(kubectl get "$1" "$2" ${3:+-n $3} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = "$4" ]; }
 
-# testbed_up: starts the testbed, applies the CRDs and the EAB secret, exports the testbed env.
+# testbed_up [OPTION...]: starts the testbed (extra `run up` options, e.g. --validity 45),
+# applies the CRDs and the EAB secret, exports the testbed env.
 testbed_up() {
-  CERTSMITH_BIN="$BIN" "$SRC/tests/testbed/run" up --workdir "$WORK/tb" --max-lifetime 600 \
+  CERTSMITH_BIN="$BIN" "$SRC/tests/testbed/run" up --workdir "$WORK/tb" --max-lifetime 600 "$@" \
     >"$WORK/up.log" 2>&1 || { local rc=$?; cat "$WORK/up.log"; [ $rc -eq 77 ] && exit 77; fail "testbed up"; }
   . "$WORK/tb/env"
   export KUBECONFIG
