@@ -119,12 +119,16 @@ acme::CsrRequest CsrFor(const api::Certificate& cert) {
 
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info) {
   const auto lifetime = info.not_after - info.not_before;
+  Clock::TimePoint at = info.not_before + lifetime * 2 / 3;
   if (cert.spec.renew_before && *cert.spec.renew_before > Duration::zero() &&
       *cert.spec.renew_before < lifetime) {
-    return info.not_after -
-           std::chrono::duration_cast<Clock::TimePoint::duration>(*cert.spec.renew_before);
+    at = info.not_after -
+         std::chrono::duration_cast<Clock::TimePoint::duration>(*cert.spec.renew_before);
   }
-  return info.not_before + lifetime * 2 / 3;
+  // Whole seconds, as status.renewalTime keeps it: with a fraction (2/3 of a lifetime such as
+  // 90 days - 1 s) the stored time would never equal this one, and every sync would announce the
+  // same renewal again.
+  return std::chrono::floor<std::chrono::seconds>(at);
 }
 
 std::string NextKeySecretName(const api::Certificate& cert) {

@@ -226,6 +226,45 @@ INSTANTIATE_TEST_SUITE_P(
                      {std::chrono::seconds(1), "True", false, 2, true}}}),
     [](const ::testing::TestParamInfo<BackoffCase>& info) { return info.param.name; });
 
+// One issuance announces its renewal once: the sync that follows (the Secret write wakes the
+// Certificate) finds the same renewal time in status, so no second RenewalScheduled event and
+// no status write, whatever the lifetime (2/3 of it is not always whole seconds).
+class CertificateLifetimeTest : public CertificateReconcilerTest,
+                                public ::testing::WithParamInterface<std::chrono::seconds> {};
+
+TEST_P(CertificateLifetimeTest, IssuanceAnnouncesItsRenewalOnce) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  Json next = kube.All(kube::kSecrets)[0];
+  auto key = acme::PrivateKey::FromPem(
+                 Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
+                 .value();
+  Json order = Orders()[0];
+  order["status"] = {{"state", "valid"},
+                     {"url", "https://ca.test/o/1"},
+                     {"certificate", Base64Encode(IssueChain(key, {"a.example"}, GetParam()))}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  SyncResult issued = Sync();
+  ASSERT_TRUE(issued.requeue_after.has_value());
+  ASSERT_EQ(EventsWithReason("Issued").size(), 1u);
+  kube.ClearActions();
+  SyncResult again = Sync();
+  ASSERT_TRUE(again.requeue_after.has_value());
+  EXPECT_EQ(*again.requeue_after, *issued.requeue_after);
+  EXPECT_FALSE(HasWrite("update certificates/status"));
+  EXPECT_FALSE(HasWrite("patch events"));
+  auto scheduled = EventsWithReason("RenewalScheduled");
+  ASSERT_EQ(scheduled.size(), 1u);
+  EXPECT_EQ(scheduled[0]["count"], 1);
+  EXPECT_EQ(scheduled[0]["message"],
+            "Renewal scheduled at " + Cert()["status"]["renewalTime"].get<std::string>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Lifetimes, CertificateLifetimeTest,
+                         ::testing::Values(std::chrono::hours(24 * 90),
+                                           std::chrono::hours(24 * 90) - std::chrono::seconds(1),
+                                           std::chrono::hours(2) + std::chrono::seconds(1)));
+
 TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   api::Certificate cert;
   acme::CertificateInfo info;
@@ -236,6 +275,10 @@ TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(80)));
   cert.spec.renew_before = std::chrono::hours(100);  // longer than the lifetime: ignored
   EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(60)));
+  // 2/3 of 44 s is 29.33 s: whole seconds, rounded down, as status.renewalTime shows it.
+  cert.spec.renew_before.reset();
+  info.not_after = info.not_before + std::chrono::seconds(44);
+  EXPECT_EQ(RenewalTime(cert, info), info.not_before + std::chrono::seconds(29));
 }
 
 }  // namespace
