@@ -6,9 +6,7 @@
 # made and the next private key stays stored for the retry.
 . "$(dirname "$0")/lib.sh"
 testbed_up --block-domain blocked.example
-issuer pebble pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer"
-start_controller
-wait_for 60 ready clusterissuer pebble "" True || fail "ClusterIssuer pebble not Ready"
+pebble_issuer_ready
 
 NAME=www.blocked.example
 CA_WORDS="urn:ietf:params:acme:error:rejectedIdentifier: Order included an identifier for which issuance is forbidden by policy: \"$NAME\""
