@@ -35,9 +35,10 @@ wait_for() {
 # ready KIND NAME NAMESPACE|"" STATUS: the Ready condition has STATUS.
 ready() { [ "$(kubectl get "$1" "$2" ${3:+-n $3} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = "$4" ]; }
 
-# testbed_up: starts the testbed, applies the CRDs and the EAB secret, exports the testbed env.
+# testbed_up [OPTION...]: starts the testbed (extra `run up` options, e.g. --validity 45),
+# applies the CRDs and the EAB secret, exports the testbed env.
 testbed_up() {
-  CERTSMITH_BIN="$BIN" "$SRC/tests/testbed/run" up --workdir "$WORK/tb" --max-lifetime 600 \
+  CERTSMITH_BIN="$BIN" "$SRC/tests/testbed/run" up --workdir "$WORK/tb" --max-lifetime 600 "$@" \
     >"$WORK/up.log" 2>&1 || { local rc=$?; cat "$WORK/up.log"; [ $rc -eq 77 ] && exit 77; fail "testbed up"; }
   . "$WORK/tb/env"
   export KUBECONFIG
@@ -88,6 +89,15 @@ start_controller() {
   CONTROLLER_PID=$!
 }
 
+# pebble_issuer_ready: the EAB ClusterIssuer "pebble" and the controller, returning once the
+# issuer is Ready; Pebble's root in $WORK/root.pem.
+pebble_issuer_ready() {
+  issuer pebble pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer"
+  start_controller
+  wait_for 60 ready clusterissuer pebble "" True || fail "ClusterIssuer pebble not Ready"
+  fetch_root "$WORK/root.pem" || fail "fetching Pebble's root"
+}
+
 # fetch_root FILE: Pebble's current root (management /roots/0).
 fetch_root() {
   python3 - "$PEBBLE_MANAGEMENT" "$1" <<'PY'
@@ -105,4 +115,66 @@ secret_files() {
 key_matches() {
   [ "$(openssl x509 -in "$1" -noout -pubkey | openssl sha256)" = \
     "$(openssl pkey -in "$2" -pubout | openssl sha256)" ]
+}
+
+# -- certificate state, for renewal tests -------------------------------------------------------
+epoch() { date -u -d "$1" +%s; }
+clock() { date -u -d @"$1" +%Y-%m-%dT%H:%M:%SZ; }
+revision_is() { [ "$(kubectl get certificate "$1" -o jsonpath='{.status.revision}')" = "$2" ]; }
+# observe NAME: reads Secret NAME-tls and the Certificate's status until they describe the same
+# certificate (a renewal can land between two reads). Sets REV SERIAL NB NA (the certificate's
+# notBefore/notAfter, epoch seconds) PUB (public key digest) S_NA S_RT (status.notAfter and
+# status.renewalTime, epoch seconds); writes $WORK/NAME-tls.crt/.key.
+observe() {
+  local tries=0
+  while :; do
+    REV=$(kubectl get certificate "$1" -o jsonpath='{.status.revision}')
+    S_NA=$(epoch "$(kubectl get certificate "$1" -o jsonpath='{.status.notAfter}')")
+    S_RT=$(epoch "$(kubectl get certificate "$1" -o jsonpath='{.status.renewalTime}')")
+    secret_files "$1-tls"
+    SERIAL=$(openssl x509 -in "$WORK/$1-tls.crt" -noout -serial | cut -d= -f2)
+    NB=$(epoch "$(openssl x509 -in "$WORK/$1-tls.crt" -noout -startdate | cut -d= -f2)")
+    NA=$(epoch "$(openssl x509 -in "$WORK/$1-tls.crt" -noout -enddate | cut -d= -f2)")
+    PUB=$(openssl pkey -in "$WORK/$1-tls.key" -pubout | openssl sha256)
+    [ "$S_NA" = "$NA" ] && revision_is "$1" "$REV" && return 0
+    tries=$((tries + 1)); [ $tries -lt 20 ] || fail "$1: status and Secret never agree"
+    sleep 0.2
+  done
+}
+# check_issued NAME RENEWAL_EPOCH (after observe): the chain verifies against Pebble's root
+# ($WORK/root.pem, see fetch_root), tls.key matches, status.renewalTime is RENEWAL_EPOCH.
+check_issued() {
+  openssl verify -CAfile "$WORK/root.pem" -untrusted "$WORK/$1-tls.crt" "$WORK/$1-tls.crt" >/dev/null \
+    || fail "$1 revision $REV does not verify against Pebble's root"
+  key_matches "$WORK/$1-tls.crt" "$WORK/$1-tls.key" || fail "$1 revision $REV: tls.key does not match"
+  [ "$S_RT" -eq "$2" ] || fail "$1 revision $REV: status.renewalTime $(clock "$S_RT"), expected" \
+    "$(clock "$2") (notBefore $(clock "$NB"), notAfter $(clock "$NA"))"
+}
+# check_renewed NAME OLD_SERIAL OLD_RT OLD_NA (after observe): a new certificate, issued no
+# earlier than the old renewal time, at most 15 s later, before the old one expired; status
+# renewalTime and notAfter moved on.
+check_renewed() {
+  [ "$SERIAL" != "$2" ] || fail "$1: same serial after renewal"
+  [ "$NB" -ge "$3" ] || fail "$1 renewed at $(clock "$NB"), before its renewal time $(clock "$3")"
+  [ "$NB" -le $(($3 + 15)) ] || fail "$1 renewed at $(clock "$NB"), >15 s after $(clock "$3")"
+  [ "$NB" -lt "$4" ] || fail "$1 renewed only after the old certificate expired"
+  [ "$S_RT" -gt "$3" ] && [ "$S_NA" -gt "$4" ] || fail "$1: renewalTime/notAfter did not advance"
+}
+events() {  # NAME REASON: "count message" of the Certificate's Events with REASON, by message
+  kubectl get events -n default --field-selector "involvedObject.name=$1,reason=$2" \
+    -o jsonpath='{range .items[*]}{.count} {.message}{"\n"}{end}' | sort -k2
+}
+# check_events NAME RENEWAL_EPOCH...: exactly one Issued event per revision and one
+# RenewalScheduled event with its time per renewal time given, each counted once.
+check_events() {
+  local name=$1 rev=0 issued="" scheduled="" t; shift
+  for t in "$@"; do
+    rev=$((rev + 1))
+    issued+="1 The certificate has been successfully issued (revision $rev)"$'\n'
+    scheduled+="1 Renewal scheduled at $(clock "$t")"$'\n'
+  done
+  [ "$(events "$name" Issued)" = "${issued%$'\n'}" ] \
+    || fail "$name Issued events:"$'\n'"$(events "$name" Issued)"$'\n'"expected:"$'\n'"$issued"
+  [ "$(events "$name" RenewalScheduled)" = "${scheduled%$'\n'}" ] || fail "$name RenewalScheduled" \
+    "events:"$'\n'"$(events "$name" RenewalScheduled)"$'\n'"expected:"$'\n'"$scheduled"
 }

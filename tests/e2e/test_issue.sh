@@ -32,6 +32,5 @@ msg=$(kubectl get clusterissuer wrong -o jsonpath='{.status.conditions[?(@.type=
 [ -n "$msg" ] || fail "no message on the wrong-HMAC ClusterIssuer"
 echo "ok: wrong HMAC key -> Ready=False: $msg"
 
-# TODO: a name the CA refuses. Pebble (bookworm) issued for "co.uk"; the refusal path is covered
-# by OrderReconcilerTest.RejectedIdentifierPutsTheCasDetailInStatus until a refused name is found.
+# A name the CA refuses: test_refused_name.sh (the testbed's --block-domain).
 echo PASS

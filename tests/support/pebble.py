@@ -144,7 +144,7 @@ class Pebble:
     def __init__(self, eab_required=True, nonce_reject=0, alternate_roots=0, http_port=None,
                  tls_port=None, chain_length=None, authz_reuse=None, va_sleep=False,
                  always_valid=False, workdir=None, extra_env=None, start_timeout=30,
-                 validity_seconds=None, resolver=None):
+                 validity_seconds=None, resolver=None, blocked_domains=()):
         self.eab_required = eab_required
         self.nonce_reject = nonce_reject
         self.alternate_roots = alternate_roots
@@ -154,6 +154,9 @@ class Pebble:
         self.always_valid = always_valid
         self.validity_seconds = validity_seconds  # Pebble's certificateValidityPeriod
         self.resolver = resolver  # "host:port" Pebble resolves with instead of challtestsrv
+        # Pebble's domainBlocklist: newOrder for these names (and their subdomains) is refused
+        # with urn:ietf:params:acme:error:rejectedIdentifier.
+        self.blocked_domains = list(blocked_domains)
         self.extra_env = dict(extra_env or {})
         self.start_timeout = start_timeout
         self._fixed_http_port = http_port
@@ -215,6 +218,8 @@ class Pebble:
         }}
         if self.validity_seconds:  # short-lived certificates for renewal tests (Pebble >= 2.4)
             config["pebble"]["certificateValidityPeriod"] = int(self.validity_seconds)
+        if self.blocked_domains:
+            config["pebble"]["domainBlocklist"] = self.blocked_domains
         config_path = os.path.join(self.workdir, "pebble-config.json")
         with open(config_path, "w") as f:
             json.dump(config, f, indent=2)
@@ -368,6 +373,8 @@ def _add_instance_options(p):
     p.add_argument("--authz-reuse", type=int, help="PEBBLE_AUTHZREUSE (percent)")
     p.add_argument("--http-port", type=int, help="port Pebble validates http-01 on (default: free)")
     p.add_argument("--va-sleep", action="store_true", help="keep Pebble's random validation sleep")
+    p.add_argument("--block-domain", action="append", default=[], metavar="NAME",
+                   help="refuse orders for NAME and its subdomains (rejectedIdentifier; repeatable)")
     p.add_argument("--dir", help="work directory (kept); default: a temporary one, removed")
 
 
@@ -375,7 +382,7 @@ def _instance(args):
     return Pebble(eab_required=not args.no_eab, nonce_reject=args.nonce_reject,
                   alternate_roots=args.alternate_roots, chain_length=args.chain_length,
                   authz_reuse=args.authz_reuse, http_port=args.http_port, va_sleep=args.va_sleep,
-                  workdir=args.dir)
+                  workdir=args.dir, blocked_domains=args.block_domain)
 
 
 def _cmd_run(args):

@@ -126,7 +126,7 @@ class Supervisor:
             va_sleep=a.va_sleep, validity_seconds=a.validity, chain_length=a.chain_length,
             alternate_roots=a.alternate_roots or 0, authz_reuse=a.authz_reuse,
             workdir=os.path.join(self.dir, "pebble"),
-            resolver=self.bind.address if self.bind else None)
+            resolver=self.bind.address if self.bind else None, blocked_domains=a.block_domain)
         self.pebble.start()
         for proc in self.pebble._procs:  # recorded so `down` can check nothing is left
             self._record(proc, proc.args)

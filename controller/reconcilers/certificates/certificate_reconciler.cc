@@ -85,6 +85,17 @@ api::OrderSpec OrderSpecFor(const api::Certificate& cert, const std::string& csr
   return spec;
 }
 
+// Ready=False's message: why the Certificate is being issued and, once an attempt has failed,
+// that failure in the CA's words (from the Issuing condition), so `kubectl get -o wide` shows it.
+std::string WithLastFailure(std::string why, const api::CertificateStatus& status) {
+  const api::Condition* issuing = api::FindCondition(status.conditions, api::kConditionIssuing);
+  if (issuing == nullptr || issuing->status != api::ConditionStatus::kFalse ||
+      issuing->reason != "Failed") {
+    return why;
+  }
+  return why + ". " + issuing->message;
+}
+
 acme::CsrRequest CsrFor(const api::Certificate& cert) {
   acme::CsrRequest req;
   req.subject.common_name = cert.spec.common_name;
@@ -108,12 +119,16 @@ acme::CsrRequest CsrFor(const api::Certificate& cert) {
 
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info) {
   const auto lifetime = info.not_after - info.not_before;
+  Clock::TimePoint at = info.not_before + lifetime * 2 / 3;
   if (cert.spec.renew_before && *cert.spec.renew_before > Duration::zero() &&
       *cert.spec.renew_before < lifetime) {
-    return info.not_after -
-           std::chrono::duration_cast<Clock::TimePoint::duration>(*cert.spec.renew_before);
+    at = info.not_after -
+         std::chrono::duration_cast<Clock::TimePoint::duration>(*cert.spec.renew_before);
   }
-  return info.not_before + lifetime * 2 / 3;
+  // Whole seconds, as status.renewalTime keeps it: with a fraction (2/3 of a lifetime such as
+  // 90 days - 1 s) the stored time would never equal this one, and every sync would announce the
+  // same renewal again.
+  return std::chrono::floor<std::chrono::seconds>(at);
 }
 
 std::string NextKeySecretName(const api::Certificate& cert) {
@@ -343,25 +358,28 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
                                         const Json* secret, const IssuanceCheck& check) {
   const auto now = ctx_.clock->Now();
   const int64_t gen = cert.metadata.generation;
+  // Failed attempts back off (capped) before the next Order.
+  std::optional<Clock::TimePoint> retry_at;
+  if (cert.status.failed_issuance_attempts > 0 && cert.status.last_failure_time) {
+    retry_at = *cert.status.last_failure_time +
+               std::chrono::duration_cast<Clock::TimePoint::duration>(
+                   Backoff(cert.status.failed_issuance_attempts, ctx_.options.issuance_backoff_base,
+                           ctx_.options.issuance_backoff_cap));
+    if (now >= *retry_at) retry_at.reset();
+  }
   if (check.current_valid) {
     SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
                  "Ready", "Certificate is valid; renewal in progress", gen);
   } else {
-    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady,
-                 api::ConditionStatus::kFalse, check.reason, check.message, gen);
+    // While backing off, the same words Failed() put there (no flip-flop between syncs).
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+                 check.reason,
+                 retry_at ? WithLastFailure(check.message, cert.status) : check.message, gen);
   }
-  // Failed attempts back off (capped) before the next Order.
-  if (cert.status.failed_issuance_attempts > 0 && cert.status.last_failure_time) {
-    auto retry_at = *cert.status.last_failure_time +
-                    std::chrono::duration_cast<Clock::TimePoint::duration>(
-                        Backoff(cert.status.failed_issuance_attempts,
-                                ctx_.options.issuance_backoff_base,
-                                ctx_.options.issuance_backoff_cap));
-    if (now < retry_at) {
-      auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
-      if (!w.ok()) return SyncResult::Error(w.status());
-      return SyncResult::After(retry_at - now);
-    }
+  if (retry_at) {
+    auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+    if (!w.ok()) return SyncResult::Error(w.status());
+    return SyncResult::After(*retry_at - now);
   }
   auto issuer = GetIssuer(ctx_, cert.spec.issuer_ref, cert.metadata.namespace_);
   std::string refusal;
@@ -457,6 +475,15 @@ SyncResult CertificateReconciler::Failed(const Json& obj, api::Certificate cert,
                api::ConditionStatus::kFalse, "Failed",
                "The certificate request has failed to complete and will be retried: " + message,
                cert.metadata.generation);
+  // No usable certificate: Ready=False says what failed too (Issue() set its plain reason).
+  if (const api::Condition* ready =
+          api::FindCondition(cert.status.conditions, api::kConditionReady);
+      ready != nullptr && ready->status == api::ConditionStatus::kFalse) {
+    std::string reason = ready->reason;
+    std::string why = WithLastFailure(ready->message, cert.status);
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+                 std::move(reason), std::move(why), cert.metadata.generation);
+  }
   Event(ctx_, obj, kube::kEventWarning, "Failed", message);
   log::Warn("issuance failed", {{"certificate", kube::ObjectKey(obj)}, {"error", message}});
   auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());

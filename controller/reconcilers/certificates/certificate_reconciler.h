@@ -28,7 +28,8 @@ struct IssuanceCheck {
   std::optional<Clock::TimePoint> renewal_time;
 };
 
-// renewBefore when set and shorter than the lifetime, else at 2/3 of the lifetime.
+// renewBefore when set and shorter than the lifetime, else at 2/3 of the lifetime; whole seconds
+// (rounded down).
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info);
 // Looks at the target Secret (nullptr when it does not exist).
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret, Clock::TimePoint now);

@@ -295,9 +295,10 @@ def case_pod_failed():
 
 
 def case_pebble_dns():
-    """Pebble answers its directory over TLS with DIR's CA bundle, EAB required; the DNS
-    server answers 127.0.0.1 for any name."""
-    with Testbed("--validity", "600") as tb:
+    """Pebble answers its directory over TLS with DIR's CA bundle, EAB required, refuses
+    --block-domain names with rejectedIdentifier; the DNS server answers 127.0.0.1 for any
+    name."""
+    with Testbed("--validity", "600", "--block-domain", "blocked.example") as tb:
         ctx = ssl.create_default_context(cafile=tb.env["ACME_CA_BUNDLE"])
         with urllib.request.urlopen(tb.env["ACME_SERVER"], context=ctx, timeout=10) as r:
             directory = json.load(r)
@@ -306,12 +307,32 @@ def case_pebble_dns():
         check(tb.env["EAB_KID"] and tb.env["EAB_HMAC_KEY"], "EAB credentials in env")
         with open(os.path.join(tb.dir, "pebble", "pebble.log")) as f:
             check("validity period of 600 seconds" in f.read(), "--validity reaches Pebble")
+        check_blocked_name_refused(tb, "a.blocked.example")
         if shutil.which("dig") is None:
             print("dig missing (bind9-dnsutils): DNS check skipped")
             return
         for name in ("a.example", "anything.test", "x.y.z.invalid"):
             answer = dig(tb.env["TESTBED_DNS"], name, "A")
             check(answer == "127.0.0.1", f"{name} -> {answer!r}")
+
+
+def check_blocked_name_refused(tb, name):
+    """A real ACME client (certsmith acme) ordering NAME gets Pebble's rejectedIdentifier."""
+    binary = os.environ.get("CERTSMITH_BIN", "")
+    if not os.access(binary, os.X_OK):
+        print("certsmith not built: --block-domain check skipped")
+        return
+    out = os.path.join(tb.dir, "acme-out")
+    env = dict(os.environ, CERTSMITH_EAB_HMAC_KEY=tb.env["EAB_HMAC_KEY"])
+    r = subprocess.run([binary, "acme", "issue", "--server", tb.env["ACME_SERVER"],
+                        "--ca-bundle", tb.env["ACME_CA_BUNDLE"],
+                        "--account-key", os.path.join(tb.dir, "account.pem"),
+                        "--eab-kid", tb.env["EAB_KID"], "-d", name,
+                        "--http01-webroot", out, "--out", out, "--timeout", "30s"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0, f"ordering {name} succeeded")
+    check("urn:ietf:params:acme:error:rejectedIdentifier" in r.stderr
+          and f'forbidden by policy: "{name}"' in r.stderr, f"refusal of {name}: {r.stderr}")
 
 
 def dig(server, name, rtype):

@@ -299,6 +299,120 @@ TEST(KeyGeneratorTest, ForgetDropsAGenerationWithoutWaitingForIt) {
   EXPECT_EQ(keys.Pending(), 2u);
 }
 
+// After a failed Order, Ready tells why in the CA's words for as long as the attempt backs off
+// (the same text on every sync, so no status write), and drops them once a new Order is placed.
+// A Certificate whose current certificate is still valid stays Ready=True throughout.
+struct BackoffStep {
+  std::chrono::seconds advance;  // on the fake clock, before this sync
+  std::string ready;             // Ready status after it
+  bool ready_has_ca_words;
+  size_t orders;
+  bool status_written;
+};
+struct BackoffCase {
+  const char* name;
+  bool valid_secret;  // a still valid certificate that is due for renewal
+  std::vector<BackoffStep> steps;
+};
+
+void PrintTo(const BackoffCase& c, std::ostream* os) { *os << c.name; }
+
+class CertificateBackoffTest : public CertificateReconcilerTest,
+                               public ::testing::WithParamInterface<BackoffCase> {};
+
+TEST_P(CertificateBackoffTest, ReadyCarriesTheCasWordsWhileBackingOff) {
+  const std::string ca_words = "urn:ietf:params:acme:error:rejectedIdentifier: forbidden";
+  const BackoffCase& c = GetParam();
+  Json cert = Certificate();
+  if (c.valid_secret) {  // valid for another hour, due since 30 min
+    AddValidSecret({"a.example"}, std::chrono::hours(2));
+    cert["spec"]["renewBefore"] = "90m";
+  }
+  kube.Add(api::kCertificates, cert);
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  Json order = Orders()[0];
+  order["status"] = {{"state", "invalid"}, {"reason", ca_words}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  for (size_t i = 0; i < c.steps.size(); ++i) {
+    const BackoffStep& step = c.steps[i];
+    SCOPED_TRACE("step " + std::to_string(i));
+    clock.Advance(step.advance);
+    kube.ClearActions();
+    ASSERT_TRUE(Sync().status.ok());
+    const Json cert = Cert();
+    Json ready;
+    for (const Json& cond : cert["status"]["conditions"]) {
+      if (cond["type"] == "Ready") ready = cond;
+    }
+    EXPECT_EQ(ready.value("status", ""), step.ready);
+    const std::string message = ready.value("message", "");
+    EXPECT_EQ(message.find(ca_words) != std::string::npos, step.ready_has_ca_words) << message;
+    if (step.ready == "False") {
+      EXPECT_EQ(ready["reason"], "DoesNotExist");
+      EXPECT_EQ(message.rfind("Issuing certificate as Secret does not exist", 0), 0u) << message;
+    }
+    EXPECT_EQ(Orders().size(), step.orders);
+    EXPECT_EQ(HasWrite("update certificates/status"), step.status_written);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CertificateBackoffTest,
+    ::testing::Values(
+        // The failing sync, a repeat (an Order event), late in the 1 min backoff, after it.
+        BackoffCase{"NoCertificateYet",
+                    false,
+                    {{std::chrono::seconds(0), "False", true, 1, true},
+                     {std::chrono::seconds(0), "False", true, 1, false},
+                     {std::chrono::seconds(59), "False", true, 1, false},
+                     {std::chrono::seconds(1), "False", false, 2, true}}},
+        BackoffCase{"RenewalOfAValidCertificate",
+                    true,
+                    {{std::chrono::seconds(0), "True", false, 1, true},
+                     {std::chrono::seconds(59), "True", false, 1, false},
+                     {std::chrono::seconds(1), "True", false, 2, true}}}),
+    [](const ::testing::TestParamInfo<BackoffCase>& info) { return info.param.name; });
+
+// One issuance announces its renewal once: the sync that follows (the Secret write wakes the
+// Certificate) finds the same renewal time in status, so no second RenewalScheduled event and
+// no status write, whatever the lifetime (2/3 of it is not always whole seconds).
+class CertificateLifetimeTest : public CertificateReconcilerTest,
+                                public ::testing::WithParamInterface<std::chrono::seconds> {};
+
+TEST_P(CertificateLifetimeTest, IssuanceAnnouncesItsRenewalOnce) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  Json next = kube.All(kube::kSecrets)[0];
+  auto key = acme::PrivateKey::FromPem(
+                 Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
+                 .value();
+  Json order = Orders()[0];
+  order["status"] = {{"state", "valid"},
+                     {"url", "https://ca.test/o/1"},
+                     {"certificate", Base64Encode(IssueChain(key, {"a.example"}, GetParam()))}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  SyncResult issued = Sync();
+  ASSERT_TRUE(issued.requeue_after.has_value());
+  ASSERT_EQ(EventsWithReason("Issued").size(), 1u);
+  kube.ClearActions();
+  SyncResult again = Sync();
+  ASSERT_TRUE(again.requeue_after.has_value());
+  EXPECT_EQ(*again.requeue_after, *issued.requeue_after);
+  EXPECT_FALSE(HasWrite("update certificates/status"));
+  EXPECT_FALSE(HasWrite("patch events"));
+  auto scheduled = EventsWithReason("RenewalScheduled");
+  ASSERT_EQ(scheduled.size(), 1u);
+  EXPECT_EQ(scheduled[0]["count"], 1);
+  EXPECT_EQ(scheduled[0]["message"],
+            "Renewal scheduled at " + Cert()["status"]["renewalTime"].get<std::string>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Lifetimes, CertificateLifetimeTest,
+                         ::testing::Values(std::chrono::hours(24 * 90),
+                                           std::chrono::hours(24 * 90) - std::chrono::seconds(1),
+                                           std::chrono::hours(2) + std::chrono::seconds(1)));
+
 TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   api::Certificate cert;
   acme::CertificateInfo info;
@@ -309,6 +423,10 @@ TEST(RenewalTimeTest, DefaultsToTwoThirdsAndHonoursRenewBefore) {
   EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(80)));
   cert.spec.renew_before = std::chrono::hours(100);  // longer than the lifetime: ignored
   EXPECT_EQ(RenewalTime(cert, info), Clock::TimePoint(std::chrono::hours(60)));
+  // 2/3 of 44 s is 29.33 s: whole seconds, rounded down, as status.renewalTime shows it.
+  cert.spec.renew_before.reset();
+  info.not_after = info.not_before + std::chrono::seconds(44);
+  EXPECT_EQ(RenewalTime(cert, info), info.not_before + std::chrono::seconds(29));
 }
 
 }  // namespace

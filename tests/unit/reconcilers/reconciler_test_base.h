@@ -96,7 +96,7 @@ class ReconcilerTest : public ::testing::Test {
 
   // A chain "leaf + CA" for key, valid [now - 1h, now + lifetime).
   std::string IssueChain(const acme::PrivateKey& key, std::vector<std::string> dns,
-                         std::chrono::hours lifetime = std::chrono::hours(24 * 90)) {
+                         std::chrono::seconds lifetime = std::chrono::hours(24 * 90)) {
     static const acme::PrivateKey ca_key = acme::PrivateKey::Generate(acme::KeyType::kEcdsaP256).value();
     acme::testing::CertSpec ca{.common_name = "Test CA", .organization = "", .dns_names = {},
                                .ip_addresses = {}, .not_before = clock.Now() - std::chrono::hours(1),
