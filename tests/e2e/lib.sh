@@ -10,7 +10,7 @@ done
 [ -x "$BIN" ] || { echo "SKIP: certsmith binary not built ($BIN)"; exit 77; }
 [ -d "$SRC/crds" ] || { echo "SKIP: no crds/"; exit 77; }
 
-WORK=$(mktemp -d)
+WORK=$(mktemp -d -t certsmith-e2e.XXXXXX)
 CONTROLLER_PID=""
 e2e_cleanup() {
   [ -n "$CONTROLLER_PID" ] && kill "$CONTROLLER_PID" 2>/dev/null && wait "$CONTROLLER_PID" 2>/dev/null
