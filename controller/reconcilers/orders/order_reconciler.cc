@@ -1,6 +1,7 @@
 #include "orders/order_reconciler.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "acme/identifier.h"
 #include "acme/jws.h"
@@ -165,6 +166,12 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     as.wildcard = authz->wildcard;
     as.initial_state = acme::ToString(authz->status);
     for (const acme::Challenge& c : authz->challenges) as.challenges.push_back({c.url, c.type, c.token});
+    // CAs may list challenges in any order (Pebble shuffles them on every fetch): sorted, an
+    // unchanged authorization writes no new status on the next look.
+    std::sort(as.challenges.begin(), as.challenges.end(),
+              [](const api::ChallengeRef& a, const api::ChallengeRef& b) {
+                return std::tie(a.type, a.url) < std::tie(b.type, b.url);
+              });
     authorizations.push_back(as);
     if (authz->status == acme::AuthorizationStatus::kValid) continue;  // pre-validated
     if (authz->status != acme::AuthorizationStatus::kPending) {

@@ -137,6 +137,25 @@ TEST_F(OrderReconcilerTest, PendingAuthorizationGetsOneOwnedChallenge) {
   EXPECT_EQ(challenges[0]["metadata"]["ownerReferences"][0]["kind"], "Order");
 }
 
+TEST_F(OrderReconcilerTest, ChallengesListedInAnotherOrderWriteNoNewStatus) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  acme::Challenge dns;
+  dns.url = "https://ca.test/chall/0";
+  dns.type = "dns-01";
+  dns.status = acme::ChallengeStatus::kPending;
+  dns.token = "tok_0";
+  acme->authorizations[kAuthz].challenges.push_back(dns);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["authorizations"][0]["challenges"][0]["type"], "dns-01");
+  kube.ClearActions();
+  // The CA lists the same challenges the other way round (Pebble shuffles them).
+  auto& listed = acme->authorizations[kAuthz].challenges;
+  std::reverse(listed.begin(), listed.end());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Writes(), std::vector<std::string>{});
+}
+
 TEST_F(OrderReconcilerTest, ReadyOrderIsFinalizedWithTheCsr) {
   AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "ready"}});
   acme->order.status = acme::OrderStatus::kReady;
