@@ -110,8 +110,18 @@ Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns,
   return api_.Get(res, ns, name);
 }
 
-Result<Json> CachedClient::Remember(const ResourceRef& res, Result<Json> written) {
-  if (!written.ok() || Scope(res, GetNamespace(*written)) == nullptr) return written;
+Result<Json> CachedClient::Remember(const ResourceRef& res, std::string_view ns,
+                                    std::string_view name, Result<Json> written) {
+  if (!written.ok()) {
+    // The server holds a newer version than the one written from: whatever was remembered is
+    // stale too (for an object the informer never shows, nothing else would correct it).
+    if (IsConflict(written.status()) && Scope(res, ns) != nullptr) {
+      std::lock_guard<std::mutex> lock(mu_);
+      overlay_.erase(ResourceId(res) + "|" + StoreKey(res, ns, name));
+    }
+    return written;
+  }
+  if (Scope(res, GetNamespace(*written)) == nullptr) return written;
   const std::string rv = GetResourceVersion(*written);
   if (rv.empty()) return written;
   const auto now = options_.clock->Now();
@@ -157,22 +167,22 @@ Result<Json> CachedClient::List(const ResourceRef& res, std::string_view ns,
 }
 
 Result<Json> CachedClient::Create(const ResourceRef& res, std::string_view ns, const Json& obj) {
-  return Remember(res, api_.Create(res, ns, obj));
+  return Remember(res, ns, GetName(obj), api_.Create(res, ns, obj));
 }
 
 Result<Json> CachedClient::Update(const ResourceRef& res, std::string_view ns, const Json& obj) {
-  return Remember(res, api_.Update(res, ns, obj));
+  return Remember(res, ns, GetName(obj), api_.Update(res, ns, obj));
 }
 
 Result<Json> CachedClient::UpdateStatus(const ResourceRef& res, std::string_view ns,
                                         const Json& obj) {
-  return Remember(res, api_.UpdateStatus(res, ns, obj));
+  return Remember(res, ns, GetName(obj), api_.UpdateStatus(res, ns, obj));
 }
 
 Result<Json> CachedClient::Patch(const ResourceRef& res, std::string_view ns,
                                  std::string_view name, PatchType type, const Json& patch,
                                  bool status_subresource) {
-  return Remember(res, api_.Patch(res, ns, name, type, patch, status_subresource));
+  return Remember(res, ns, name, api_.Patch(res, ns, name, type, patch, status_subresource));
 }
 
 Status CachedClient::Delete(const ResourceRef& res, std::string_view ns, std::string_view name,

@@ -140,6 +140,23 @@ TEST_F(CachedClientTest, AStaleCachedObjectMakesAnUpdateConflictInsteadOfOverwri
   EXPECT_EQ(api.Peek(kWidgets, "ns", "a").value()["spec"]["color"], "green");
 }
 
+TEST_F(CachedClientTest, AConflictForgetsARememberedWriteTheInformerNeverShows) {
+  // An object outside a partial cache's selector (a user's Ingress the solver edits): only the
+  // overlay knows our write, and someone else changes it afterwards.
+  CachedClient partial(api, {.clock = &clock});
+  partial.Serve(kWidgets, store, "", /*complete=*/false, nullptr);
+  Json mine = api.Create(kWidgets, "ns", Widget("theirs")).value();
+  mine["spec"]["color"] = "blue";
+  mine = partial.Update(kWidgets, "ns", mine).value();
+  Json other = mine;
+  other["spec"]["color"] = "green";
+  ASSERT_TRUE(api.Update(kWidgets, "ns", other).ok());
+  mine["spec"]["color"] = "violet";
+  EXPECT_TRUE(IsConflict(partial.Update(kWidgets, "ns", mine).status()));
+  // The retry reads the server's version instead of the remembered one.
+  EXPECT_EQ((*partial.Get(kWidgets, "ns", "theirs"))["spec"]["color"], "green");
+}
+
 TEST_F(CachedClientTest, ADeleteReadsAsNotFoundUntilTheInformerDropsIt) {
   Seed("a");
   ASSERT_TRUE(cached.Delete(kWidgets, "ns", "a", {}).ok());

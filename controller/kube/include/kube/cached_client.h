@@ -9,7 +9,8 @@
 //    would mean placing the ACME order twice);
 //  - a Delete leaves a tombstone: the object reads as NotFound until the informer drops it.
 // Remembered writes and tombstones also expire after `overlay_ttl` (an object the informer
-// never shows, e.g. one outside its label selector).
+// never shows, e.g. one outside its label selector), and a write that fails with kConflict
+// forgets what was remembered of that object.
 //
 // Reads fall through to the API server when the resource is not served, the informer has not
 // synced yet, the namespace is outside the informer's, or, for a partial cache (a label
@@ -98,7 +99,9 @@ class CachedClient final : public Client {
   // The served entry covering (res, ns), synced or not; Find: only once synced.
   const Served* Scope(const ResourceRef& res, std::string_view ns) const;
   const Served* Find(const ResourceRef& res, std::string_view ns) const;
-  Result<Json> Remember(const ResourceRef& res, Result<Json> written);
+  // Remembers a successful write; forgets (res, ns, name) on a conflict.
+  Result<Json> Remember(const ResourceRef& res, std::string_view ns, std::string_view name,
+                        Result<Json> written);
   void ExpireLocked(Clock::TimePoint now);
 
   Client& api_;
