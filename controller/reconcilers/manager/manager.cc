@@ -7,6 +7,7 @@
 #include "challenges/challenge_reconciler.h"
 #include "issuers/issuer_reconciler.h"
 #include "orders/order_reconciler.h"
+#include "solvers/http01/solver_resources.h"
 
 namespace certsmith::reconcilers {
 namespace {
@@ -22,6 +23,17 @@ bool SpecOrDeletionChanged(const Json& old_obj, const Json& obj) {
   return Generation(old_obj) != Generation(obj) ||
          obj["metadata"].contains("deletionTimestamp") !=
              old_obj["metadata"].contains("deletionTimestamp");
+}
+
+// What the Certificate reconciler reads of its Order: the state, the certificate, the reason.
+// Other status writes (authorizations, poll times) do not concern it.
+bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
+  const Json old_status = old_obj.value("status", Json::object());
+  const Json status = obj.value("status", Json::object());
+  for (const char* field : {"state", "certificate", "reason"}) {
+    if (old_status.value(field, Json()) != status.value(field, Json())) return true;
+  }
+  return SpecOrDeletionChanged(old_obj, obj);
 }
 
 Context WithClient(Context ctx, kube::Client* client) {
@@ -143,7 +155,9 @@ void Manager::StartInformers() {
                           if (SpecOrDeletionChanged(old_obj, o)) {
                             orders.queue->Add(kube::ObjectKey(o));
                           }
-                          EnqueueOwner(certs, o, "Certificate");
+                          if (OrderOutcomeChanged(old_obj, o)) {
+                            EnqueueOwner(certs, o, "Certificate");
+                          }
                         },
                     .on_delete = [this, &certs](const Json& o) {
                       EnqueueOwner(certs, o, "Certificate");
@@ -189,6 +203,22 @@ void Manager::StartInformers() {
                                                 it->get<std::string>());
                              }
                            }});
+  // The http-01 solvers' Pods, Services and Ingresses (by their label): read from the cache, and
+  // a solver Pod turning Ready wakes its Challenge at once instead of at its next poll.
+  const std::string solver_selector = std::string(solvers::http01::kSolverLabel) + "=true";
+  Watch(kube::kPods, ns, solver_selector)
+      .AddHandlers({.on_add = nullptr,
+                    .on_update =
+                        [this, &challenges](const Json& old_obj, const Json& o) {
+                          if (old_obj.value("status", Json()) != o.value("status", Json())) {
+                            EnqueueOwner(challenges, o, "Challenge");
+                          }
+                        },
+                    .on_delete = [this, &challenges](const Json& o) {
+                      EnqueueOwner(challenges, o, "Challenge");
+                    }});
+  Watch(kube::kServices, ns, solver_selector);
+  Watch(kube::kIngresses, ns, solver_selector);
   for (auto& inf : informers_) inf->Start();
 }
 
