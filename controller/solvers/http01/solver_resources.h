@@ -39,7 +39,8 @@ Json AddRuleToIngress(const api::Challenge& ch, Json ingress);
 // Removes what AddRuleToIngress added (idempotent).
 Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress);
 
-// Creates what is missing; OK when everything exists.
+// Creates what is missing, the Ingress (or rule) and Service before the Pod; OK when everything
+// exists.
 Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
                const SolverOptions& options);
 // True when the solver Pod reports the Ready condition. The CA must not be told to validate

@@ -88,6 +88,18 @@ TEST_F(ChallengeReconcilerTest, WaitsForTheSolverPodBeforeTellingTheCa) {
   EXPECT_EQ(acme->calls.size(), 1u);
 }
 
+TEST_F(ChallengeReconcilerTest, TheRouteIsCreatedBeforeTheSolverPod) {
+  // A Pod can be Ready before the ingress controller routes a path created after it; created
+  // last, the Pod's start-up is the route's head start.
+  AddChallenge();
+  Sync();
+  std::vector<std::string> creates;
+  for (const std::string& w : Writes())
+    if (w.rfind("create ", 0) == 0) creates.push_back(w.substr(0, w.find(' ', 7)));
+  EXPECT_EQ(creates, (std::vector<std::string>{"create ingresses", "create services",
+                                               "create pods"}));
+}
+
 TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
   AddChallenge();
   SyncResult r = PresentAndAccept();
