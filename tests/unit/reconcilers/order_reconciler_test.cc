@@ -170,6 +170,22 @@ TEST_F(OrderReconcilerTest, ReadyOrderIsFinalizedWithTheCsr) {
   EXPECT_EQ(*r.requeue_after, std::chrono::seconds(3));
 }
 
+TEST_F(OrderReconcilerTest, FinalizeAnsweredValidDownloadsInTheSameSync) {
+  // A CA that issues during the finalize request: "valid" must not be stored without the chain
+  // (a valid Order is final and would never be looked at again).
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "ready"}});
+  acme->order.status = acme::OrderStatus::kReady;
+  acme::Order valid = acme->order;
+  valid.status = acme::OrderStatus::kValid;
+  valid.certificate = "https://ca.test/cert/1";
+  acme->after_finalize = valid;
+  acme->chain_pem = "-----BEGIN CERTIFICATE-----\n...\n";
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "valid");
+  EXPECT_EQ(Base64DecodeLenient(Status()["certificate"].get<std::string>()).value(),
+            acme->chain_pem);
+}
+
 TEST_F(OrderReconcilerTest, ValidOrderDownloadsTheChain) {
   AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "processing"}});
   acme->order.status = acme::OrderStatus::kValid;
