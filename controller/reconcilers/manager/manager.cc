@@ -25,15 +25,21 @@ bool SpecOrDeletionChanged(const Json& old_obj, const Json& obj) {
              old_obj["metadata"].contains("deletionTimestamp");
 }
 
-// What the Certificate reconciler reads of its Order: the state, the certificate, the reason.
-// Other status writes (authorizations, poll times) do not concern it.
-bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
-  const Json old_status = old_obj.value("status", Json::object());
+// What the Certificate reconciler acts on: an Order that ended (valid with its certificate,
+// invalid, expired, errored; with the reason). Progress in between (pending, ready, processing,
+// authorizations, poll times) changes nothing for it.
+std::string OrderOutcome(const Json& obj) {
   const Json status = obj.value("status", Json::object());
-  for (const char* field : {"state", "certificate", "reason"}) {
-    if (old_status.value(field, Json()) != status.value(field, Json())) return true;
+  const std::string state = status.value("state", "");
+  if (state == "valid") return status.value("certificate", "").empty() ? "" : "valid";
+  if (state == "invalid" || state == "expired" || state == "errored") {
+    return state + "|" + status.value("reason", "");
   }
-  return SpecOrDeletionChanged(old_obj, obj);
+  return "";
+}
+
+bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
+  return OrderOutcome(old_obj) != OrderOutcome(obj) || SpecOrDeletionChanged(old_obj, obj);
 }
 
 Context WithClient(Context ctx, kube::Client* client) {
