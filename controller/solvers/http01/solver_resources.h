@@ -24,6 +24,9 @@ inline constexpr char kEditedAnnotationPrefix[] = "acme.certsmith.io/solver-";
 
 struct SolverOptions {
   std::string image = "certsmith:latest";
+  // Nothing was presented for this challenge yet: create without reading first (an object left
+  // by an interrupted attempt answers AlreadyExists, which is fine). Saves a read per object.
+  bool first_presentation = false;
 };
 
 // The name shared by the Pod, Service and created Ingress of a challenge.

@@ -100,6 +100,28 @@ TEST_F(ChallengeReconcilerTest, TheRouteIsCreatedBeforeTheSolverPod) {
                                                "create pods"}));
 }
 
+TEST_F(ChallengeReconcilerTest, AFirstPresentationCreatesWithoutReadingAndALaterOneReadsFirst) {
+  AddChallenge();
+  Sync();
+  std::vector<std::string> reads;
+  for (const std::string& a : kube.ActionStrings()) {
+    if (a.rfind("get pods", 0) == 0 || a.rfind("get services", 0) == 0 ||
+        a.rfind("get ingresses", 0) == 0) {
+      reads.push_back(a);
+    }
+  }
+  // Only the readiness check reads the Pod; no read before each create.
+  EXPECT_EQ(reads.size(), 1u) << ::testing::PrintToString(reads);
+  // Presented already (status says so) and the Pod deleted behind our back: read, re-create.
+  ASSERT_TRUE(kube.Delete(kube::kPods, "default", kube.All(kube::kPods)[0]["metadata"]["name"]
+                                                      .get<std::string>()).ok());
+  kube.ClearActions();
+  Sync();
+  EXPECT_EQ(kube.All(kube::kPods).size(), 1u);
+  EXPECT_TRUE(HasWrite("create pods"));
+  EXPECT_FALSE(HasWrite("create services"));
+}
+
 TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
   AddChallenge();
   SyncResult r = PresentAndAccept();
