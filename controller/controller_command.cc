@@ -37,8 +37,8 @@ struct Flags {
   std::string leader_election_namespace;
   int max_concurrent_challenges = 60;
   int workers = 2;
-  double kube_api_qps = 20;
-  int kube_api_burst = 40;
+  double kube_api_qps = 50;
+  int kube_api_burst = 100;
   std::string metrics_listen;
   std::string cluster_resource_namespace = "certsmith";
   std::string solver_image = "certsmith:latest";
@@ -57,7 +57,7 @@ void Usage(FILE* out) {
       "  --leader-election-namespace NS    where the Lease lives (default: cluster resource ns)\n"
       "  --max-concurrent-challenges N     http-01 solvers presented at once (default 60)\n"
       "  --workers N                       workers per reconciler (default 2)\n"
-      "  --kube-api-qps N, --kube-api-burst N  client-side API rate limit (default 20, 40);\n"
+      "  --kube-api-qps N, --kube-api-burst N  client-side API rate limit (default 50, 100);\n"
       "                                    Events have their own limit of the same size\n"
       "  --metrics-listen HOST:PORT        serve /metrics, /healthz, /readyz (default: off)\n"
       "  --cluster-resource-namespace NS   ClusterIssuer Secrets (default certsmith)\n"
