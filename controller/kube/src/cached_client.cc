@@ -43,14 +43,13 @@ std::string CachedClient::StoreKey(const ResourceRef& res, std::string_view ns,
   return std::string(ns) + "/" + std::string(name);
 }
 
-void CachedClient::Serve(const ResourceRef& res, const Store& store, std::string ns,
-                         bool complete, std::function<bool()> synced) {
+void CachedClient::Serve(const ResourceRef& res, const Store& store, std::string ns, bool complete,
+                         std::function<bool()> synced) {
   served_[ResourceId(res)] =
       Served{&store, res.namespaced ? std::move(ns) : std::string(), complete, std::move(synced)};
 }
 
-const CachedClient::Served* CachedClient::Scope(const ResourceRef& res,
-                                                std::string_view ns) const {
+const CachedClient::Served* CachedClient::Scope(const ResourceRef& res, std::string_view ns) const {
   auto it = served_.find(ResourceId(res));
   if (it == served_.end()) return nullptr;
   const Served& s = it->second;
@@ -58,15 +57,13 @@ const CachedClient::Served* CachedClient::Scope(const ResourceRef& res,
   return &s;
 }
 
-const CachedClient::Served* CachedClient::Find(const ResourceRef& res,
-                                               std::string_view ns) const {
+const CachedClient::Served* CachedClient::Find(const ResourceRef& res, std::string_view ns) const {
   const Served* s = Scope(res, ns);
   if (s == nullptr || (s->synced && !s->synced())) return nullptr;
   return s;
 }
 
-Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns,
-                               std::string_view name) {
+Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns, std::string_view name) {
   const Served* s = Find(res, ns);
   if (s == nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -83,8 +80,7 @@ Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns,
       }
       if (it != overlay_.end()) {
         const Remembered& r = it->second;
-        auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached),
-                                                    r.resource_version)
+        auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached), r.resource_version)
                           : std::nullopt;
         // The cache caught up with a write (same or newer version), or shows a newer object
         // than the one deleted.
@@ -98,8 +94,10 @@ Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns,
                            res.resource + " \"" + std::string(name) + "\" not found (deleted)");
         }
       }
-      if (cached || s->complete) stats_.cache_reads++;
-      else stats_.api_reads++;
+      if (cached || s->complete)
+        stats_.cache_reads++;
+      else
+        stats_.api_reads++;
     }
     if (cached) return *cached;
     if (s->complete) {
@@ -179,9 +177,8 @@ Result<Json> CachedClient::UpdateStatus(const ResourceRef& res, std::string_view
   return Remember(res, ns, GetName(obj), api_.UpdateStatus(res, ns, obj));
 }
 
-Result<Json> CachedClient::Patch(const ResourceRef& res, std::string_view ns,
-                                 std::string_view name, PatchType type, const Json& patch,
-                                 bool status_subresource) {
+Result<Json> CachedClient::Patch(const ResourceRef& res, std::string_view ns, std::string_view name,
+                                 PatchType type, const Json& patch, bool status_subresource) {
   return Remember(res, ns, name, api_.Patch(res, ns, name, type, patch, status_subresource));
 }
 
@@ -200,9 +197,9 @@ Status CachedClient::Delete(const ResourceRef& res, std::string_view ns, std::st
   // The last version this client knows: its own write if newer than the cache.
   std::optional<Json> last;
   if (it != overlay_.end() && it->second.obj) last = *it->second.obj;
-  if (cached && (!last || CompareResourceVersions(GetResourceVersion(*cached),
-                                                  GetResourceVersion(*last))
-                                  .value_or(-1) > 0)) {
+  if (cached &&
+      (!last || CompareResourceVersions(GetResourceVersion(*cached), GetResourceVersion(*last))
+                        .value_or(-1) > 0)) {
     last = *cached;
   }
   // Finalizers keep the object (with a deletionTimestamp) until their owners remove them: the
@@ -220,8 +217,7 @@ Result<Json> CachedClient::PostPath(std::string_view absolute_path, const Json& 
   return api_.PostPath(absolute_path, body);
 }
 
-Result<std::unique_ptr<Watch>> CachedClient::StartWatch(const ResourceRef& res,
-                                                        std::string_view ns,
+Result<std::unique_ptr<Watch>> CachedClient::StartWatch(const ResourceRef& res, std::string_view ns,
                                                         const ListOptions& options) {
   return api_.StartWatch(res, ns, options);
 }

@@ -74,8 +74,8 @@ TEST_F(CachedClientTest, ReadsTheServerBeforeSyncForOtherKindsAndOutsideTheNames
   CachedClient scoped(api);
   scoped.Serve(kWidgets, store, "other", true, nullptr);
   EXPECT_TRUE(scoped.Get(kWidgets, "ns", "a").ok());
-  EXPECT_EQ(ApiReads(), (std::vector<std::string>{"get widgets ns/a", "get secrets ns/s",
-                                                  "get widgets ns/a"}));
+  EXPECT_EQ(ApiReads(),
+            (std::vector<std::string>{"get widgets ns/a", "get secrets ns/s", "get widgets ns/a"}));
 }
 
 TEST_F(CachedClientTest, PartialCacheReadsAMissFromTheServer) {
@@ -205,8 +205,8 @@ TEST_F(CachedClientTest, ClusterScopedObjectsAreKeyedByName) {
   Store gadgets;
   CachedClient c(api);
   c.Serve(kGadgets, gadgets, "", true, nullptr);
-  Json g = {{"apiVersion", "test.certsmith.io/v1"}, {"kind", "Gadget"},
-            {"metadata", {{"name", "g"}}}};
+  Json g = {
+      {"apiVersion", "test.certsmith.io/v1"}, {"kind", "Gadget"}, {"metadata", {{"name", "g"}}}};
   ASSERT_TRUE(c.Create(kGadgets, "", g).ok());
   EXPECT_TRUE(c.Get(kGadgets, "", "g").ok());
   gadgets.Upsert(std::make_shared<const Json>(api.Get(kGadgets, "", "g").value()));
@@ -231,12 +231,12 @@ TEST_F(CachedClientTest, OpaqueResourceVersionsTrustTheWriteUntilTheInformerRepo
   a["metadata"]["resourceVersion"] = "v-old";
   opaque.Upsert(std::make_shared<const Json>(a));
   testing::FakeClient* fake = &api;
-  fake->PrependReactor("update", "widgets", [](const testing::Action& act)
-                           -> std::optional<testing::ReactorResult> {
-    Json r = act.object;
-    r["metadata"]["resourceVersion"] = "v-new";
-    return testing::ReactorResult{std::nullopt, r};
-  });
+  fake->PrependReactor("update", "widgets",
+                       [](const testing::Action& act) -> std::optional<testing::ReactorResult> {
+                         Json r = act.object;
+                         r["metadata"]["resourceVersion"] = "v-new";
+                         return testing::ReactorResult{std::nullopt, r};
+                       });
   Json mine = a;
   mine["spec"]["color"] = "blue";
   ASSERT_TRUE(c.Update(kWidgets, "ns", mine).ok());

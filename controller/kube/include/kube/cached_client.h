@@ -64,8 +64,7 @@ class CachedClient final : public Client {
                     const ListOptions& options) override;
   Result<Json> Create(const ResourceRef& res, std::string_view ns, const Json& obj) override;
   Result<Json> Update(const ResourceRef& res, std::string_view ns, const Json& obj) override;
-  Result<Json> UpdateStatus(const ResourceRef& res, std::string_view ns,
-                            const Json& obj) override;
+  Result<Json> UpdateStatus(const ResourceRef& res, std::string_view ns, const Json& obj) override;
   Result<Json> Patch(const ResourceRef& res, std::string_view ns, std::string_view name,
                      PatchType type, const Json& patch, bool status_subresource) override;
   Status Delete(const ResourceRef& res, std::string_view ns, std::string_view name,
