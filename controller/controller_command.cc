@@ -40,6 +40,8 @@ struct Flags {
   std::string leader_election_namespace;
   int max_concurrent_challenges = 60;
   int workers = 2;
+  double kube_api_qps = 50;
+  int kube_api_burst = 100;
   std::string metrics_listen;
   std::string cluster_resource_namespace = "certsmith";
   std::string solver_image = "certsmith:latest";
@@ -60,6 +62,8 @@ void Usage(FILE* out) {
       "  --leader-election-namespace NS    where the Lease lives (default: cluster resource ns)\n"
       "  --max-concurrent-challenges N     http-01 solvers presented at once (default 60)\n"
       "  --workers N                       workers per reconciler (default 2)\n"
+      "  --kube-api-qps N, --kube-api-burst N  client-side API rate limit (default 50, 100);\n"
+      "                                    Events have their own limit of the same size\n"
       "  --metrics-listen HOST:PORT        serve /metrics, /healthz, /readyz (default: off)\n"
       "  --cluster-resource-namespace NS   ClusterIssuer Secrets (default certsmith)\n"
       "  --solver-image IMAGE              image of http-01 solver Pods\n"
@@ -75,6 +79,14 @@ void Usage(FILE* out) {
       "                                    cert-manager's name: true is the same as\n"
       "                                    --default-secret-deletion-policy=Delete\n",
       out);
+}
+
+bool ParseDouble(const std::string& s, double* out) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(v > 0) || v > 100000) return false;
+  *out = v;
+  return true;
 }
 
 bool ParseInt(const std::string& s, int* out) {
@@ -140,8 +152,16 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       }
       f->default_secret_deletion_policy = value;
     }
-    else if (arg == "--max-concurrent-challenges" || arg == "--workers") {
-      int* target = arg == "--workers" ? &f->workers : &f->max_concurrent_challenges;
+    else if (arg == "--kube-api-qps") {
+      if (!ParseDouble(value, &f->kube_api_qps)) {
+        std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
+        return 2;
+      }
+    } else if (arg == "--max-concurrent-challenges" || arg == "--workers" ||
+               arg == "--kube-api-burst") {
+      int* target = arg == "--workers"          ? &f->workers
+                    : arg == "--kube-api-burst" ? &f->kube_api_burst
+                                                : &f->max_concurrent_challenges;
       if (!ParseInt(value, target)) {
         std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
         return 2;
@@ -233,14 +253,21 @@ int RunControllerCommand(int argc, char** argv) {
     std::fprintf(stderr, "certsmith controller: %s\n", config.status().message().c_str());
     return 1;
   }
+  config->qps = flags.kube_api_qps;
+  config->burst = flags.kube_api_burst;
   auto client = kube::RestClient::Make(*config);
-  if (!client.ok()) {
-    std::fprintf(stderr, "certsmith controller: %s\n", client.status().message().c_str());
+  // Events get their own client (connection and rate limit) and are written by the recorder's
+  // thread: an issuance records several, and they must not delay the reconcilers' writes.
+  auto event_client = kube::RestClient::Make(*config);
+  if (!client.ok() || !event_client.ok()) {
+    const Status& s = client.ok() ? event_client.status() : client.status();
+    std::fprintf(stderr, "certsmith controller: %s\n", s.message().c_str());
     return 1;
   }
   kube::EventRecorderOptions event_options;
   event_options.component = "certsmith";
-  kube::EventRecorder events(**client, event_options);
+  event_options.async = true;
+  kube::EventRecorder events(**event_client, event_options);
   reconcilers::AccountRegistry accounts;
   reconcilers::Context ctx;
   ctx.client = client->get();

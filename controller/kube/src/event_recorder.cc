@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 
+#include "certsmith/log.h"
 #include "kube/time_format.h"
 
 namespace certsmith::kube {
@@ -16,7 +17,52 @@ std::string TruncateUtf8(std::string_view s, size_t max) {
 }
 
 EventRecorder::EventRecorder(Client& client, EventRecorderOptions options)
-    : client_(client), options_(std::move(options)) {}
+    : client_(client), options_(std::move(options)) {
+  if (options_.async) writer_ = std::thread([this] { RunWriter(); });
+}
+
+EventRecorder::~EventRecorder() {
+  if (!writer_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  writer_.join();
+}
+
+void EventRecorder::RunWriter() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) {
+      if (!queue_.empty()) {
+        log::Debug("kube events: dropped at shutdown", {{"events", std::to_string(queue_.size())}});
+      }
+      return;
+    }
+    Pending next = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    lock.unlock();
+    Status s = Write(next);
+    if (!s.ok()) {
+      log::Warn("recording event failed",
+                {{"object", next.event["involvedObject"].value("namespace", "") + "/" +
+                                next.event["involvedObject"].value("name", "")},
+                 {"reason", next.event.value("reason", "")},
+                 {"error", s.ToString()}});
+    }
+    lock.lock();
+    writing_ = false;
+    queue_cv_.notify_all();
+  }
+}
+
+void EventRecorder::Flush() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_cv_.wait(lock, [this] { return stopping_ || (queue_.empty() && !writing_); });
+}
 
 Json EventRecorder::BuildEvent(const Json& involved, std::string_view type,
                                std::string_view reason, std::string_view message) const {
@@ -58,14 +104,29 @@ Json EventRecorder::BuildEvent(const Json& involved, std::string_view type,
 Status EventRecorder::Record(const Json& involved, std::string_view type, std::string_view reason,
                              std::string_view message) {
   std::string capped = TruncateUtf8(message, options_.max_message_bytes);
-  std::string key = involved.value("kind", "") + "/" + ObjectKey(involved) + "/" +
-                    GetUid(involved) + "/" + std::string(type) + "/" + std::string(reason) + "/" +
-                    capped;
+  Pending p{involved.value("kind", "") + "/" + ObjectKey(involved) + "/" + GetUid(involved) +
+                "/" + std::string(type) + "/" + std::string(reason) + "/" + capped,
+            BuildEvent(involved, type, reason, message)};
+  if (!options_.async) return Write(p);
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (queue_.size() >= options_.max_queued) {
+      return MakeError(ErrorCode::kResourceExhausted,
+                       std::to_string(queue_.size()) + " Events are waiting to be written; "
+                       "dropped " + std::string(reason));
+    }
+    queue_.push_back(std::move(p));
+  }
+  queue_cv_.notify_all();
+  return Status::Ok();
+}
+
+Status EventRecorder::Write(const Pending& pending) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = seen_.find(key);
+  auto it = seen_.find(pending.key);
   if (it != seen_.end()) {
     Json patch = {{"count", it->second.count + 1},
-                  {"lastTimestamp", FormatTime(options_.clock->Now())}};
+                  {"lastTimestamp", pending.event["lastTimestamp"]}};
     Result<Json> patched =
         client_.Patch(kEvents, it->second.ns, it->second.name, PatchType::kMerge, patch);
     if (patched.ok()) {
@@ -76,11 +137,11 @@ Status EventRecorder::Record(const Json& involved, std::string_view type, std::s
     if (patched.status().code() != ErrorCode::kNotFound) return patched.status();
     seen_.erase(it);
   }
-  Json ev = BuildEvent(involved, type, reason, message);
+  const Json& ev = pending.event;
   Result<Json> created = client_.Create(kEvents, ev["metadata"]["namespace"].get<std::string>(), ev);
   if (!created.ok()) return created.status();
   if (seen_.size() >= options_.max_cached) seen_.erase(seen_.begin());
-  seen_[key] = Seen{GetNamespace(*created), GetName(*created), 1};
+  seen_[pending.key] = Seen{GetNamespace(*created), GetName(*created), 1};
   return Status::Ok();
 }
 

@@ -42,12 +42,16 @@ void WorkQueue::AddAfter(const std::string& key, Duration delay) {
 }
 
 void WorkQueue::AddRateLimited(const std::string& key) {
+  AddRateLimited(key, options_.backoff_base);
+}
+
+void WorkQueue::AddRateLimited(const std::string& key, Duration base) {
   int failures;
   {
     std::lock_guard<std::mutex> lock(mu_);
     failures = failures_[key]++;
   }
-  AddAfter(key, Backoff(failures, options_.backoff_base, options_.backoff_cap));
+  AddAfter(key, Backoff(failures, base, options_.backoff_cap));
 }
 
 void WorkQueue::Forget(const std::string& key) {

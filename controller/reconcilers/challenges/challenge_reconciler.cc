@@ -95,8 +95,9 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                        " challenges are already presented (--max-concurrent-challenges)";
     return Write(obj, ch, SyncResult::After(kWaitDelay));
   }
-  Status presented = solvers::http01::Present(*ctx_.client, ch, obj,
-                                              {.image = ctx_.options.solver_image});
+  Status presented = solvers::http01::Present(
+      *ctx_.client, ch, obj,
+      {.image = ctx_.options.solver_image, .first_presentation = !ch.status.presented});
   if (!presented.ok()) return SyncResult::Error(presented.WithContext("presenting http-01 solver"));
   ch.status.presented = true;
   auto ready = solvers::http01::SolverPodReady(*ctx_.client, ch);

@@ -3,13 +3,18 @@
 #include "api/resources.h"
 #include "certificates/certificate_reconciler.h"
 #include "certsmith/log.h"
+#include "kube/errors.h"
 #include "challenges/challenge_reconciler.h"
 #include "ingress/ingress_shim.h"
 #include "issuers/issuer_reconciler.h"
 #include "orders/order_reconciler.h"
+#include "solvers/http01/solver_resources.h"
 
 namespace certsmith::reconcilers {
 namespace {
+
+// First retry after a 409 Conflict (a stale cached read); doubles per consecutive failure.
+constexpr auto kConflictRetryBase = std::chrono::milliseconds(20);
 
 int64_t Generation(const Json& obj) {
   return obj.value("metadata", Json::object()).value("generation", int64_t{0});
@@ -25,18 +30,50 @@ bool MetadataChanged(const Json& old_obj, const Json& obj, const char* field) {
   return old_obj["metadata"].value(field, Json()) != obj["metadata"].value(field, Json());
 }
 
+// What the Certificate reconciler acts on: an Order that ended (valid with its certificate,
+// invalid, expired, errored; with the reason). Progress in between (pending, ready, processing,
+// authorizations, poll times) changes nothing for it.
+std::string OrderOutcome(const Json& obj) {
+  const Json status = obj.value("status", Json::object());
+  const std::string state = status.value("state", "");
+  if (state == "valid") return status.value("certificate", "").empty() ? "" : "valid";
+  if (state == "invalid" || state == "expired" || state == "errored") {
+    return state + "|" + status.value("reason", "");
+  }
+  return "";
+}
+
+bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
+  return OrderOutcome(old_obj) != OrderOutcome(obj) || SpecOrDeletionChanged(old_obj, obj);
+}
+
+Context WithClient(Context ctx, kube::Client* client) {
+  ctx.client = client;
+  return ctx;
+}
+
+// Secrets keep the last-applied annotation: the Certificate reconciler writes a cached Secret
+// back, and must not drop what `kubectl apply` needs.
+void StripSecretManagedFields(Json& obj) {
+  auto md = obj.find("metadata");
+  if (md != obj.end() && md->is_object()) md->erase("managedFields");
+}
+
 }  // namespace
 
 Manager::Manager(Context& ctx, ManagerOptions options)
-    : ctx_(ctx),
+    : api_(*ctx.client),
+      cache_(std::make_unique<kube::CachedClient>(*ctx.client,
+                                                  kube::CachedClientOptions{.clock = ctx.clock})),
+      ctx_(WithClient(ctx, cache_.get())),
       options_(std::move(options)),
-      issuers_(std::make_unique<IssuerReconciler>(ctx, api::kIssuers)),
-      cluster_issuers_(std::make_unique<IssuerReconciler>(ctx, api::kClusterIssuers)),
-      certificates_(std::make_unique<CertificateReconciler>(ctx)),
-      orders_(std::make_unique<OrderReconciler>(ctx)),
-      challenges_(std::make_unique<ChallengeReconciler>(ctx)),
+      issuers_(std::make_unique<IssuerReconciler>(ctx_, api::kIssuers)),
+      cluster_issuers_(std::make_unique<IssuerReconciler>(ctx_, api::kClusterIssuers)),
+      certificates_(std::make_unique<CertificateReconciler>(ctx_)),
+      orders_(std::make_unique<OrderReconciler>(ctx_)),
+      challenges_(std::make_unique<ChallengeReconciler>(ctx_)),
       ingress_shim_(std::make_unique<IngressShim>(
-          ctx, IngressShimOptions{options_.honour_cert_manager_annotations})) {}
+          ctx_, IngressShimOptions{options_.honour_cert_manager_annotations})) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -54,14 +91,23 @@ Manager::Controller& Manager::Add(std::string name,
 }
 
 kube::Informer& Manager::Watch(const kube::ResourceRef& res, std::string ns,
-                               std::string selector) {
+                               std::string selector, std::function<void(Json&)> transform) {
   kube::InformerOptions o;
   o.resource = res;
-  o.ns = std::move(ns);
-  o.label_selector = std::move(selector);
-  o.transform = kube::StripManagedFields;
-  informers_.push_back(std::make_unique<kube::Informer>(*ctx_.client, std::move(o)));
-  return *informers_.back();
+  o.ns = res.namespaced ? ns : "";
+  o.label_selector = selector;
+  o.transform = std::move(transform);
+  informers_.push_back(std::make_unique<kube::Informer>(api_, std::move(o)));
+  kube::Informer& inf = *informers_.back();
+  cache_->Serve(res, inf.store(), res.namespaced ? ns : "", selector.empty(),
+                [&inf] { return inf.HasSynced(); });
+  kube::CachedClient* cache = cache_.get();
+  inf.AddHandlers({.on_add = [cache, res](const Json& o) { cache->Observed(res, o, false); },
+                   .on_update = [cache, res](const Json&, const Json& o) {
+                     cache->Observed(res, o, false);
+                   },
+                   .on_delete = [cache, res](const Json& o) { cache->Observed(res, o, true); }});
+  return inf;
 }
 
 void Manager::EnqueueOwner(Controller& target, const Json& obj, const std::string& kind) {
@@ -131,7 +177,9 @@ void Manager::StartInformers() {
                           if (SpecOrDeletionChanged(old_obj, o)) {
                             orders.queue->Add(kube::ObjectKey(o));
                           }
-                          EnqueueOwner(certs, o, "Certificate");
+                          if (OrderOutcomeChanged(old_obj, o)) {
+                            EnqueueOwner(certs, o, "Certificate");
+                          }
                         },
                     .on_delete = [this, &certs](const Json& o) {
                       EnqueueOwner(certs, o, "Certificate");
@@ -147,10 +195,12 @@ void Manager::StartInformers() {
                  EnqueueOwner(orders, o, "Order");
                },
            .on_delete = [this, &orders](const Json& o) { EnqueueOwner(orders, o, "Order"); }});
-  // Only the Secrets certsmith manages are cached (ARCHITECTURE.md "Scale and operation"), and
-  // without their data: the reconciler reads the one it needs.
+  // Only the Secrets certsmith manages are cached (ARCHITECTURE.md "Scale and operation"), with
+  // their data (the Certificate reconciler reads keys and certificates from the cache); a
+  // Secret outside the selector (a user's, not yet managed) is read from the API server.
   auto& secrets = Watch(kube::kSecrets, ns,
-                        std::string(api::kManagedByLabel) + "=" + api::kManagedByValue);
+                        std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
+                        StripSecretManagedFields);
   secrets.AddHandlers({.on_add = nullptr,
                        .on_update =
                            [&certs](const Json& old_obj, const Json& o) {
@@ -188,6 +238,22 @@ void Manager::StartInformers() {
       ctx_.metrics->SetChallengesInFlight(static_cast<double>(challenges_->Presented()));
     });
   }
+  // The http-01 solvers' Pods and Services (by their label): read from the cache, and
+  // a solver Pod turning Ready wakes its Challenge at once instead of at its next poll.
+  const std::string solver_selector = std::string(solvers::http01::kSolverLabel) + "=true";
+  Watch(kube::kPods, ns, solver_selector)
+      .AddHandlers({.on_add = nullptr,
+                    .on_update =
+                        [this, &challenges](const Json& old_obj, const Json& o) {
+                          if (old_obj.value("status", Json()) != o.value("status", Json())) {
+                            EnqueueOwner(challenges, o, "Challenge");
+                          }
+                        },
+                    .on_delete = [this, &challenges](const Json& o) {
+                      EnqueueOwner(challenges, o, "Challenge");
+                    }});
+  Watch(kube::kServices, ns, solver_selector);
+  // Ingresses: WatchIngresses above caches them all (the shim needs every one).
   for (auto& inf : informers_) inf->Start();
 }
 
@@ -261,14 +327,34 @@ void Manager::StartWorkers() {
 
 void Manager::Work(Controller& c) {
   while (auto key = c.queue->Get()) {
-    const auto start = std::chrono::steady_clock::now();  // a duration: not the wall clock
+    const auto started = std::chrono::steady_clock::now();  // a duration: not the wall clock
     SyncResult r = c.sync(*key);
     if (ctx_.metrics) {
       ctx_.metrics->ObserveSync(
           c.name, r.status.ok(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
-    if (!r.status.ok()) {
+    if (log::GetLevel() == log::Level::kDebug) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      log::Debug("synced", {{"controller", c.name},
+                            {"key", *key},
+                            {"ms", std::to_string(ms.count())},
+                            {"ok", r.status.ok() ? "true" : "false"},
+                            {"requeueMs", r.requeue_after
+                                              ? std::to_string(std::chrono::duration_cast<
+                                                               std::chrono::milliseconds>(
+                                                               *r.requeue_after)
+                                                               .count())
+                                              : std::string("-")}});
+    }
+    if (!r.status.ok() && kube::IsConflict(r.status)) {
+      // A write built from a cached object older than the server's: the informer is usually
+      // milliseconds behind, so look again soon (backing off if it keeps happening).
+      log::Debug("sync conflict, retrying", {{"controller", c.name}, {"key", *key},
+                                             {"error", r.status.ToString()}});
+      c.queue->AddRateLimited(*key, kConflictRetryBase);
+    } else if (!r.status.ok()) {
       log::Warn("sync failed", {{"controller", c.name}, {"key", *key},
                                 {"error", r.status.ToString()}});
       if (r.status.retry_after()) {

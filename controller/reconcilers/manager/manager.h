@@ -1,5 +1,7 @@
 // Wires the reconcilers to the API: one informer per watched kind (Secrets only with certsmith's
-// label selector), one workqueue and a few worker threads per reconciler. Informer events only
+// label selector), one workqueue and a few worker threads per reconciler. Reconcilers get a
+// Context whose client reads the watched kinds from the informer caches (kube::CachedClient:
+// their own writes are visible at once) and writes to the API server. Informer events only
 // enqueue keys: an object's own status writes do not re-trigger it (its sync already chose when
 // to look again), but a child's change enqueues its owner (Challenge -> Order -> Certificate),
 // an Issuer's change enqueues the Certificates, and a managed Secret's change its Certificate.
@@ -14,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "kube/cached_client.h"
 #include "kube/informer.h"
 #include "kube/workqueue.h"
 #include "reconcilers/context.h"
@@ -53,13 +56,18 @@ class Manager {
     std::function<SyncResult(const std::string&)> sync;
   };
   Controller& Add(std::string name, std::function<SyncResult(const std::string&)> sync);
-  kube::Informer& Watch(const kube::ResourceRef& res, std::string ns, std::string selector);
+  // An informer whose store also serves the reconcilers' reads of res. complete: it caches
+  // every object of the kind (no selector), so a miss means NotFound.
+  kube::Informer& Watch(const kube::ResourceRef& res, std::string ns, std::string selector,
+                        std::function<void(Json&)> transform = kube::StripManagedFields);
   void Work(Controller& c);
   void EnqueueOwner(Controller& target, const Json& obj, const std::string& kind);
   void EnqueueAllCertificates();
   void WatchIngresses(kube::Informer& certificates);
 
-  Context& ctx_;
+  kube::Client& api_;  // the API server, uncached: informers list and watch through it
+  std::unique_ptr<kube::CachedClient> cache_;
+  Context ctx_;  // the caller's, with client = cache_
   ManagerOptions options_;
   std::unique_ptr<IssuerReconciler> issuers_;
   std::unique_ptr<IssuerReconciler> cluster_issuers_;

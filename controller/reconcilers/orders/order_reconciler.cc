@@ -1,6 +1,7 @@
 #include "orders/order_reconciler.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "acme/identifier.h"
 #include "acme/jws.h"
@@ -110,6 +111,11 @@ SyncResult OrderReconciler::Drive(const Json& obj, api::Order order, acme::AcmeC
         return Terminal(obj, std::move(order), api::OrderState::kInvalid,
                         finalized->error ? finalized->error->Summary() : "order became invalid");
       }
+      // Some CAs issue during the finalize request. Recording "valid" without the certificate
+      // would end the Order (valid is final) with nothing to install.
+      if (finalized->status == acme::OrderStatus::kValid) {
+        return Download(obj, std::move(order), *finalized, acme, issuer);
+      }
       return Write(obj, order, SyncResult::After(Until(finalized->next_poll, now, cap)));
     }
     case acme::OrderStatus::kProcessing:
@@ -118,13 +124,8 @@ SyncResult OrderReconciler::Drive(const Json& obj, api::Order order, acme::AcmeC
       order.status.last_poll_time = now;
       order.status.next_poll_time = remote->next_poll;
       return Write(obj, order, SyncResult::After(Until(remote->next_poll, now, cap)));
-    case acme::OrderStatus::kValid: {
-      auto chain = acme.DownloadPreferredChain(remote->certificate, issuer.spec.acme.preferred_chain);
-      if (!chain.ok()) return AcmeError(obj, std::move(order), chain.status(), "downloading the certificate");
-      order.status.certificate = Base64Encode(chain->pem);
-      Event(ctx_, obj, kube::kEventNormal, "Complete", "Order completed successfully");
-      return Write(obj, order, SyncResult::Done());
-    }
+    case acme::OrderStatus::kValid:
+      return Download(obj, std::move(order), *remote, acme, issuer);
     case acme::OrderStatus::kInvalid: {
       std::string reason = remote->error ? remote->error->Summary() : "";
       for (const std::string& url : remote->authorizations) {
@@ -168,6 +169,12 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     as.wildcard = authz->wildcard;
     as.initial_state = acme::ToString(authz->status);
     for (const acme::Challenge& c : authz->challenges) as.challenges.push_back({c.url, c.type, c.token});
+    // CAs may list challenges in any order (Pebble shuffles them on every fetch): sorted, an
+    // unchanged authorization writes no new status on the next look.
+    std::sort(as.challenges.begin(), as.challenges.end(),
+              [](const api::ChallengeRef& a, const api::ChallengeRef& b) {
+                return std::tie(a.type, a.url) < std::tie(b.type, b.url);
+              });
     authorizations.push_back(as);
     if (authz->status == acme::AuthorizationStatus::kValid) continue;  // pre-validated
     if (authz->status != acme::AuthorizationStatus::kPending) {
@@ -222,6 +229,16 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
   }
   order.status.authorizations = authorizations;
   return Write(obj, order, SyncResult::After(kPendingRecheck));
+}
+
+SyncResult OrderReconciler::Download(const Json& obj, api::Order order, const acme::Order& remote,
+                                     acme::AcmeClient& acme, const api::Issuer& issuer) {
+  auto chain = acme.DownloadPreferredChain(remote.certificate, issuer.spec.acme.preferred_chain);
+  if (!chain.ok()) return AcmeError(obj, std::move(order), chain.status(), "downloading the certificate");
+  order.status.state = api::OrderState::kValid;
+  order.status.certificate = Base64Encode(chain->pem);
+  Event(ctx_, obj, kube::kEventNormal, "Complete", "Order completed successfully");
+  return Write(obj, order, SyncResult::Done());
 }
 
 SyncResult OrderReconciler::Terminal(const Json& obj, api::Order order, api::OrderState state,

@@ -28,6 +28,9 @@ class OrderReconciler {
   SyncResult Authorizations(const Json& obj, api::Order order, const acme::Order& remote,
                             acme::AcmeClient& acme, const api::Issuer& issuer);
   // A terminal state with the CA's words and a Warning event.
+  // The order is valid: downloads the (preferred) chain into status.certificate.
+  SyncResult Download(const Json& obj, api::Order order, const acme::Order& remote,
+                      acme::AcmeClient& acme, const api::Issuer& issuer);
   SyncResult Terminal(const Json& obj, api::Order order, api::OrderState state,
                       const std::string& reason);
   // Terminal when the CA's problem cannot go away by itself, else back to the queue.

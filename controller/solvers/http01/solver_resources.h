@@ -24,6 +24,9 @@ inline constexpr char kEditedAnnotationPrefix[] = "acme.certsmith.io/solver-";
 
 struct SolverOptions {
   std::string image = "certsmith:latest";
+  // Nothing was presented for this challenge yet: create without reading first (an object left
+  // by an interrupted attempt answers AlreadyExists, which is fine). Saves a read per object.
+  bool first_presentation = false;
 };
 
 // The name shared by the Pod, Service and created Ingress of a challenge.
@@ -39,7 +42,8 @@ Json AddRuleToIngress(const api::Challenge& ch, Json ingress);
 // Removes what AddRuleToIngress added (idempotent).
 Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress);
 
-// Creates what is missing; OK when everything exists.
+// Creates what is missing, the Ingress (or rule) and Service before the Pod; OK when everything
+// exists.
 Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
                const SolverOptions& options);
 // True when the solver Pod reports the Ready condition. The CA must not be told to validate

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "kube/testing/fake_client.h"
 
 namespace certsmith::kube {
@@ -93,6 +95,56 @@ TEST_F(EventRecorderTest, ApiErrorIsReturned) {
   client_.FailNext("create", "events", MakeError(ErrorCode::kPermissionDenied, "forbidden"));
   EXPECT_EQ(recorder_.Record(kCert, kEventNormal, "X", "y").code(),
             ErrorCode::kPermissionDenied);
+}
+
+TEST_F(EventRecorderTest, AsyncRecordsAreWrittenInOrderAndAggregated) {
+  EventRecorderOptions o = Options();
+  o.async = true;
+  EventRecorder async(client_, o);
+  ASSERT_TRUE(async.Record(kCert, kEventWarning, "Failed", "CA said no").ok());
+  ASSERT_TRUE(async.Record(kCert, kEventNormal, "Issued", "ok").ok());
+  clock_.Advance(std::chrono::seconds(30));
+  ASSERT_TRUE(async.Record(kCert, kEventWarning, "Failed", "CA said no").ok());
+  async.Flush();
+  std::vector<std::string> verbs;
+  for (const auto& a : client_.Actions()) verbs.push_back(a.verb + " " + a.resource.resource);
+  EXPECT_EQ(verbs, (std::vector<std::string>{"create events", "create events", "patch events"}));
+  for (const Json& ev : client_.All(kEvents)) {
+    if (ev["reason"] != "Failed") continue;
+    EXPECT_EQ(ev["count"], 2);
+    // The time of the Record call, not of the write.
+    EXPECT_EQ(ev["lastTimestamp"], "2023-11-14T22:13:50Z");
+  }
+}
+
+TEST_F(EventRecorderTest, AsyncRecordNeverWaitsForTheApiAndDropsPastTheLimit) {
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  bool first = true;
+  client_.PrependReactor("create", "events", [&](const testing::Action&)
+                             -> std::optional<testing::ReactorResult> {
+    if (first) {
+      first = false;
+      entered.set_value();
+      released.wait();  // the API server is slow (or the rate limit is spent)
+    }
+    return std::nullopt;
+  });
+  EventRecorderOptions o = Options();
+  o.async = true;
+  o.max_queued = 2;
+  EventRecorder async(client_, o);
+  ASSERT_TRUE(async.Record(kCert, kEventNormal, "A", "a").ok());
+  entered.get_future().wait();  // the writer holds A in a create that does not return
+  EXPECT_TRUE(async.Record(kCert, kEventNormal, "B", "b").ok());
+  EXPECT_TRUE(async.Record(kCert, kEventNormal, "C", "c").ok());
+  Status dropped = async.Record(kCert, kEventNormal, "D", "d");
+  EXPECT_EQ(dropped.code(), ErrorCode::kResourceExhausted);
+  release.set_value();
+  async.Flush();
+  std::vector<std::string> reasons;
+  for (const auto& a : client_.Actions()) reasons.push_back(a.object.value("reason", ""));
+  EXPECT_EQ(reasons, (std::vector<std::string>{"A", "B", "C"}));
 }
 
 }  // namespace

@@ -77,6 +77,27 @@ TEST_F(WorkQueueTest, BackoffCapApplies) {
   EXPECT_EQ(*queue_.NextDue() - clock_.Now(), seconds(1));
 }
 
+TEST_F(WorkQueueTest, RateLimitedWithItsOwnBaseSharesTheFailureCount) {
+  queue_.AddRateLimited("k");  // 5 ms, one failure
+  clock_.Advance(milliseconds(5));
+  ASSERT_EQ(queue_.TryGet(), "k");
+  queue_.Done("k");
+  queue_.AddRateLimited("k", milliseconds(100));  // second failure: 100 ms * 2
+  EXPECT_EQ(*queue_.NextDue() - clock_.Now(), milliseconds(200));
+  EXPECT_EQ(queue_.NumRequeues("k"), 2);
+  clock_.Advance(milliseconds(200));
+  ASSERT_EQ(queue_.TryGet(), "k");
+  queue_.Done("k");
+  for (int i = 0; i < 3; ++i) {
+    queue_.AddRateLimited("k", milliseconds(100));
+    clock_.Advance(seconds(2));
+    ASSERT_EQ(queue_.TryGet(), "k");
+    queue_.Done("k");
+  }
+  queue_.AddRateLimited("k", milliseconds(100));  // 100 ms * 2^5
+  EXPECT_EQ(*queue_.NextDue() - clock_.Now(), seconds(1));  // the queue's cap still applies
+}
+
 TEST_F(WorkQueueTest, AddAfterIsDrivenByTheClockAndKeepsEarliest) {
   queue_.AddAfter("renew", seconds(60));
   queue_.AddAfter("poll", seconds(5));

@@ -88,6 +88,40 @@ TEST_F(ChallengeReconcilerTest, WaitsForTheSolverPodBeforeTellingTheCa) {
   EXPECT_EQ(acme->calls.size(), 1u);
 }
 
+TEST_F(ChallengeReconcilerTest, TheRouteIsCreatedBeforeTheSolverPod) {
+  // A Pod can be Ready before the ingress controller routes a path created after it; created
+  // last, the Pod's start-up is the route's head start.
+  AddChallenge();
+  Sync();
+  std::vector<std::string> creates;
+  for (const std::string& w : Writes())
+    if (w.rfind("create ", 0) == 0) creates.push_back(w.substr(0, w.find(' ', 7)));
+  EXPECT_EQ(creates, (std::vector<std::string>{"create ingresses", "create services",
+                                               "create pods"}));
+}
+
+TEST_F(ChallengeReconcilerTest, AFirstPresentationCreatesWithoutReadingAndALaterOneReadsFirst) {
+  AddChallenge();
+  Sync();
+  std::vector<std::string> reads;
+  for (const std::string& a : kube.ActionStrings()) {
+    if (a.rfind("get pods", 0) == 0 || a.rfind("get services", 0) == 0 ||
+        a.rfind("get ingresses", 0) == 0) {
+      reads.push_back(a);
+    }
+  }
+  // Only the readiness check reads the Pod; no read before each create.
+  EXPECT_EQ(reads.size(), 1u) << ::testing::PrintToString(reads);
+  // Presented already (status says so) and the Pod deleted behind our back: read, re-create.
+  ASSERT_TRUE(kube.Delete(kube::kPods, "default", kube.All(kube::kPods)[0]["metadata"]["name"]
+                                                      .get<std::string>()).ok());
+  kube.ClearActions();
+  Sync();
+  EXPECT_EQ(kube.All(kube::kPods).size(), 1u);
+  EXPECT_TRUE(HasWrite("create pods"));
+  EXPECT_FALSE(HasWrite("create services"));
+}
+
 TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
   AddChallenge();
   SyncResult r = PresentAndAccept();

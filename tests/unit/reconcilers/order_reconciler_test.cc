@@ -137,6 +137,25 @@ TEST_F(OrderReconcilerTest, PendingAuthorizationGetsOneOwnedChallenge) {
   EXPECT_EQ(challenges[0]["metadata"]["ownerReferences"][0]["kind"], "Order");
 }
 
+TEST_F(OrderReconcilerTest, ChallengesListedInAnotherOrderWriteNoNewStatus) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  acme::Challenge dns;
+  dns.url = "https://ca.test/chall/0";
+  dns.type = "dns-01";
+  dns.status = acme::ChallengeStatus::kPending;
+  dns.token = "tok_0";
+  acme->authorizations[kAuthz].challenges.push_back(dns);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["authorizations"][0]["challenges"][0]["type"], "dns-01");
+  kube.ClearActions();
+  // The CA lists the same challenges the other way round (Pebble shuffles them).
+  auto& listed = acme->authorizations[kAuthz].challenges;
+  std::reverse(listed.begin(), listed.end());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Writes(), std::vector<std::string>{});
+}
+
 TEST_F(OrderReconcilerTest, ReadyOrderIsFinalizedWithTheCsr) {
   AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "ready"}});
   acme->order.status = acme::OrderStatus::kReady;
@@ -149,6 +168,22 @@ TEST_F(OrderReconcilerTest, ReadyOrderIsFinalizedWithTheCsr) {
   EXPECT_EQ(acme->finalized_csr, "csr-der");
   EXPECT_EQ(Status()["state"], "processing");
   EXPECT_EQ(*r.requeue_after, std::chrono::seconds(3));
+}
+
+TEST_F(OrderReconcilerTest, FinalizeAnsweredValidDownloadsInTheSameSync) {
+  // A CA that issues during the finalize request: "valid" must not be stored without the chain
+  // (a valid Order is final and would never be looked at again).
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "ready"}});
+  acme->order.status = acme::OrderStatus::kReady;
+  acme::Order valid = acme->order;
+  valid.status = acme::OrderStatus::kValid;
+  valid.certificate = "https://ca.test/cert/1";
+  acme->after_finalize = valid;
+  acme->chain_pem = "-----BEGIN CERTIFICATE-----\n...\n";
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "valid");
+  EXPECT_EQ(Base64DecodeLenient(Status()["certificate"].get<std::string>()).value(),
+            acme->chain_pem);
 }
 
 TEST_F(OrderReconcilerTest, ValidOrderDownloadsTheChain) {

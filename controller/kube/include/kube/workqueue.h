@@ -38,6 +38,9 @@ class WorkQueue {
   void AddAfter(const std::string& key, Duration delay);
   // AddAfter(key, backoff for its failure count) and counts one more failure.
   void AddRateLimited(const std::string& key);
+  // The same with another base (e.g. a short one for write conflicts, which clear up as soon as
+  // an informer catches up); the failure count is shared.
+  void AddRateLimited(const std::string& key, Duration base);
   // Resets the failure count of key (call after a successful reconcile).
   void Forget(const std::string& key);
   int NumRequeues(const std::string& key) const;

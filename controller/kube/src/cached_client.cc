@@ -1,0 +1,232 @@
+#include "kube/cached_client.h"
+
+#include <charconv>
+
+#include "kube/errors.h"
+
+namespace certsmith::kube {
+namespace {
+
+std::optional<uint64_t> ParseVersion(const std::string& rv) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), v);
+  if (rv.empty() || ec != std::errc() || end != rv.data() + rv.size()) return std::nullopt;
+  return v;
+}
+
+bool HasFinalizers(const Json& obj) {
+  auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return false;
+  auto f = meta->find("finalizers");
+  return f != meta->end() && f->is_array() && !f->empty();
+}
+
+}  // namespace
+
+std::optional<int> CompareResourceVersions(const std::string& a, const std::string& b) {
+  auto va = ParseVersion(a);
+  auto vb = ParseVersion(b);
+  if (!va || !vb) return std::nullopt;
+  return *va < *vb ? -1 : (*va > *vb ? 1 : 0);
+}
+
+CachedClient::CachedClient(Client& api, CachedClientOptions options)
+    : api_(api), options_(std::move(options)) {}
+
+std::string CachedClient::ResourceId(const ResourceRef& res) {
+  return res.group + "/" + res.resource;
+}
+
+std::string CachedClient::StoreKey(const ResourceRef& res, std::string_view ns,
+                                   std::string_view name) {
+  if (!res.namespaced || ns.empty()) return std::string(name);
+  return std::string(ns) + "/" + std::string(name);
+}
+
+void CachedClient::Serve(const ResourceRef& res, const Store& store, std::string ns, bool complete,
+                         std::function<bool()> synced) {
+  served_[ResourceId(res)] =
+      Served{&store, res.namespaced ? std::move(ns) : std::string(), complete, std::move(synced)};
+}
+
+const CachedClient::Served* CachedClient::Scope(const ResourceRef& res, std::string_view ns) const {
+  auto it = served_.find(ResourceId(res));
+  if (it == served_.end()) return nullptr;
+  const Served& s = it->second;
+  if (res.namespaced && !s.ns.empty() && ns != s.ns) return nullptr;
+  return &s;
+}
+
+const CachedClient::Served* CachedClient::Find(const ResourceRef& res, std::string_view ns) const {
+  const Served* s = Scope(res, ns);
+  if (s == nullptr || (s->synced && !s->synced())) return nullptr;
+  return s;
+}
+
+Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns, std::string_view name) {
+  const Served* s = Find(res, ns);
+  if (s == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.api_reads++;
+  } else {
+    const std::string key = StoreKey(res, ns, name);
+    ObjectPtr cached = s->store->Get(key);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = overlay_.find(ResourceId(res) + "|" + key);
+      if (it != overlay_.end() && options_.clock->Now() >= it->second.expires) {
+        overlay_.erase(it);
+        it = overlay_.end();
+      }
+      if (it != overlay_.end()) {
+        const Remembered& r = it->second;
+        auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached), r.resource_version)
+                          : std::nullopt;
+        // The cache caught up with a write (same or newer version), or shows a newer object
+        // than the one deleted.
+        const bool caught_up = cmp && (r.obj ? *cmp >= 0 : *cmp > 0);
+        if (caught_up) {
+          overlay_.erase(it);
+        } else {
+          stats_.cache_reads++;
+          if (r.obj) return *r.obj;
+          return MakeError(ErrorCode::kNotFound,
+                           res.resource + " \"" + std::string(name) + "\" not found (deleted)");
+        }
+      }
+      if (cached || s->complete)
+        stats_.cache_reads++;
+      else
+        stats_.api_reads++;
+    }
+    if (cached) return *cached;
+    if (s->complete) {
+      return MakeError(ErrorCode::kNotFound,
+                       res.resource + " \"" + std::string(name) + "\" not found");
+    }
+  }
+  return api_.Get(res, ns, name);
+}
+
+Result<Json> CachedClient::Remember(const ResourceRef& res, std::string_view ns,
+                                    std::string_view name, Result<Json> written) {
+  if (!written.ok()) {
+    // The server holds a newer version than the one written from: whatever was remembered is
+    // stale too (for an object the informer never shows, nothing else would correct it).
+    if (IsConflict(written.status()) && Scope(res, ns) != nullptr) {
+      std::lock_guard<std::mutex> lock(mu_);
+      overlay_.erase(ResourceId(res) + "|" + StoreKey(res, ns, name));
+    }
+    return written;
+  }
+  if (Scope(res, GetNamespace(*written)) == nullptr) return written;
+  const std::string rv = GetResourceVersion(*written);
+  if (rv.empty()) return written;
+  const auto now = options_.clock->Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked(now);
+  overlay_[ResourceId(res) + "|" + ObjectKey(*written)] =
+      Remembered{*written, rv, now + options_.overlay_ttl};
+  return written;
+}
+
+void CachedClient::ExpireLocked(Clock::TimePoint now) {
+  for (auto it = overlay_.begin(); it != overlay_.end();) {
+    if (now >= it->second.expires) {
+      it = overlay_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void CachedClient::Observed(const ResourceRef& res, const Json& obj, bool deleted) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = overlay_.find(ResourceId(res) + "|" + ObjectKey(obj));
+  if (it == overlay_.end()) return;
+  const Remembered& r = it->second;
+  auto cmp = CompareResourceVersions(GetResourceVersion(obj), r.resource_version);
+  bool forget;
+  if (!cmp) {
+    forget = true;  // cannot tell: trust the informer from now on
+  } else if (deleted) {
+    // The version we wrote (or a later one) is gone; a tombstone's work is done. An older
+    // incarnation's removal says nothing about the object we created since.
+    forget = !r.obj || *cmp >= 0;
+  } else {
+    forget = r.obj ? *cmp >= 0 : *cmp > 0;
+  }
+  if (forget) overlay_.erase(it);
+}
+
+Result<Json> CachedClient::List(const ResourceRef& res, std::string_view ns,
+                                const ListOptions& options) {
+  return api_.List(res, ns, options);
+}
+
+Result<Json> CachedClient::Create(const ResourceRef& res, std::string_view ns, const Json& obj) {
+  return Remember(res, ns, GetName(obj), api_.Create(res, ns, obj));
+}
+
+Result<Json> CachedClient::Update(const ResourceRef& res, std::string_view ns, const Json& obj) {
+  return Remember(res, ns, GetName(obj), api_.Update(res, ns, obj));
+}
+
+Result<Json> CachedClient::UpdateStatus(const ResourceRef& res, std::string_view ns,
+                                        const Json& obj) {
+  return Remember(res, ns, GetName(obj), api_.UpdateStatus(res, ns, obj));
+}
+
+Result<Json> CachedClient::Patch(const ResourceRef& res, std::string_view ns, std::string_view name,
+                                 PatchType type, const Json& patch, bool status_subresource) {
+  return Remember(res, ns, name, api_.Patch(res, ns, name, type, patch, status_subresource));
+}
+
+Status CachedClient::Delete(const ResourceRef& res, std::string_view ns, std::string_view name,
+                            const DeleteOptions& options) {
+  Status st = api_.Delete(res, ns, name, options);
+  const Served* s = (st.ok() || IsNotFound(st)) ? Scope(res, ns) : nullptr;
+  if (s == nullptr) return st;
+  const std::string key = StoreKey(res, ns, name);
+  ObjectPtr cached = s->store->Get(key);
+  const auto now = options_.clock->Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked(now);
+  const std::string overlay_key = ResourceId(res) + "|" + key;
+  auto it = overlay_.find(overlay_key);
+  // The last version this client knows: its own write if newer than the cache.
+  std::optional<Json> last;
+  if (it != overlay_.end() && it->second.obj) last = *it->second.obj;
+  if (cached &&
+      (!last || CompareResourceVersions(GetResourceVersion(*cached), GetResourceVersion(*last))
+                        .value_or(-1) > 0)) {
+    last = *cached;
+  }
+  // Finalizers keep the object (with a deletionTimestamp) until their owners remove them: the
+  // informer shows that soon; a tombstone would hide it.
+  if (!last || HasFinalizers(*last)) {
+    if (it != overlay_.end()) overlay_.erase(it);
+    return st;
+  }
+  overlay_[overlay_key] =
+      Remembered{std::nullopt, GetResourceVersion(*last), now + options_.overlay_ttl};
+  return st;
+}
+
+Result<Json> CachedClient::PostPath(std::string_view absolute_path, const Json& body) {
+  return api_.PostPath(absolute_path, body);
+}
+
+Result<std::unique_ptr<Watch>> CachedClient::StartWatch(const ResourceRef& res, std::string_view ns,
+                                                        const ListOptions& options) {
+  return api_.StartWatch(res, ns, options);
+}
+
+CachedClient::Stats CachedClient::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s = stats_;
+  s.remembered = overlay_.size();
+  return s;
+}
+
+}  // namespace certsmith::kube
