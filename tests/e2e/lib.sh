@@ -15,7 +15,7 @@ CONTROLLER_PID=""
 e2e_cleanup() {
   [ -n "$CONTROLLER_PID" ] && kill "$CONTROLLER_PID" 2>/dev/null && wait "$CONTROLLER_PID" 2>/dev/null
   "$SRC/tests/testbed/run" down --workdir "$WORK/tb" >/dev/null 2>&1
-  rm -rf "$WORK"
+  if [ -n "${E2E_KEEP:-}" ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap e2e_cleanup EXIT
 fail() {

@@ -242,6 +242,10 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
   } else if (!kube::IsNotFound(existing.status())) {
     return existing.status();
   }
+  // A new key is a step worth one uncached read: the cache may still hold a Certificate the
+  // garbage collector is removing (its next-key Secret already gone).
+  ASSIGN_OR_RETURN(bool wanted, StillWanted(ctx_, api::kCertificates, obj));
+  if (!wanted) return std::optional<acme::PrivateKey>();
   ASSIGN_OR_RETURN(acme::KeyType type, SpecKeyType(cert));
   auto generated = keys_.Poll(kube::ObjectKey(obj), type);
   if (!generated) return std::optional<acme::PrivateKey>();
@@ -426,6 +430,10 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     return SyncResult::Error(order_obj.status());
   }
   if (!order_obj.ok()) {
+    // Not from a stale cache: a deleted Certificate must not order again (its Order is gone).
+    auto wanted = StillWanted(ctx_, api::kCertificates, obj);
+    if (!wanted.ok()) return SyncResult::Error(wanted.status());
+    if (!*wanted) return SyncResult::Done();
     api::Order order;
     order.metadata.name = order_name;
     order.metadata.namespace_ = cert.metadata.namespace_;

@@ -3,6 +3,7 @@
 #include "acme/problem.h"
 #include "api/resources.h"
 #include "certsmith/log.h"
+#include "kube/errors.h"
 #include "common/status_metrics.h"
 
 namespace certsmith::reconcilers {
@@ -33,6 +34,35 @@ std::pair<std::string, std::string> SplitKey(const std::string& key) {
   size_t slash = key.find('/');
   if (slash == std::string::npos) return {"", key};
   return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+namespace {
+// Live: exists with this uid and no deletionTimestamp.
+Result<bool> ExistsLive(kube::Client& live, const kube::ResourceRef& res, std::string_view ns,
+                        std::string_view name, std::string_view uid) {
+  auto got = live.Get(res, ns, name);
+  if (!got.ok()) {
+    if (kube::IsNotFound(got.status())) return false;
+    return got.status();
+  }
+  return kube::GetUid(*got) == uid && !(*got)["metadata"].contains("deletionTimestamp");
+}
+}  // namespace
+
+Result<bool> StillWanted(Context& ctx, const kube::ResourceRef& res, const Json& obj,
+                         const kube::ResourceRef* owner) {
+  kube::Client& live = ctx.live != nullptr ? *ctx.live : *ctx.client;
+  const std::string ns = kube::GetNamespace(obj);
+  ASSIGN_OR_RETURN(bool wanted, ExistsLive(live, res, ns, obj["metadata"].value("name", ""),
+                                           kube::GetUid(obj)));
+  if (!wanted || owner == nullptr) return wanted;
+  for (const Json& ref : obj["metadata"].value("ownerReferences", Json::array())) {
+    if (ref.value("kind", "") != owner->kind) continue;
+    ASSIGN_OR_RETURN(bool owner_there, ExistsLive(live, *owner, ns, ref.value("name", ""),
+                                                  ref.value("uid", "")));
+    if (!owner_there) return false;
+  }
+  return true;
 }
 
 Json OwnerReference(const Json& owner) {

@@ -48,13 +48,15 @@ bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
 }
 
 Context WithClient(Context ctx, kube::Client* client) {
+  if (ctx.live == nullptr) ctx.live = ctx.client;
   ctx.client = client;
   return ctx;
 }
 
-// Secrets keep the last-applied annotation: the Certificate reconciler writes a cached Secret
-// back, and must not drop what `kubectl apply` needs.
-void StripSecretManagedFields(Json& obj) {
+// For kinds certsmith writes back from its cache though users `kubectl apply` them (TLS Secrets,
+// an existing Ingress a solver adds its rule to): keep the last-applied annotation, or the write
+// would drop what `kubectl apply` needs for its next three-way merge.
+void StripOnlyManagedFields(Json& obj) {
   auto md = obj.find("metadata");
   if (md != obj.end() && md->is_object()) md->erase("managedFields");
 }
@@ -200,7 +202,7 @@ void Manager::StartInformers() {
   // Secret outside the selector (a user's, not yet managed) is read from the API server.
   auto& secrets = Watch(kube::kSecrets, ns,
                         std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
-                        StripSecretManagedFields);
+                        StripOnlyManagedFields);
   secrets.AddHandlers({.on_add = nullptr,
                        .on_update =
                            [&certs](const Json& old_obj, const Json& o) {
@@ -261,7 +263,8 @@ void Manager::WatchIngresses(kube::Informer& certificates) {
   Controller& shim =
       Add("ingresses", [this](const std::string& k) { return ingress_shim_->Sync(k); });
   const IngressShimOptions options{options_.honour_cert_manager_annotations};
-  kube::Informer& ingresses = Watch(kube::kIngresses, options_.watch_namespace, "");
+  kube::Informer& ingresses =
+      Watch(kube::kIngresses, options_.watch_namespace, "", StripOnlyManagedFields);
   // Status writes (an ingress controller's load balancer address) are not the shim's business.
   ingresses.AddHandlers(
       {.on_add =

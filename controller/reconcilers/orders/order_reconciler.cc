@@ -80,6 +80,11 @@ SyncResult OrderReconciler::Create(const Json& obj, api::Order order, acme::Acme
     if (!id.ok()) return Terminal(obj, std::move(order), api::OrderState::kErrored, id.status().message());
     request.identifiers.push_back(*id);
   }
+  // An order at the CA is not undone by deleting ours: ask the API server itself that the Order
+  // and its Certificate are still there (a cache can be a moment behind the garbage collector).
+  auto wanted = StillWanted(ctx_, api::kOrders, obj, &api::kCertificates);
+  if (!wanted.ok()) return SyncResult::Error(wanted.status());
+  if (!*wanted) return SyncResult::Done();
   auto remote = acme.NewOrder(request);
   if (!remote.ok()) return AcmeError(obj, std::move(order), remote.status(), "creating the order");
   // Stored at once: a crash after this finds the order again instead of ordering twice.

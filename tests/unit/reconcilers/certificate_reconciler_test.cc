@@ -57,6 +57,40 @@ TEST_F(CertificateReconcilerTest, IssuesWhenSecretIsMissingAndStoresTheKeyFirst)
   EXPECT_EQ(Orders().size(), 1u);
 }
 
+// The informer cache can still hold a Certificate the API server has deleted (background
+// deletion: the garbage collector removes its Orders and next-key Secret, whose watch events
+// may arrive first). Only the API server itself is asked before a new key or Order.
+TEST_F(CertificateReconcilerTest, ACertificateDeletedOnTheServerGetsNoKeyAndNoOrder) {
+  kube::testing::FakeClient server;  // the API server: the Certificate is already gone
+  ctx.live = &server;
+  kube.Add(api::kCertificates, Certificate());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_TRUE(kube.All(kube::kSecrets).empty());
+  EXPECT_TRUE(EventsWithReason("KeyGenerated").empty());
+}
+
+TEST_F(CertificateReconcilerTest, AnOrderCollectedWithItsDeletedCertificateIsNotMadeAgain) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  // Deleted on the server; the cache has seen its Order go but not the Certificate yet.
+  kube::testing::FakeClient server;
+  ctx.live = &server;
+  ASSERT_TRUE(kube.Delete(api::kOrders, "default", kube::GetName(Orders()[0])).ok());
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_FALSE(HasWrite("create"));
+
+  // The same name recreated is another Certificate (another uid): still not this one's Order.
+  Json again = Certificate();
+  again["metadata"]["uid"] = "another-uid";
+  server.Add(api::kCertificates, again);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(Orders().empty());
+}
+
 TEST_F(CertificateReconcilerTest, WritesTheTlsSecretWhenTheOrderIsValid) {
   Json cert = Certificate();
   cert["spec"]["privateKey"] = {{"encoding", "PKCS8"}};

@@ -60,6 +60,35 @@ TEST_F(OrderReconcilerTest, NewOrderStoresTheUrlInOneStatusWrite) {
   EXPECT_EQ(status_writes, 1u);
 }
 
+// An order at the CA cannot be taken back: the API server itself, not the cache, must still
+// have the Order and its Certificate before newOrder is sent.
+TEST_F(OrderReconcilerTest, NoNewOrderAtTheCaForAnOrderOrCertificateGoneFromTheServer) {
+  AddOrder();
+  Json order = *kube.Peek(api::kOrders, "default", "web-1-abc");
+  Json cert = Certificate();
+  cert["metadata"]["uid"] = "cert-uid";
+  order["metadata"]["ownerReferences"] = {{{"apiVersion", "certsmith.io/v1"},
+                                           {"kind", "Certificate"},
+                                           {"name", "web"},
+                                           {"uid", "cert-uid"},
+                                           {"controller", true}}};
+  ASSERT_TRUE(kube.Update(api::kOrders, "default", order).ok());
+  order = *kube.Peek(api::kOrders, "default", "web-1-abc");
+  acme->order.status = acme::OrderStatus::kPending;
+
+  kube::testing::FakeClient server;
+  ctx.live = &server;
+  ASSERT_TRUE(Sync().status.ok());  // neither is on the server
+  server.Add(api::kOrders, order);
+  ASSERT_TRUE(Sync().status.ok());  // the Order is, its Certificate is not
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_FALSE(Status().contains("url"));
+
+  server.Add(api::kCertificates, cert);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"NewOrder"}));
+}
+
 TEST_F(OrderReconcilerTest, ProcessingRequeuesAtNextPollWithoutANewOrder) {
   AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "processing"}});
   acme->order.url = FakeAcmeClient::kOrderUrl;

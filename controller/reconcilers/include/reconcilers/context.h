@@ -85,6 +85,10 @@ using HttpGetter = std::function<Result<std::string>(const std::string& url)>;
 
 struct Context {
   kube::Client* client = nullptr;
+  // The API server without the informer caches `client` may read from, for the one check made
+  // before a step that costs something outside the cluster (a new key, an ACME order): a cache
+  // can still hold an object the garbage collector has just deleted. Null: `client`.
+  kube::Client* live = nullptr;
   kube::EventRecorder* events = nullptr;
   const Clock* clock = &SystemClock::Instance();
   ControllerOptions options;

@@ -20,6 +20,12 @@ Json OwnerReference(const Json& owner);
 // True when obj has an ownerReference with the owner's uid.
 bool IsOwnedBy(const Json& obj, const Json& owner);
 
+// Asks the API server itself (Context::live) whether obj still exists, is the same object (uid)
+// and is not being deleted; false also when an owner of the given kind named in its
+// ownerReferences is gone. For the moment before a costly step, when a cached read could be late.
+Result<bool> StillWanted(Context& ctx, const kube::ResourceRef& res, const Json& obj,
+                         const kube::ResourceRef* owner = nullptr);
+
 // Writes status through the status subresource unless it is unchanged. Returns the new object.
 Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
                          const Json& status);
