@@ -24,6 +24,20 @@ bool HasFinalizer(const Json& obj) {
   return false;
 }
 
+// Whether the CA has moved the challenge at url (or its whole authorization) past pending, i.e.
+// it was told to validate before; Poll then reads the outcome, valid or invalid.
+bool AnsweredAtCa(const acme::Authorization& authz, const std::string& url) {
+  if (authz.status != acme::AuthorizationStatus::kPending) {
+    return authz.status != acme::AuthorizationStatus::kUnknown;
+  }
+  for (const acme::Challenge& c : authz.challenges) {
+    if (c.url != url) continue;
+    return c.status == acme::ChallengeStatus::kProcessing ||
+           c.status == acme::ChallengeStatus::kValid || c.status == acme::ChallengeStatus::kInvalid;
+  }
+  return false;
+}
+
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -118,16 +132,28 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   }
   auto responded = (*acme)->RespondToChallenge(ch.spec.url);
   if (!responded.ok()) {
+    // A CA refuses a second answer ("Cannot update challenge with status valid"), and one may be
+    // due: a controller killed before the status write below, or a lost reply to an accepted
+    // POST. The CA's record decides: past pending, Poll reads the outcome; pending, it failed.
+    auto authz = (*acme)->GetAuthorization(ch.spec.authorization_url, 0);
+    if (!authz.ok()) {
+      return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
+    }
+    if (AnsweredAtCa(*authz, ch.spec.url)) return Accepted(obj, std::move(ch), Duration::zero());
     auto problem = acme::ProblemFromStatus(responded.status());
     if (problem && !acme::IsRetryable(*problem)) {
       return Finish(obj, std::move(ch), api::OrderState::kInvalid, problem->Summary());
     }
     return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
   }
+  return Accepted(obj, std::move(ch), std::chrono::seconds(1));
+}
+
+SyncResult ChallengeReconciler::Accepted(const Json& obj, api::Challenge ch, Duration poll_in) {
   ch.status.processing = true;
   ch.status.state = api::OrderState::kPending;
   ch.status.reason = "Waiting for " + ch.spec.type + " challenge propagation/validation";
-  return Write(obj, ch, SyncResult::After(std::chrono::seconds(1)));
+  return Write(obj, ch, SyncResult::After(poll_in));
 }
 
 SyncResult ChallengeReconciler::Poll(const Json& obj, api::Challenge ch) {
