@@ -109,14 +109,24 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                        " challenges are already presented (--max-concurrent-challenges)";
     return Write(obj, ch, SyncResult::After(kWaitDelay));
   }
-  Status presented = solvers::http01::Present(*ctx_.client, ch, obj,
-                                              {.image = ctx_.options.solver_image});
-  if (!presented.ok()) return SyncResult::Error(presented.WithContext("presenting http-01 solver"));
+  auto created = solvers::http01::Present(*ctx_.client, ch, obj,
+                                         {.image = ctx_.options.solver_image});
+  if (!created.ok()) {
+    return SyncResult::Error(created.status().WithContext("presenting http-01 solver"));
+  }
   ch.status.presented = true;
+  // A Service or Ingress created just now is not routed yet: the ingress controller learns of it
+  // from its watch. A new Pod takes longer to be Ready than that, but a controller killed between
+  // creating the Pod and the Ingress finds the Pod Ready after its restart: told at once, the CA
+  // got a 503 and the Order failed. So the CA is asked one readiness poll after the last change.
   auto ready = solvers::http01::SolverPodReady(*ctx_.client, ch);
-  if (!ready.ok() || !*ready) {
-    ch.status.reason = "waiting for solver Pod " + solvers::http01::SolverName(ch) +
-                       " to be Ready before asking the CA to validate";
+  if (*created || !ready.ok() || !*ready) {
+    const std::string solver = solvers::http01::SolverName(ch);
+    ch.status.reason = ready.ok() && *ready
+                           ? "waiting for the ingress controller to route to the new solver " +
+                                 solver + " before asking the CA to validate"
+                           : "waiting for solver Pod " + solver +
+                                 " to be Ready before asking the CA to validate";
     return Write(obj, ch, SyncResult::After(kSolverReadyPoll));
   }
   const bool self_check = ctx_.http_get && !ch.spec.solver.http01->skip_self_check;

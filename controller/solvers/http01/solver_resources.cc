@@ -165,30 +165,28 @@ Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress) {
   return ingress;
 }
 
-Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
-               const SolverOptions& options) {
+Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
+                     const SolverOptions& options) {
   const std::string& ns = ch.metadata.namespace_;
   const std::string name = SolverName(ch);
-  if (!client.Get(kube::kPods, ns, name).ok()) {
-    RETURN_IF_ERROR(
-        IgnoreExists(client.Create(kube::kPods, ns, BuildPod(ch, challenge_obj, options))));
-  }
-  if (!client.Get(kube::kServices, ns, name).ok()) {
-    RETURN_IF_ERROR(
-        IgnoreExists(client.Create(kube::kServices, ns, BuildService(ch, challenge_obj))));
-  }
+  bool changed = false;
+  auto ensure = [&](const kube::ResourceRef& res, const Json& obj) -> Status {
+    if (client.Get(res, ns, name).ok()) return Status::Ok();
+    changed = true;
+    return IgnoreExists(client.Create(res, ns, obj));
+  };
+  RETURN_IF_ERROR(ensure(kube::kPods, BuildPod(ch, challenge_obj, options)));
+  RETURN_IF_ERROR(ensure(kube::kServices, BuildService(ch, challenge_obj)));
   const api::Http01Ingress* in = IngressSpec(ch);
   if (in && !in->name.empty()) {
     ASSIGN_OR_RETURN(Json existing, client.Get(kube::kIngresses, ns, in->name));
     Json edited = AddRuleToIngress(ch, existing);
-    if (edited == existing) return Status::Ok();
-    return client.Update(kube::kIngresses, ns, edited).status();
+    if (edited == existing) return changed;
+    RETURN_IF_ERROR(client.Update(kube::kIngresses, ns, edited).status());
+    return true;
   }
-  if (!client.Get(kube::kIngresses, ns, name).ok()) {
-    RETURN_IF_ERROR(
-        IgnoreExists(client.Create(kube::kIngresses, ns, BuildIngress(ch, challenge_obj))));
-  }
-  return Status::Ok();
+  RETURN_IF_ERROR(ensure(kube::kIngresses, BuildIngress(ch, challenge_obj)));
+  return changed;
 }
 
 Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch) {

@@ -259,5 +259,55 @@ INSTANTIATE_TEST_SUITE_P(
                          acme::ChallengeStatus::kPending, true, "invalid", "may not answer"}),
     [](const ::testing::TestParamInfo<UnrecordedAnswer>& info) { return info.param.name; });
 
+// A controller killed between creating the solver Pod and its Service/Ingress restarts with the
+// Pod already Ready. Creating the rest and telling the CA in the same sync sent the CA to a route
+// the ingress controller did not know yet (testbed: 503 "service not found"; the CA failed the
+// Order and the Certificate placed a second one). Whatever the restart had to create, the CA is
+// asked only on a later sync, one readiness poll after the last object appeared.
+struct LeftBehind {
+  std::string name;
+  std::vector<kube::ResourceRef> missing;  // solver objects the killed controller had not created
+};
+
+void PrintTo(const LeftBehind& c, std::ostream* os) { *os << c.name; }
+
+class SolverRestartTest : public ChallengeReconcilerTest,
+                          public ::testing::WithParamInterface<LeftBehind> {};
+
+TEST_P(SolverRestartTest, TellsTheCaOnlyAfterTheRouteHadAPollToAppear) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().requeue_after.has_value());
+  MarkSolverPodsReady();
+  const std::string solver = kube.All(kube::kPods).at(0)["metadata"]["name"];
+  for (const kube::ResourceRef& res : GetParam().missing) {
+    ASSERT_TRUE(kube.Delete(res, "default", solver).ok());
+  }
+
+  ChallengeReconciler restarted(ctx);
+  SyncResult r = restarted.Sync("default/ch-1");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(SolverObjects(), 3u);
+  if (GetParam().missing.empty()) {
+    EXPECT_EQ(acme->calls.size(), 1u) << "nothing was created: the CA is told at once";
+    return;
+  }
+  EXPECT_TRUE(acme->calls.empty()) << "the CA was told in the sync that created the route";
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::milliseconds(500));
+  EXPECT_NE(Status()["reason"].get<std::string>().find("ingress controller"), std::string::npos);
+  ASSERT_TRUE(restarted.Sync("default/ch-1").status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("RespondToChallenge ") +
+                                                   kChallengeUrl}));
+  EXPECT_EQ(Status()["processing"], true);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Restart, SolverRestartTest,
+    ::testing::Values(LeftBehind{"PodOnly", {kube::kServices, kube::kIngresses}},
+                      LeftBehind{"PodAndService", {kube::kIngresses}},
+                      LeftBehind{"ServiceMissing", {kube::kServices}},
+                      LeftBehind{"Everything", {}}),
+    [](const ::testing::TestParamInfo<LeftBehind>& info) { return info.param.name; });
+
 }  // namespace
 }  // namespace certsmith::reconcilers::testing
