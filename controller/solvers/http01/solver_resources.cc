@@ -172,8 +172,9 @@ Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json&
   bool changed = false;
   auto ensure = [&](const kube::ResourceRef& res, const Json& obj) -> Status {
     if (client.Get(res, ns, name).ok()) return Status::Ok();
-    changed = true;
-    return IgnoreExists(client.Create(res, ns, obj));
+    auto created = client.Create(res, ns, obj);
+    changed = changed || created.ok();
+    return IgnoreExists(created);
   };
   RETURN_IF_ERROR(ensure(kube::kPods, BuildPod(ch, challenge_obj, options)));
   RETURN_IF_ERROR(ensure(kube::kServices, BuildService(ch, challenge_obj)));
