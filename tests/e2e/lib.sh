@@ -12,14 +12,23 @@ done
 
 WORK=$(mktemp -d -t certsmith-e2e.XXXXXX)
 CONTROLLER_PID=""
+# CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
+# =always keeps it in any case.
 e2e_cleanup() {
+  local rc=$?
   [ -n "$CONTROLLER_PID" ] && kill "$CONTROLLER_PID" 2>/dev/null && wait "$CONTROLLER_PID" 2>/dev/null
   "$SRC/tests/testbed/run" down --workdir "$WORK/tb" >/dev/null 2>&1
-  if [ -n "${E2E_KEEP:-}" ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
+  if [ "${CERTSMITH_E2E_KEEP_WORKDIR:-}" = always ] ||
+     { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${CERTSMITH_E2E_KEEP_WORKDIR:-}" ]; }; then
+    echo "kept workdir: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap e2e_cleanup EXIT
 fail() {
   echo "FAIL: $*"
+  [ -n "${CERTSMITH_E2E_KEEP_WORKDIR:-}" ] && kubectl get clusterissuers,certificates,orders,challenges,pods,ingresses,events -A -o yaml >"$WORK/objects.yaml" 2>&1
   echo "--- controller log (tail)"; tail -n 60 "$WORK"/controller*.log 2>/dev/null
   kubectl get clusterissuers,certificates,orders,challenges -A -o yaml 2>/dev/null | tail -n 120
   exit 1

@@ -24,6 +24,20 @@ bool HasFinalizer(const Json& obj) {
   return false;
 }
 
+// Whether the CA has moved the challenge at url (or its whole authorization) past pending, i.e.
+// it was told to validate before; Poll then reads the outcome, valid or invalid.
+bool AnsweredAtCa(const acme::Authorization& authz, const std::string& url) {
+  if (authz.status != acme::AuthorizationStatus::kPending) {
+    return authz.status != acme::AuthorizationStatus::kUnknown;
+  }
+  for (const acme::Challenge& c : authz.challenges) {
+    if (c.url != url) continue;
+    return c.status == acme::ChallengeStatus::kProcessing ||
+           c.status == acme::ChallengeStatus::kValid || c.status == acme::ChallengeStatus::kInvalid;
+  }
+  return false;
+}
+
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -95,15 +109,25 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                        " challenges are already presented (--max-concurrent-challenges)";
     return Write(obj, ch, SyncResult::After(kWaitDelay));
   }
-  Status presented = solvers::http01::Present(
+  auto created = solvers::http01::Present(
       *ctx_.client, ch, obj,
       {.image = ctx_.options.solver_image, .first_presentation = !ch.status.presented});
-  if (!presented.ok()) return SyncResult::Error(presented.WithContext("presenting http-01 solver"));
+  if (!created.ok()) {
+    return SyncResult::Error(created.status().WithContext("presenting http-01 solver"));
+  }
   ch.status.presented = true;
+  // A Service or Ingress created just now is not routed yet: the ingress controller learns of it
+  // from its watch. A new Pod takes longer to be Ready than that, but a controller killed between
+  // creating the Pod and the Ingress finds the Pod Ready after its restart: told at once, the CA
+  // got a 503 and the Order failed. So the CA is asked one readiness poll after the last change.
   auto ready = solvers::http01::SolverPodReady(*ctx_.client, ch);
-  if (!ready.ok() || !*ready) {
-    ch.status.reason = "waiting for solver Pod " + solvers::http01::SolverName(ch) +
-                       " to be Ready before asking the CA to validate";
+  if (*created || !ready.ok() || !*ready) {
+    const std::string solver = solvers::http01::SolverName(ch);
+    ch.status.reason = ready.ok() && *ready
+                           ? "waiting for the ingress controller to route to the new solver " +
+                                 solver + " before asking the CA to validate"
+                           : "waiting for solver Pod " + solver +
+                                 " to be Ready before asking the CA to validate";
     return Write(obj, ch, SyncResult::After(kSolverReadyPoll));
   }
   const bool self_check = ctx_.http_get && !ch.spec.solver.http01->skip_self_check;
@@ -119,16 +143,28 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   }
   auto responded = (*acme)->RespondToChallenge(ch.spec.url);
   if (!responded.ok()) {
+    // A CA refuses a second answer ("Cannot update challenge with status valid"), and one may be
+    // due: a controller killed before the status write below, or a lost reply to an accepted
+    // POST. The CA's record decides: past pending, Poll reads the outcome; pending, it failed.
+    auto authz = (*acme)->GetAuthorization(ch.spec.authorization_url, 0);
+    if (!authz.ok()) {
+      return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
+    }
+    if (AnsweredAtCa(*authz, ch.spec.url)) return Accepted(obj, std::move(ch), Duration::zero());
     auto problem = acme::ProblemFromStatus(responded.status());
     if (problem && !acme::IsRetryable(*problem)) {
       return Finish(obj, std::move(ch), api::OrderState::kInvalid, problem->Summary());
     }
     return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
   }
+  return Accepted(obj, std::move(ch), std::chrono::seconds(1));
+}
+
+SyncResult ChallengeReconciler::Accepted(const Json& obj, api::Challenge ch, Duration poll_in) {
   ch.status.processing = true;
   ch.status.state = api::OrderState::kPending;
   ch.status.reason = "Waiting for " + ch.spec.type + " challenge propagation/validation";
-  return Write(obj, ch, SyncResult::After(std::chrono::seconds(1)));
+  return Write(obj, ch, SyncResult::After(poll_in));
 }
 
 SyncResult ChallengeReconciler::Poll(const Json& obj, api::Challenge ch) {

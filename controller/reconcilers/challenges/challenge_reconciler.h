@@ -24,6 +24,8 @@ class ChallengeReconciler {
 
  private:
   SyncResult Present(const Json& obj, api::Challenge ch);
+  // Records that the CA was told to validate; Poll takes over after poll_in.
+  SyncResult Accepted(const Json& obj, api::Challenge ch, Duration poll_in);
   SyncResult Poll(const Json& obj, api::Challenge ch);
   // Cleans up and writes the final state.
   SyncResult Finish(const Json& obj, api::Challenge ch, api::OrderState state,

@@ -165,34 +165,34 @@ Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress) {
   return ingress;
 }
 
-Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
-               const SolverOptions& options) {
+Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
+                     const SolverOptions& options) {
   const std::string& ns = ch.metadata.namespace_;
   const std::string name = SolverName(ch);
   // The route first, the Pod last: the CA is told to validate once the Pod is Ready, and the
   // ingress controller needs time to route the new path (with the self check skipped, nothing
   // else waits for it). A Pod that starts in 200 ms otherwise beats the route to the CA.
-  auto missing = [&](const kube::ResourceRef& res) {
-    return options.first_presentation || !client.Get(res, ns, name).ok();
+  bool changed = false;
+  auto ensure = [&](const kube::ResourceRef& res, const Json& obj) -> Status {
+    if (!options.first_presentation && client.Get(res, ns, name).ok()) return Status::Ok();
+    auto created = client.Create(res, ns, obj);
+    changed = changed || created.ok();
+    return IgnoreExists(created);
   };
   const api::Http01Ingress* in = IngressSpec(ch);
   if (in && !in->name.empty()) {
     ASSIGN_OR_RETURN(Json existing, client.Get(kube::kIngresses, ns, in->name));
     Json edited = AddRuleToIngress(ch, existing);
-    if (edited != existing) RETURN_IF_ERROR(client.Update(kube::kIngresses, ns, edited).status());
-  } else if (missing(kube::kIngresses)) {
-    RETURN_IF_ERROR(
-        IgnoreExists(client.Create(kube::kIngresses, ns, BuildIngress(ch, challenge_obj))));
+    if (edited != existing) {
+      RETURN_IF_ERROR(client.Update(kube::kIngresses, ns, edited).status());
+      changed = true;
+    }
+  } else {
+    RETURN_IF_ERROR(ensure(kube::kIngresses, BuildIngress(ch, challenge_obj)));
   }
-  if (missing(kube::kServices)) {
-    RETURN_IF_ERROR(
-        IgnoreExists(client.Create(kube::kServices, ns, BuildService(ch, challenge_obj))));
-  }
-  if (missing(kube::kPods)) {
-    RETURN_IF_ERROR(
-        IgnoreExists(client.Create(kube::kPods, ns, BuildPod(ch, challenge_obj, options))));
-  }
-  return Status::Ok();
+  RETURN_IF_ERROR(ensure(kube::kServices, BuildService(ch, challenge_obj)));
+  RETURN_IF_ERROR(ensure(kube::kPods, BuildPod(ch, challenge_obj, options)));
+  return changed;
 }
 
 Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch) {

@@ -42,10 +42,11 @@ Json AddRuleToIngress(const api::Challenge& ch, Json ingress);
 // Removes what AddRuleToIngress added (idempotent).
 Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress);
 
-// Creates what is missing, the Ingress (or rule) and Service before the Pod; OK when everything
-// exists.
-Status Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
-               const SolverOptions& options);
+// Creates what is missing, the Ingress (or rule) and Service before the Pod; true when it created
+// or changed anything (an ingress controller has not seen that yet), false when everything was
+// already there.
+Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
+                     const SolverOptions& options);
 // True when the solver Pod reports the Ready condition. The CA must not be told to validate
 // before then: it would reach a route with no endpoint yet (a 503) and fail the order.
 Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch);

@@ -244,5 +244,125 @@ TEST_F(ChallengeReconcilerTest, FailedSelfCheckWaitsWithoutTellingTheCa) {
   EXPECT_EQ(acme->calls.size(), 1u);
 }
 
+// A controller killed after the CA accepted the challenge but before status.processing was
+// written restarts with a Challenge that says "presented, not answered yet". The CA refuses a
+// second answer (malformed: "Cannot update challenge with status ..."); that refusal must not
+// fail the Challenge (which fails the Order, and the Certificate then places a second one): the
+// CA's own record decides. A refusal of a challenge still pending at the CA stays a failure.
+struct UnrecordedAnswer {
+  std::string name;
+  acme::AuthorizationStatus authz;  // at the CA when the restarted controller answers again
+  acme::ChallengeStatus challenge;
+  bool refused_while_pending;  // the CA refuses even though the challenge is pending
+  std::string state;           // the Challenge's state once the CA's record is read
+  std::string reason;          // part of status.reason then
+};
+
+void PrintTo(const UnrecordedAnswer& c, std::ostream* os) { *os << c.name; }
+
+class ChallengeRestartTest : public ChallengeReconcilerTest,
+                             public ::testing::WithParamInterface<UnrecordedAnswer> {};
+
+TEST_P(ChallengeRestartTest, FollowsTheCasRecordOfTheChallenge) {
+  const UnrecordedAnswer& c = GetParam();
+  AddChallenge();
+  ASSERT_TRUE(Sync().requeue_after.has_value());  // solver presented, its Pod not Ready yet
+  MarkSolverPodsReady();
+  // The first controller answered and died before writing it down: only the CA moved on.
+  Authorization(c.authz, c.challenge);
+  if (c.refused_while_pending) {
+    acme::Problem p;
+    p.type = "urn:ietf:params:acme:error:unauthorized";
+    p.detail = "account may not answer this challenge";
+    acme->respond_error = acme::StatusFromProblem(p, 403);
+  }
+
+  ChallengeReconciler restarted(ctx);
+  SyncResult r = restarted.Sync("default/ch-1");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(acme->calls.at(0), std::string("RespondToChallenge ") + kChallengeUrl);
+  if (!c.refused_while_pending) {
+    EXPECT_EQ(Status()["processing"], true) << "the CA's acceptance is recorded";
+    EXPECT_EQ(Status()["state"], "pending");
+    r = restarted.Sync("default/ch-1");  // polls the authorization like any accepted challenge
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  }
+  EXPECT_EQ(Status()["state"], c.state);
+  const std::string reason = Status().value("reason", "");
+  EXPECT_NE(reason.find(c.reason), std::string::npos) << reason;
+  EXPECT_EQ(reason.find("Cannot update challenge"), std::string::npos) << reason;
+  if (c.state == "pending") {
+    ASSERT_TRUE(r.requeue_after.has_value());
+    EXPECT_EQ(SolverObjects(), 3u) << "the solver must keep answering while the CA validates";
+    EXPECT_EQ(restarted.Presented(), 1u);
+  } else {
+    EXPECT_EQ(SolverObjects(), 0u);
+    EXPECT_EQ(restarted.Presented(), 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Restart, ChallengeRestartTest,
+    ::testing::Values(
+        UnrecordedAnswer{"StillValidating", acme::AuthorizationStatus::kPending,
+                         acme::ChallengeStatus::kProcessing, false, "pending", "Waiting for http-01"},
+        UnrecordedAnswer{"Validated", acme::AuthorizationStatus::kValid,
+                         acme::ChallengeStatus::kValid, false, "valid", "Successfully authorized"},
+        UnrecordedAnswer{"FailedAtTheCa", acme::AuthorizationStatus::kInvalid,
+                         acme::ChallengeStatus::kInvalid, false, "invalid", "did not match"},
+        UnrecordedAnswer{"PendingAndRefused", acme::AuthorizationStatus::kPending,
+                         acme::ChallengeStatus::kPending, true, "invalid", "may not answer"}),
+    [](const ::testing::TestParamInfo<UnrecordedAnswer>& info) { return info.param.name; });
+
+// A controller killed between creating the solver Pod and its Service/Ingress restarts with the
+// Pod already Ready. Creating the rest and telling the CA in the same sync sent the CA to a route
+// the ingress controller did not know yet (testbed: 503 "service not found"; the CA failed the
+// Order and the Certificate placed a second one). Whatever the restart had to create, the CA is
+// asked only on a later sync, one readiness poll after the last object appeared.
+struct LeftBehind {
+  std::string name;
+  std::vector<kube::ResourceRef> missing;  // solver objects the killed controller had not created
+};
+
+void PrintTo(const LeftBehind& c, std::ostream* os) { *os << c.name; }
+
+class SolverRestartTest : public ChallengeReconcilerTest,
+                          public ::testing::WithParamInterface<LeftBehind> {};
+
+TEST_P(SolverRestartTest, TellsTheCaOnlyAfterTheRouteHadAPollToAppear) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().requeue_after.has_value());
+  MarkSolverPodsReady();
+  const std::string solver = kube.All(kube::kPods).at(0)["metadata"]["name"];
+  for (const kube::ResourceRef& res : GetParam().missing) {
+    ASSERT_TRUE(kube.Delete(res, "default", solver).ok());
+  }
+
+  ChallengeReconciler restarted(ctx);
+  SyncResult r = restarted.Sync("default/ch-1");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(SolverObjects(), 3u);
+  if (GetParam().missing.empty()) {
+    EXPECT_EQ(acme->calls.size(), 1u) << "nothing was created: the CA is told at once";
+    return;
+  }
+  EXPECT_TRUE(acme->calls.empty()) << "the CA was told in the sync that created the route";
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::milliseconds(500));
+  EXPECT_NE(Status()["reason"].get<std::string>().find("ingress controller"), std::string::npos);
+  ASSERT_TRUE(restarted.Sync("default/ch-1").status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("RespondToChallenge ") +
+                                                   kChallengeUrl}));
+  EXPECT_EQ(Status()["processing"], true);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Restart, SolverRestartTest,
+    ::testing::Values(LeftBehind{"PodOnly", {kube::kServices, kube::kIngresses}},
+                      LeftBehind{"PodAndService", {kube::kIngresses}},
+                      LeftBehind{"ServiceMissing", {kube::kServices}},
+                      LeftBehind{"Everything", {}}),
+    [](const ::testing::TestParamInfo<LeftBehind>& info) { return info.param.name; });
+
 }  // namespace
 }  // namespace certsmith::reconcilers::testing

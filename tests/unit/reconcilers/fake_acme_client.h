@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "acme/client.h"
+#include "acme/problem.h"
 
 namespace certsmith::reconcilers::testing {
 
@@ -21,6 +22,7 @@ class FakeAcmeClient final : public acme::AcmeClient {
   std::optional<Status> new_order_error;
   acme::Order order;  // what NewOrder/GetOrder return (url filled by NewOrder)
   std::map<std::string, acme::Authorization> authorizations;
+  std::optional<Status> respond_error;  // what RespondToChallenge fails with, if set
   std::optional<acme::Order> after_finalize;
   std::string chain_pem;
   std::string finalized_csr;
@@ -70,6 +72,19 @@ class FakeAcmeClient final : public acme::AcmeClient {
   Result<acme::Challenge> GetChallenge(const std::string&) override { return Unsupported(); }
   Result<acme::Challenge> RespondToChallenge(const std::string& url) override {
     calls.push_back("RespondToChallenge " + url);
+    if (respond_error) return *respond_error;
+    // As Boulder and Pebble do: a challenge is answered once; past pending, answering is refused.
+    for (const auto& [authz_url, authz] : authorizations) {
+      for (const acme::Challenge& known : authz.challenges) {
+        if (known.url != url || known.status == acme::ChallengeStatus::kPending) continue;
+        acme::Problem p;
+        p.type = "urn:ietf:params:acme:error:malformed";
+        p.detail = std::string("Cannot update challenge with status ") +
+                   acme::ToString(known.status) + ", only status pending";
+        p.status = 400;
+        return acme::StatusFromProblem(p, 400);
+      }
+    }
     acme::Challenge c;
     c.url = url;
     c.type = "http-01";
