@@ -220,7 +220,7 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
 }
 
 Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
-    const api::Certificate& cert, const Json& obj, const Json* secret) {
+    const api::Certificate& cert, const Json& obj, const Json* secret, bool* asked_server) {
   // rotationPolicy Never: keep signing the key already in the Secret.
   if (cert.spec.private_key.rotation_policy == "Never") {
     if (auto pem = DataField(secret, kTlsKey)) {
@@ -245,6 +245,7 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
   // A new key is a step worth one uncached read: the cache may still hold a Certificate the
   // garbage collector is removing (its next-key Secret already gone).
   ASSIGN_OR_RETURN(bool wanted, StillWanted(ctx_, api::kCertificates, obj));
+  *asked_server = true;
   if (!wanted) return std::optional<acme::PrivateKey>();
   ASSIGN_OR_RETURN(acme::KeyType type, SpecKeyType(cert));
   auto generated = keys_.Poll(kube::ObjectKey(obj), type);
@@ -405,7 +406,8 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     return SyncResult::After(kIssuerRetryDelay);
   }
 
-  auto key = EnsureNextKey(cert, obj, secret);
+  bool asked_server = false;
+  auto key = EnsureNextKey(cert, obj, secret, &asked_server);
   if (!key.ok()) return SyncResult::Error(key.status());
   if (!key->has_value()) return SyncResult::After(kKeyPollDelay);
   const acme::PrivateKey& pk = **key;
@@ -431,9 +433,12 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
   }
   if (!order_obj.ok()) {
     // Not from a stale cache: a deleted Certificate must not order again (its Order is gone).
-    auto wanted = StillWanted(ctx_, api::kCertificates, obj);
-    if (!wanted.ok()) return SyncResult::Error(wanted.status());
-    if (!*wanted) return SyncResult::Done();
+    // One question to the API server per sync is enough (a new key in this sync asked it).
+    if (!asked_server) {
+      auto wanted = StillWanted(ctx_, api::kCertificates, obj);
+      if (!wanted.ok()) return SyncResult::Error(wanted.status());
+      if (!*wanted) return SyncResult::Done();
+    }
     api::Order order;
     order.metadata.name = order_name;
     order.metadata.namespace_ = cert.metadata.namespace_;

@@ -51,9 +51,11 @@ class CertificateReconciler {
 
  private:
   // The key for the next issuance: from the next-key Secret, else generated and stored there.
-  // nullopt while an RSA key is being generated.
+  // nullopt while an RSA key is being generated. *asked_server is set when it confirmed with
+  // the API server itself that the Certificate is still wanted (StillWanted).
   Result<std::optional<acme::PrivateKey>> EnsureNextKey(const api::Certificate& cert,
-                                                        const Json& obj, const Json* secret);
+                                                        const Json& obj, const Json* secret,
+                                                        bool* asked_server);
   // Brings the TLS Secret's ownerReference in line with the deletion policy (on Secrets written
   // before the policy changed too); *secret becomes the stored object.
   Status EnsureSecretOwnership(const Json& obj, const api::Certificate& cert, Json* secret);

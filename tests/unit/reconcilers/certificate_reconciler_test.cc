@@ -70,6 +70,18 @@ TEST_F(CertificateReconcilerTest, ACertificateDeletedOnTheServerGetsNoKeyAndNoOr
   EXPECT_TRUE(EventsWithReason("KeyGenerated").empty());
 }
 
+// The uncached question costs one request per issuing sync, not one per step.
+TEST_F(CertificateReconcilerTest, ANewKeyAndOrderAskTheServerOnce) {
+  kube::testing::FakeClient server;
+  ctx.live = &server;
+  kube.Add(api::kCertificates, Certificate());
+  server.Add(api::kCertificates, Cert());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Orders().size(), 1u);
+  EXPECT_EQ(server.ActionStrings({"list", "watch"}),
+            (std::vector<std::string>{"get certificates default/web"}));
+}
+
 TEST_F(CertificateReconcilerTest, AnOrderCollectedWithItsDeletedCertificateIsNotMadeAgain) {
   kube.Add(api::kCertificates, Certificate());
   ASSERT_TRUE(Sync().status.ok());
