@@ -21,8 +21,21 @@ std::optional<AccountRegistry::Entry> AccountRegistry::Find(const std::string& i
 }
 
 void AccountRegistry::Put(const std::string& issuer_key, Entry entry) {
+  std::function<void(const std::string&)> notify;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(issuer_key);
+    const bool changed = it == entries_.end() || it->second.hash != entry.hash ||
+                         it->second.account_url != entry.account_url;
+    entries_[issuer_key] = std::move(entry);
+    if (changed) notify = listener_;
+  }
+  if (notify) notify(issuer_key);
+}
+
+void AccountRegistry::OnRegistered(std::function<void(const std::string&)> listener) {
   std::lock_guard<std::mutex> lock(mu_);
-  entries_[issuer_key] = std::move(entry);
+  listener_ = std::move(listener);
 }
 
 void AccountRegistry::Remove(const std::string& issuer_key) {

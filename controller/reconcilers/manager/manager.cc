@@ -3,10 +3,10 @@
 #include "api/resources.h"
 #include "certificates/certificate_reconciler.h"
 #include "certsmith/log.h"
-#include "kube/errors.h"
 #include "challenges/challenge_reconciler.h"
 #include "ingress/ingress_shim.h"
 #include "issuers/issuer_reconciler.h"
+#include "kube/errors.h"
 #include "orders/order_reconciler.h"
 #include "solvers/http01/solver_resources.h"
 
@@ -83,17 +83,17 @@ Manager::Controller& Manager::Add(std::string name,
                                   std::function<SyncResult(const std::string&)> sync) {
   auto c = std::make_unique<Controller>();
   c->name = std::move(name);
-  c->queue = std::make_unique<kube::WorkQueue>(kube::WorkQueueOptions{
-      .clock = ctx_.clock,
-      .backoff_base = std::chrono::seconds(1),
-      .backoff_cap = std::chrono::minutes(5)});
+  c->queue = std::make_unique<kube::WorkQueue>(
+      kube::WorkQueueOptions{.clock = ctx_.clock,
+                             .backoff_base = std::chrono::seconds(1),
+                             .backoff_cap = std::chrono::minutes(5)});
   c->sync = std::move(sync);
   controllers_.push_back(std::move(c));
   return *controllers_.back();
 }
 
-kube::Informer& Manager::Watch(const kube::ResourceRef& res, std::string ns,
-                               std::string selector, std::function<void(Json&)> transform) {
+kube::Informer& Manager::Watch(const kube::ResourceRef& res, std::string ns, std::string selector,
+                               std::function<void(Json&)> transform) {
   kube::InformerOptions o;
   o.resource = res;
   o.ns = res.namespaced ? ns : "";
@@ -104,11 +104,10 @@ kube::Informer& Manager::Watch(const kube::ResourceRef& res, std::string ns,
   cache_->Serve(res, inf.store(), res.namespaced ? ns : "", selector.empty(),
                 [&inf] { return inf.HasSynced(); });
   kube::CachedClient* cache = cache_.get();
-  inf.AddHandlers({.on_add = [cache, res](const Json& o) { cache->Observed(res, o, false); },
-                   .on_update = [cache, res](const Json&, const Json& o) {
-                     cache->Observed(res, o, false);
-                   },
-                   .on_delete = [cache, res](const Json& o) { cache->Observed(res, o, true); }});
+  inf.AddHandlers(
+      {.on_add = [cache, res](const Json& o) { cache->Observed(res, o, false); },
+       .on_update = [cache, res](const Json&, const Json& o) { cache->Observed(res, o, false); },
+       .on_delete = [cache, res](const Json& o) { cache->Observed(res, o, true); }});
   return inf;
 }
 
@@ -129,8 +128,8 @@ void Manager::EnqueueAllCertificates() {
 
 void Manager::StartInformers() {
   Controller& issuers = Add("issuers", [this](const std::string& k) { return issuers_->Sync(k); });
-  Controller& cluster_issuers = Add(
-      "clusterissuers", [this](const std::string& k) { return cluster_issuers_->Sync(k); });
+  Controller& cluster_issuers =
+      Add("clusterissuers", [this](const std::string& k) { return cluster_issuers_->Sync(k); });
   Controller& certs =
       Add("certificates", [this](const std::string& k) { return certificates_->Sync(k); });
   Controller& orders = Add("orders", [this](const std::string& k) { return orders_->Sync(k); });
@@ -172,61 +171,69 @@ void Manager::StartInformers() {
                       },
                   .on_delete = nullptr});
   WatchIngresses(ci);
-  Watch(api::kOrders, ns, "")
-      .AddHandlers({.on_add = [&orders](const Json& o) { orders.queue->Add(kube::ObjectKey(o)); },
-                    .on_update =
-                        [this, &orders, &certs](const Json& old_obj, const Json& o) {
-                          if (SpecOrDeletionChanged(old_obj, o)) {
-                            orders.queue->Add(kube::ObjectKey(o));
-                          }
-                          if (OrderOutcomeChanged(old_obj, o)) {
-                            EnqueueOwner(certs, o, "Certificate");
-                          }
-                        },
-                    .on_delete = [this, &certs](const Json& o) {
-                      EnqueueOwner(certs, o, "Certificate");
-                    }});
-  Watch(api::kChallenges, ns, "")
-      .AddHandlers(
-          {.on_add = [&challenges](const Json& o) { challenges.queue->Add(kube::ObjectKey(o)); },
-           .on_update =
-               [this, &challenges, &orders](const Json& old_obj, const Json& o) {
-                 if (SpecOrDeletionChanged(old_obj, o)) {
-                   challenges.queue->Add(kube::ObjectKey(o));
-                 }
-                 EnqueueOwner(orders, o, "Order");
-               },
-           .on_delete = [this, &orders](const Json& o) { EnqueueOwner(orders, o, "Order"); }});
+  order_informer_ = &Watch(api::kOrders, ns, "");
+  order_informer_->AddHandlers(
+      {.on_add = [&orders](const Json& o) { orders.queue->Add(kube::ObjectKey(o)); },
+       .on_update =
+           [this, &orders, &certs](const Json& old_obj, const Json& o) {
+             if (SpecOrDeletionChanged(old_obj, o)) {
+               orders.queue->Add(kube::ObjectKey(o));
+             }
+             if (OrderOutcomeChanged(old_obj, o)) {
+               EnqueueOwner(certs, o, "Certificate");
+             }
+           },
+       .on_delete = [this, &certs](const Json& o) { EnqueueOwner(certs, o, "Certificate"); }});
+  challenge_informer_ = &Watch(api::kChallenges, ns, "");
+  challenge_informer_->AddHandlers(
+      {.on_add = [&challenges](const Json& o) { challenges.queue->Add(kube::ObjectKey(o)); },
+       .on_update =
+           [this, &challenges, &orders](const Json& old_obj, const Json& o) {
+             if (SpecOrDeletionChanged(old_obj, o)) {
+               challenges.queue->Add(kube::ObjectKey(o));
+             }
+             EnqueueOwner(orders, o, "Order");
+           },
+       .on_delete = [this, &orders](const Json& o) { EnqueueOwner(orders, o, "Order"); }});
+  // After a restart, Orders and Challenges wait for their issuer's account to be registered
+  // again: once it is, every one of them goes on at once instead of at its next poll.
+  if (ctx_.accounts != nullptr) {
+    ctx_.accounts->OnRegistered([this, &orders, &challenges](const std::string&) {
+      for (const std::string& key : order_informer_->store().Keys()) orders.queue->Add(key);
+      for (const std::string& key : challenge_informer_->store().Keys()) {
+        challenges.queue->Add(key);
+      }
+    });
+  }
   // Only the Secrets certsmith manages are cached (ARCHITECTURE.md "Scale and operation"), with
   // their data (the Certificate reconciler reads keys and certificates from the cache); a
   // Secret outside the selector (a user's, not yet managed) is read from the API server.
-  auto& secrets = Watch(kube::kSecrets, ns,
-                        std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
-                        StripOnlyManagedFields);
-  secrets.AddHandlers({.on_add = nullptr,
-                       .on_update =
-                           [&certs](const Json& old_obj, const Json& o) {
-                             if (old_obj.value("data", Json()) == o.value("data", Json()) &&
-                                 old_obj["metadata"].value("annotations", Json()) ==
-                                     o["metadata"].value("annotations", Json())) {
-                               return;
-                             }
-                             auto labels = o["metadata"].value("labels", Json::object());
-                             auto it = labels.find(api::kCertificateNameLabel);
-                             if (it != labels.end() && it->is_string()) {
-                               certs.queue->Add(kube::GetNamespace(o) + "/" +
-                                                it->get<std::string>());
-                             }
-                           },
-                       .on_delete =
-                           [&certs](const Json& o) {
-                             auto labels = o["metadata"].value("labels", Json::object());
-                             auto it = labels.find(api::kCertificateNameLabel);
-                             if (it != labels.end() && it->is_string()) {
-                               certs.queue->Add(kube::GetNamespace(o) + "/" +
-                                                it->get<std::string>());
-                             }
-                           }});
+  auto& secrets =
+      Watch(kube::kSecrets, ns, std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
+            StripOnlyManagedFields);
+  secrets.AddHandlers(
+      {.on_add = nullptr,
+       .on_update =
+           [&certs](const Json& old_obj, const Json& o) {
+             if (old_obj.value("data", Json()) == o.value("data", Json()) &&
+                 old_obj["metadata"].value("annotations", Json()) ==
+                     o["metadata"].value("annotations", Json())) {
+               return;
+             }
+             auto labels = o["metadata"].value("labels", Json::object());
+             auto it = labels.find(api::kCertificateNameLabel);
+             if (it != labels.end() && it->is_string()) {
+               certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
+             }
+           },
+       .on_delete =
+           [&certs](const Json& o) {
+             auto labels = o["metadata"].value("labels", Json::object());
+             auto it = labels.find(api::kCertificateNameLabel);
+             if (it != labels.end() && it->is_string()) {
+               certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
+             }
+           }});
   if (ctx_.metrics) {
     // A deleted Certificate's series go with it (its sync is not run: nothing is left to do).
     certificate_informer_->AddHandlers(
@@ -251,9 +258,8 @@ void Manager::StartInformers() {
                             EnqueueOwner(challenges, o, "Challenge");
                           }
                         },
-                    .on_delete = [this, &challenges](const Json& o) {
-                      EnqueueOwner(challenges, o, "Challenge");
-                    }});
+                    .on_delete = [this, &challenges](
+                                     const Json& o) { EnqueueOwner(challenges, o, "Challenge"); }});
   Watch(kube::kServices, ns, solver_selector);
   // Ingresses: WatchIngresses above caches them all (the shim needs every one).
   for (auto& inf : informers_) inf->Start();
@@ -285,24 +291,25 @@ void Manager::WatchIngresses(kube::Informer& certificates) {
   auto to_owner = [&shim](const Json& o) {
     if (auto key = IngressShimOwnerKey(o)) shim.queue->Add(*key);
   };
-  certificates.AddHandlers(
-      {.on_add = to_owner,
-       .on_update =
-           [to_owner](const Json& old_obj, const Json& o) {
-             if (SpecOrDeletionChanged(old_obj, o) || MetadataChanged(old_obj, o, "labels") ||
-                 MetadataChanged(old_obj, o, "ownerReferences")) {
-               to_owner(old_obj);
-               to_owner(o);
-             }
-           },
-       .on_delete =
-           [&shim, &ingresses, options, to_owner](const Json& o) {
-             to_owner(o);
-             for (const auto& ing :
-                  ingresses.store().ByIndex(kube::kNamespaceIndex, kube::GetNamespace(o))) {
-               if (IngressShimRelevant(*ing, options)) shim.queue->Add(kube::ObjectKey(*ing));
-             }
-           }});
+  certificates.AddHandlers({.on_add = to_owner,
+                            .on_update =
+                                [to_owner](const Json& old_obj, const Json& o) {
+                                  if (SpecOrDeletionChanged(old_obj, o) ||
+                                      MetadataChanged(old_obj, o, "labels") ||
+                                      MetadataChanged(old_obj, o, "ownerReferences")) {
+                                    to_owner(old_obj);
+                                    to_owner(o);
+                                  }
+                                },
+                            .on_delete =
+                                [&shim, &ingresses, options, to_owner](const Json& o) {
+                                  to_owner(o);
+                                  for (const auto& ing : ingresses.store().ByIndex(
+                                           kube::kNamespaceIndex, kube::GetNamespace(o))) {
+                                    if (IngressShimRelevant(*ing, options))
+                                      shim.queue->Add(kube::ObjectKey(*ing));
+                                  }
+                                }});
 }
 
 bool Manager::WaitForSync(std::chrono::milliseconds timeout) {
@@ -340,26 +347,27 @@ void Manager::Work(Controller& c) {
     if (log::GetLevel() == log::Level::kDebug) {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - started);
-      log::Debug("synced", {{"controller", c.name},
-                            {"key", *key},
-                            {"ms", std::to_string(ms.count())},
-                            {"ok", r.status.ok() ? "true" : "false"},
-                            {"requeueMs", r.requeue_after
-                                              ? std::to_string(std::chrono::duration_cast<
-                                                               std::chrono::milliseconds>(
-                                                               *r.requeue_after)
-                                                               .count())
-                                              : std::string("-")}});
+      log::Debug(
+          "synced",
+          {{"controller", c.name},
+           {"key", *key},
+           {"ms", std::to_string(ms.count())},
+           {"ok", r.status.ok() ? "true" : "false"},
+           {"requeueMs", r.requeue_after
+                             ? std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  *r.requeue_after)
+                                                  .count())
+                             : std::string("-")}});
     }
     if (!r.status.ok() && kube::IsConflict(r.status)) {
       // A write built from a cached object older than the server's: the informer is usually
       // milliseconds behind, so look again soon (backing off if it keeps happening).
-      log::Debug("sync conflict, retrying", {{"controller", c.name}, {"key", *key},
-                                             {"error", r.status.ToString()}});
+      log::Debug("sync conflict, retrying",
+                 {{"controller", c.name}, {"key", *key}, {"error", r.status.ToString()}});
       c.queue->AddRateLimited(*key, kConflictRetryBase);
     } else if (!r.status.ok()) {
-      log::Warn("sync failed", {{"controller", c.name}, {"key", *key},
-                                {"error", r.status.ToString()}});
+      log::Warn("sync failed",
+                {{"controller", c.name}, {"key", *key}, {"error", r.status.ToString()}});
       if (r.status.retry_after()) {
         c.queue->AddAfter(*key, *r.status.retry_after());
       } else {
@@ -377,6 +385,7 @@ void Manager::Work(Controller& c) {
 
 void Manager::Stop() {
   if (stopped_.exchange(true)) return;
+  if (ctx_.accounts != nullptr) ctx_.accounts->OnRegistered(nullptr);
   if (metrics_collector_ >= 0) ctx_.metrics->registry().RemoveCollector(metrics_collector_);
   for (auto& c : controllers_) c->queue->ShutDown();
   for (auto& t : workers_) {

@@ -79,6 +79,8 @@ class Manager {
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   std::vector<std::thread> workers_;
   kube::Informer* certificate_informer_ = nullptr;
+  kube::Informer* order_informer_ = nullptr;
+  kube::Informer* challenge_informer_ = nullptr;
   int metrics_collector_ = -1;  // sets the workqueue and challenge gauges at each scrape
   std::atomic<bool> stopped_{false};
 };

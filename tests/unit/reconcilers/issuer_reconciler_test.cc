@@ -57,6 +57,22 @@ TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
   EXPECT_EQ(clients_made, 1);
 }
 
+// Orders and Challenges waiting for the account (after a restart) are woken once it is
+// registered: the listener hears each new or changed account once, not every sync.
+TEST_F(IssuerReconcilerTest, ARegisteredAccountIsAnnouncedOnce) {
+  std::vector<std::string> heard;
+  accounts.OnRegistered([&heard](const std::string& key) { heard.push_back(key); });
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(heard, (std::vector<std::string>{"ClusterIssuer/ca"}));
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(heard.size(), 1u);
+  accounts.OnRegistered(nullptr);
+  accounts.Put("ClusterIssuer/other", {"h", "https://ca.test/acct/2", acme});
+  EXPECT_EQ(heard.size(), 1u);
+}
+
 TEST_F(IssuerReconcilerTest, WrongHmacKeyMakesReadyFalseWithTheCasMessage) {
   kube.Add(api::kClusterIssuers, ClusterIssuer());
   AddEabSecret();

@@ -72,12 +72,16 @@ class AccountRegistry {
     std::shared_ptr<acme::AcmeClient> client;
   };
   std::optional<Entry> Find(const std::string& issuer_key) const;
+  // Calls the listener (outside the lock) when the issuer's account is new or changed.
   void Put(const std::string& issuer_key, Entry entry);
   void Remove(const std::string& issuer_key);
+  // Work waiting for an account (Orders, Challenges after a restart) can go on at once.
+  void OnRegistered(std::function<void(const std::string& issuer_key)> listener);
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;
+  std::function<void(const std::string&)> listener_;
 };
 
 // Performs an HTTP GET for the http-01 self check; returns the body.
