@@ -1,6 +1,7 @@
 #include "certificates/certificate_reconciler.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "acme/csr.h"
@@ -129,6 +130,16 @@ Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::Certifica
   // 90 days - 1 s) the stored time would never equal this one, and every sync would announce the
   // same renewal again.
   return std::chrono::floor<std::chrono::seconds>(at);
+}
+
+// The revision annotation Complete() writes on the TLS Secret; 0 when absent or not a number.
+int64_t SecretRevision(const Json* secret) {
+  if (secret == nullptr) return 0;
+  const Json annotations = (*secret)["metadata"].value("annotations", Json::object());
+  const std::string value = annotations.value(api::kRevisionAnnotation, "");
+  char* end = nullptr;
+  const long long n = std::strtoll(value.c_str(), &end, 10);
+  return !value.empty() && *end == '\0' && n > 0 ? n : 0;
 }
 
 std::string NextKeySecretName(const api::Certificate& cert) {
@@ -311,7 +322,7 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   }
   const Json* secret_ptr = secret ? &*secret : nullptr;
   IssuanceCheck check = CheckIssuance(cert, secret_ptr, ctx_.clock->Now());
-  if (!check.needed) return UpToDate(obj, std::move(cert), check);
+  if (!check.needed) return UpToDate(obj, std::move(cert), check, secret_ptr);
   return Issue(obj, std::move(cert), secret_ptr, check);
 }
 
@@ -333,8 +344,13 @@ Status CertificateReconciler::EnsureSecretOwnership(const Json& obj, const api::
 }
 
 SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cert,
-                                           const IssuanceCheck& check) {
+                                           const IssuanceCheck& check, const Json* secret) {
   const auto previous_renewal = cert.status.renewal_time;
+  // A controller stopped between writing the Secret and the status (Complete) left the revision
+  // behind the one the Secret carries: the issuance happened, so it is recorded now.
+  const int64_t stored_revision = SecretRevision(secret);
+  const bool recorded_late = stored_revision > cert.status.revision;
+  if (recorded_late) cert.status.revision = stored_revision;
   cert.status.not_before = check.info->not_before;
   cert.status.not_after = check.info->not_after;
   cert.status.renewal_time = check.renewal_time;
@@ -352,6 +368,11 @@ SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cer
   api::RemoveCondition(&cert.status.conditions, api::kConditionIssuing);
   auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
   if (!w.ok()) return SyncResult::Error(w.status());
+  if (recorded_late) {
+    Event(ctx_, obj, kube::kEventNormal, "Issued",
+          "The certificate has been successfully issued (revision " +
+              std::to_string(cert.status.revision) + ", recorded after a restart)");
+  }
   if (previous_renewal != check.renewal_time) {
     Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled",
           "Renewal scheduled at " + kube::FormatTime(*check.renewal_time));

@@ -64,7 +64,8 @@ class CertificateReconciler {
   SyncResult Complete(const Json& obj, api::Certificate cert, const Json* secret,
                       const acme::PrivateKey& key, const api::Order& order);
   SyncResult Failed(const Json& obj, api::Certificate cert, const std::string& message);
-  SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check);
+  SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check,
+                      const Json* secret);
 
   Context& ctx_;
   KeyGenerator keys_;

@@ -142,6 +142,27 @@ TEST_F(CertificateReconcilerTest, WritesTheTlsSecretWhenTheOrderIsValid) {
               24 * 60 - 1, 2);
 }
 
+// Stopped between writing the Secret and the status: the Secret says revision 3, the status 2.
+// The next sync records the issuance that happened (once), without ordering again.
+TEST_F(CertificateReconcilerTest, AnIssuanceWrittenButNotRecordedIsRecordedOnce) {
+  Json cert = Certificate();
+  cert["status"] = {{"revision", 2}};
+  kube.Add(api::kCertificates, cert);
+  AddValidSecret({"a.example"});
+  Json secret = *kube.Peek(kube::kSecrets, "default", "web-tls");
+  secret["metadata"]["annotations"][api::kRevisionAnnotation] = "3";
+  ASSERT_TRUE(kube.Update(kube::kSecrets, "default", secret).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Cert()["status"]["revision"], 3);
+  EXPECT_TRUE(Orders().empty());
+  ASSERT_EQ(EventsWithReason("Issued").size(), 1u);
+  EXPECT_NE(EventsWithReason("Issued")[0].value("message", "").find("revision 3"),
+            std::string::npos);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Cert()["status"]["revision"], 3);
+  EXPECT_EQ(EventsWithReason("Issued").size(), 1u);
+}
+
 TEST_F(CertificateReconcilerTest, SkipsWhenTheSecretIsValid) {
   AddValidSecret({"a.example"});
   kube.Add(api::kCertificates, Certificate());
