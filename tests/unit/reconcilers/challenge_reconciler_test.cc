@@ -271,10 +271,8 @@ TEST_P(ChallengeRestartTest, FollowsTheCasRecordOfTheChallenge) {
   // The first controller answered and died before writing it down: only the CA moved on.
   Authorization(c.authz, c.challenge);
   if (c.refused_while_pending) {
-    acme::Problem p;
-    p.type = "urn:ietf:params:acme:error:unauthorized";
-    p.detail = "account may not answer this challenge";
-    acme->respond_error = acme::StatusFromProblem(p, 403);
+    acme->respond_error = CaProblem("urn:ietf:params:acme:error:unauthorized",
+                                    "account may not answer this challenge", 403);
   }
 
   ChallengeReconciler restarted(ctx);

@@ -76,11 +76,8 @@ TEST_F(IssuerReconcilerTest, ARegisteredAccountIsAnnouncedOnce) {
 TEST_F(IssuerReconcilerTest, WrongHmacKeyMakesReadyFalseWithTheCasMessage) {
   kube.Add(api::kClusterIssuers, ClusterIssuer());
   AddEabSecret();
-  acme::Problem p;
-  p.type = "urn:ietf:params:acme:error:unauthorized";
-  p.detail = "External account binding JWS signature is invalid";
-  p.raw = {{"type", p.type}, {"detail", p.detail}};
-  acme->new_account_error = acme::StatusFromProblem(p, 401);
+  acme->new_account_error = CaProblem("urn:ietf:params:acme:error:unauthorized",
+                                      "External account binding JWS signature is invalid", 401);
   SyncResult r = Sync();
   EXPECT_FALSE(r.status.ok());  // retried with the queue's capped backoff
   EXPECT_EQ(Ready()["status"], "False");

@@ -113,11 +113,9 @@ TEST_F(OrderReconcilerTest, LongRetryAfterIsCappedByMaxPollInterval) {
 
 TEST_F(OrderReconcilerTest, RejectedIdentifierPutsTheCasDetailInStatus) {
   AddOrder();
-  acme::Problem p;
-  p.type = "urn:ietf:params:acme:error:rejectedIdentifier";
-  p.detail = "Error creating new order :: Cannot issue for \"forbidden.example\"";
-  p.raw = {{"type", p.type}, {"detail", p.detail}};
-  acme->new_order_error = acme::StatusFromProblem(p, 400);
+  acme->new_order_error =
+      CaProblem("urn:ietf:params:acme:error:rejectedIdentifier",
+                "Error creating new order :: Cannot issue for \"forbidden.example\"", 400);
   SyncResult r = Sync();
   ASSERT_TRUE(r.status.ok());
   EXPECT_FALSE(r.requeue_after.has_value());
@@ -133,11 +131,8 @@ TEST_F(OrderReconcilerTest, RejectedIdentifierPutsTheCasDetailInStatus) {
 
 TEST_F(OrderReconcilerTest, RateLimitIsRetriedNotTerminal) {
   AddOrder();
-  acme::Problem p;
-  p.type = "urn:ietf:params:acme:error:rateLimited";
-  p.detail = "too many";
-  p.raw = {{"type", p.type}, {"detail", p.detail}};
-  acme->new_order_error = acme::StatusFromProblem(p, 429, std::chrono::seconds(30));
+  acme->new_order_error = CaProblem("urn:ietf:params:acme:error:rateLimited", "too many", 429,
+                                    std::chrono::seconds(30));
   SyncResult r = Sync();
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_EQ(*r.requeue_after, std::chrono::seconds(30));

@@ -131,10 +131,7 @@ TEST_F(ReconcilerMetricsTest, AnOrderCountsOnceWhenItBecomesValid) {
 TEST_F(ReconcilerMetricsTest, ARejectedOrderCountsAsInvalid) {
   AddReadyIssuer();
   AddOrder(Json::object());
-  acme::Problem p;
-  p.type = "urn:ietf:params:acme:error:rejectedIdentifier";
-  p.raw = {{"type", p.type}};
-  acme->new_order_error = acme::StatusFromProblem(p, 400);
+  acme->new_order_error = CaProblem("urn:ietf:params:acme:error:rejectedIdentifier", "", 400);
   ASSERT_TRUE(OrderReconciler(ctx).Sync("default/web-1").status.ok());
   EXPECT_EQ(Value("certsmith_acme_orders_finished_total", {{"state", "invalid"}}), 1);
 }

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "acme/key.h"
+#include "acme/problem.h"
 #include "api/resources.h"
 #include "certsmith/base64.h"
 #include "certsmith/clock.h"
@@ -45,6 +47,17 @@ class ReconcilerTest : public ::testing::Test {
       ++clients_made;
       return std::shared_ptr<acme::AcmeClient>(acme);
     };
+  }
+
+  // What the ACME client returns when the CA answers with a problem document.
+  static Status CaProblem(const std::string& type, const std::string& detail, int http_status,
+                          std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    acme::Problem p;
+    p.type = type;
+    p.detail = detail;
+    p.raw = {{"type", type}};
+    if (!detail.empty()) p.raw["detail"] = detail;
+    return acme::StatusFromProblem(p, http_status, retry_after);
   }
 
   static Json ClusterIssuer(bool eab = true) {
