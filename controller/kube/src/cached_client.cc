@@ -70,35 +70,45 @@ Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns, std:
     stats_.api_reads++;
   } else {
     const std::string key = StoreKey(res, ns, name);
-    ObjectPtr cached = s->store->Get(key);
+    const std::string id = ResourceId(res) + "|" + key;
+    // The remembered write is looked up before the store is read: Observed() forgets it only
+    // after the informer has stored that version, so a store read that follows this lookup is at
+    // least as new as whatever made the entry go. (Read the other way round, the entry could
+    // vanish between the two reads and the older stored object be returned.)
+    std::optional<Remembered> remembered;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = overlay_.find(ResourceId(res) + "|" + key);
+      auto it = overlay_.find(id);
       if (it != overlay_.end() && options_.clock->Now() >= it->second.expires) {
         overlay_.erase(it);
-        it = overlay_.end();
+      } else if (it != overlay_.end()) {
+        remembered = it->second;
       }
-      if (it != overlay_.end()) {
-        const Remembered& r = it->second;
-        auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached), r.resource_version)
-                          : std::nullopt;
-        // The cache caught up with a write (same or newer version), or shows a newer object
-        // than the one deleted.
-        const bool caught_up = cmp && (r.obj ? *cmp >= 0 : *cmp > 0);
-        if (caught_up) {
-          overlay_.erase(it);
-        } else {
-          stats_.cache_reads++;
-          if (r.obj) return *r.obj;
-          return MakeError(ErrorCode::kNotFound,
-                           res.resource + " \"" + std::string(name) + "\" not found (deleted)");
-        }
-      }
-      if (cached || s->complete)
-        stats_.cache_reads++;
-      else
-        stats_.api_reads++;
     }
+    ObjectPtr cached = s->store->Get(key);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (remembered) {
+      auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached),
+                                                  remembered->resource_version)
+                        : std::nullopt;
+      // The cache caught up with a write (same or newer version), or shows a newer object than
+      // the one deleted.
+      const bool caught_up = cmp && (remembered->obj ? *cmp >= 0 : *cmp > 0);
+      if (!caught_up) {
+        stats_.cache_reads++;
+        if (remembered->obj) return *remembered->obj;
+        return MakeError(ErrorCode::kNotFound,
+                         res.resource + " \"" + std::string(name) + "\" not found (deleted)");
+      }
+      auto it = overlay_.find(id);
+      if (it != overlay_.end() && it->second.resource_version == remembered->resource_version) {
+        overlay_.erase(it);
+      }
+    }
+    if (cached || s->complete)
+      stats_.cache_reads++;
+    else
+      stats_.api_reads++;
     if (cached) return *cached;
     if (s->complete) {
       return MakeError(ErrorCode::kNotFound,
