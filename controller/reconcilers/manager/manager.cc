@@ -43,6 +43,11 @@ std::string OrderOutcome(const Json& obj) {
   return "";
 }
 
+bool ChallengeStateChanged(const Json& old_obj, const Json& obj) {
+  auto state = [](const Json& o) { return o.value("status", Json::object()).value("state", ""); };
+  return state(old_obj) != state(obj) || SpecOrDeletionChanged(old_obj, obj);
+}
+
 bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
   return OrderOutcome(old_obj) != OrderOutcome(obj) || SpecOrDeletionChanged(old_obj, obj);
 }
@@ -192,7 +197,9 @@ void Manager::StartInformers() {
              if (SpecOrDeletionChanged(old_obj, o)) {
                challenges.queue->Add(kube::ObjectKey(o));
              }
-             EnqueueOwner(orders, o, "Order");
+             // Only a Challenge's state matters to its Order (each Order sync asks the CA);
+             // its other status writes (reasons, presented, processing) do not.
+             if (ChallengeStateChanged(old_obj, o)) EnqueueOwner(orders, o, "Order");
            },
        .on_delete = [this, &orders](const Json& o) { EnqueueOwner(orders, o, "Order"); }});
   // After a restart, Orders and Challenges wait for their issuer's account to be registered
