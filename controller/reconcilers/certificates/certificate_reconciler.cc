@@ -19,7 +19,6 @@ namespace {
 constexpr char kTlsCrt[] = "tls.crt";
 constexpr char kTlsKey[] = "tls.key";
 constexpr char kCaCrt[] = "ca.crt";
-constexpr char kKeyField[] = "tls.key";
 // A short requeue while an RSA key is generated on another thread.
 constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
 constexpr auto kIssuerRetryDelay = std::chrono::seconds(30);
@@ -243,7 +242,7 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
   const std::string name = NextKeySecretName(cert);
   auto existing = ctx_.client->Get(kube::kSecrets, ns, name);
   if (existing.ok()) {
-    if (auto pem = DataField(&*existing, kKeyField)) {
+    if (auto pem = DataField(&*existing, kTlsKey)) {
       auto key = acme::PrivateKey::FromPem(*pem);
       if (key.ok() && KeyMatchesSpec(cert, *key)) return std::optional<acme::PrivateKey>(*key);
     }
@@ -254,11 +253,14 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
     return existing.status();
   }
   // A new key is a step worth one uncached read: the cache may still hold a Certificate the
-  // garbage collector is removing (its next-key Secret already gone).
-  ASSIGN_OR_RETURN(bool wanted, StillWanted(ctx_, api::kCertificates, obj));
-  *asked_server = true;
-  if (!wanted) return std::optional<acme::PrivateKey>();
+  // garbage collector is removing (its next-key Secret already gone). Asked when a generation
+  // starts, not at each poll of an RSA key being generated.
   ASSIGN_OR_RETURN(acme::KeyType type, SpecKeyType(cert));
+  if (!keys_.Generating(kube::ObjectKey(obj), type)) {
+    ASSIGN_OR_RETURN(bool wanted, StillWanted(ctx_, api::kCertificates, obj));
+    *asked_server = true;
+    if (!wanted) return std::optional<acme::PrivateKey>();
+  }
   auto generated = keys_.Poll(kube::ObjectKey(obj), type);
   if (!generated) return std::optional<acme::PrivateKey>();
   if (!generated->ok()) return generated->status();
@@ -274,7 +276,7 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
                 {api::kCertificateNameLabel, cert.metadata.name}}},
               {"ownerReferences", Json::array({OwnerReference(obj)})}}},
             {"type", "Opaque"},
-            {"data", {{kKeyField, Base64Encode(pem)}}}};
+            {"data", {{kTlsKey, Base64Encode(pem)}}}};
   auto created = ctx_.client->Create(kube::kSecrets, ns, s);
   if (!created.ok()) return created.status().WithContext("storing the next private key");
   Event(ctx_, obj, kube::kEventNormal, "KeyGenerated",

@@ -13,7 +13,10 @@ std::optional<Result<acme::PrivateKey>> KeyGenerator::Poll(const std::string& id
   SweepLocked();
   auto it = pending_.find(id);
   if (it != pending_.end() && it->second.first != type) {
-    pending_.erase(it);  // the spec changed while generating: the old key is of no use
+    // The spec changed while generating: the old key is of no use. Its future is kept until the
+    // thread ends (destroying a running std::async future would block this worker).
+    forgotten_.push_back(std::move(it->second.second));
+    pending_.erase(it);
     it = pending_.end();
   }
   if (it == pending_.end()) {
@@ -43,6 +46,12 @@ void KeyGenerator::SweepLocked() {
   std::erase_if(forgotten_, [](const KeyFuture& f) {
     return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   });
+}
+
+bool KeyGenerator::Generating(const std::string& id, acme::KeyType type) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pending_.find(id);
+  return it != pending_.end() && it->second.first == type;
 }
 
 size_t KeyGenerator::Pending() const {

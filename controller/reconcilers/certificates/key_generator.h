@@ -21,6 +21,8 @@ class KeyGenerator {
   // Drops id's key (its Certificate was deleted), so no private key outlives its Certificate in
   // memory. Does not wait for a generation in progress: that key is dropped when it is done.
   void Forget(const std::string& id);
+  // True while a key of this type is being generated for id (Poll started it).
+  bool Generating(const std::string& id, acme::KeyType type) const;
   size_t Pending() const;
 
  private:

@@ -366,6 +366,19 @@ TEST(KeyGeneratorTest, ForgetDropsAGenerationWithoutWaitingForIt) {
   EXPECT_EQ(keys.Pending(), 2u);
 }
 
+// A generation in progress is reported for its own type only; a type change starts another
+// without waiting for the first (its thread is left to finish on its own).
+TEST(KeyGeneratorTest, GeneratingFollowsTheTypeAndATypeChangeDoesNotWait) {
+  KeyGenerator keys;
+  EXPECT_FALSE(keys.Generating("default/a", acme::KeyType::kRsa3072));
+  EXPECT_FALSE(keys.Poll("default/a", acme::KeyType::kRsa2048).has_value());
+  EXPECT_TRUE(keys.Generating("default/a", acme::KeyType::kRsa2048));
+  EXPECT_FALSE(keys.Generating("default/a", acme::KeyType::kRsa3072));
+  EXPECT_FALSE(keys.Poll("default/a", acme::KeyType::kRsa3072).has_value());
+  EXPECT_TRUE(keys.Generating("default/a", acme::KeyType::kRsa3072));
+  EXPECT_EQ(keys.Pending(), 1u);
+}
+
 // After a failed Order, Ready tells why in the CA's words for as long as the attempt backs off
 // (the same text on every sync, so no status write), and drops them once a new Order is placed.
 // A Certificate whose current certificate is still valid stays Ready=True throughout.
