@@ -121,6 +121,9 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   // creating the Pod and the Ingress finds the Pod Ready after its restart: told at once, the CA
   // got a 503 and the Order failed. So the CA is asked one readiness poll after the last change.
   auto ready = solvers::http01::SolverPodReady(*ctx_.client, ch);
+  if (!ready.ok() && !kube::IsNotFound(ready.status())) {
+    return SyncResult::Error(ready.status().WithContext("reading the solver Pod"));
+  }
   if (*created || !ready.ok() || !*ready) {
     const std::string solver = solvers::http01::SolverName(ch);
     ch.status.reason = ready.ok() && *ready

@@ -88,6 +88,20 @@ TEST_F(ChallengeReconcilerTest, WaitsForTheSolverPodBeforeTellingTheCa) {
   EXPECT_EQ(acme->calls.size(), 1u);
 }
 
+// Only a missing Pod means "not Ready yet"; an API error reading it is an error (retried with
+// the queue's backoff and logged), not a silent wait.
+TEST_F(ChallengeReconcilerTest, AnErrorReadingTheSolverPodIsNotAWait) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().requeue_after.has_value());
+  MarkSolverPodsReady();
+  // Twice: Present() reads the Pod first (an error there is taken as "create it").
+  kube.FailNext("get", "pods", MakeError(ErrorCode::kUnavailable, "apiserver down"), 2);
+  SyncResult r = Sync();
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.ToString().find("apiserver down"), std::string::npos);
+  EXPECT_TRUE(acme->calls.empty());
+}
+
 TEST_F(ChallengeReconcilerTest, TheRouteIsCreatedBeforeTheSolverPod) {
   // A Pod can be Ready before the ingress controller routes a path created after it; created
   // last, the Pod's start-up is the route's head start.
