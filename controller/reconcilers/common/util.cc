@@ -4,6 +4,7 @@
 #include "api/resources.h"
 #include "certsmith/log.h"
 #include "kube/errors.h"
+#include "kube/rate_limiter.h"
 #include "common/status_metrics.h"
 
 namespace certsmith::reconcilers {
@@ -135,9 +136,7 @@ Result<std::shared_ptr<acme::AcmeClient>> AcmeClientFor(Context& ctx, const api:
 
 Duration Backoff(int64_t attempts, Duration base, Duration cap) {
   if (attempts <= 0) return Duration::zero();
-  Duration d = base;
-  for (int64_t i = 1; i < attempts && d < cap; ++i) d *= 2;
-  return std::min(d, cap);
+  return kube::Backoff(static_cast<int>(std::min<int64_t>(attempts - 1, 40)), base, cap);
 }
 
 std::string ErrorText(const Status& status) {

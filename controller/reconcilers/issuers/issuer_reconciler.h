@@ -20,10 +20,6 @@ class IssuerReconciler {
   SyncResult Sync(const std::string& key);
 
  private:
-  struct Failure {
-    std::string reason;
-    Status status;
-  };
   Result<acme::PrivateKey> LoadOrCreateAccountKey(const api::Issuer& issuer, const Json& owner,
                                                   std::string* failure_reason);
   Result<std::optional<acme::ExternalAccountBinding>> LoadEab(const api::Issuer& issuer,
