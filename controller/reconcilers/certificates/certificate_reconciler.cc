@@ -299,15 +299,8 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   }
   auto parsed = api::Certificate::FromJson(obj);
   if (!parsed.ok()) {
-    api::CertificateStatus st;
-    api::FieldErrors ignored;
-    st.conditions = api::ConditionsFromJson(
-        obj.value("status", Json::object()).value("conditions", Json::array()), "", &ignored);
-    SetCondition(ctx_, &st.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
-                 "InvalidSpec", parsed.status().message(),
-                 obj["metadata"].value("generation", int64_t{0}));
-    auto w = WriteStatus(ctx_, api::kCertificates, obj, st.ToJson());
-    return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+    Status w = WriteInvalidSpec(ctx_, api::kCertificates, obj, parsed.status());
+    return w.ok() ? SyncResult::Done() : SyncResult::Error(w);
   }
   api::Certificate cert = std::move(parsed).value();
 

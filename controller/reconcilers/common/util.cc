@@ -79,6 +79,18 @@ Result<bool> StillWanted(Context& ctx, const kube::ResourceRef& res, const Json&
   return true;
 }
 
+Status WriteInvalidSpec(Context& ctx, const kube::ResourceRef& res, const Json& obj,
+                        const Status& why) {
+  Json status = obj.value("status", Json::object());
+  api::FieldErrors ignored;
+  std::vector<api::Condition> conditions =
+      api::ConditionsFromJson(status.value("conditions", Json::array()), "", &ignored);
+  SetCondition(ctx, &conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+               "InvalidSpec", why.message(), obj["metadata"].value("generation", int64_t{0}));
+  status["conditions"] = api::ConditionsToJson(conditions);
+  return WriteStatus(ctx, res, obj, status).status();
+}
+
 Json OwnerReference(const Json& owner) {
   return Json{{"apiVersion", owner.value("apiVersion", "")},
               {"kind", owner.value("kind", "")},

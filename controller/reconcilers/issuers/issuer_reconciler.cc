@@ -122,15 +122,8 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   const Json& obj = *got;
   auto parsed = api::Issuer::FromJson(obj);
   if (!parsed.ok()) {
-    api::Issuer shell;
-    api::FieldErrors ignored;
-    shell.status.conditions = api::ConditionsFromJson(
-        obj.value("status", Json::object()).value("conditions", Json::array()), "", &ignored);
-    SetCondition(ctx_, &shell.status.conditions, api::kConditionReady,
-                 api::ConditionStatus::kFalse, "InvalidSpec", parsed.status().message(),
-                 obj["metadata"].value("generation", int64_t{0}));
-    auto w = WriteStatus(ctx_, res_, obj, shell.status.ToJson());
-    return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+    Status w = WriteInvalidSpec(ctx_, res_, obj, parsed.status());
+    return w.ok() ? SyncResult::Done() : SyncResult::Error(w);
   }
   api::Issuer issuer = std::move(parsed).value();
 

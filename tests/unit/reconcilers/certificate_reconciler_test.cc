@@ -163,6 +163,26 @@ TEST_F(CertificateReconcilerTest, AnIssuanceWrittenButNotRecordedIsRecordedOnce)
   EXPECT_EQ(EventsWithReason("Issued").size(), 1u);
 }
 
+// A spec the parser refuses (edited past the schema) says so in Ready and keeps the rest of the
+// status: the revision, the dates and the backoff state stay for when the spec is fixed.
+TEST_F(CertificateReconcilerTest, AnInvalidSpecKeepsTheRestOfTheStatus) {
+  Json cert = Certificate();
+  cert["spec"]["privateKey"] = {{"algorithm", "DSA"}};
+  cert["status"] = {{"revision", 4}, {"failedIssuanceAttempts", 2},
+                    {"notAfter", "2031-01-01T00:00:00Z"}};
+  kube.Add(api::kCertificates, cert);
+  ASSERT_TRUE(Sync().status.ok());
+  Json status = Cert()["status"];
+  EXPECT_EQ(status["revision"], 4);
+  EXPECT_EQ(status["failedIssuanceAttempts"], 2);
+  EXPECT_EQ(status["notAfter"], "2031-01-01T00:00:00Z");
+  ASSERT_EQ(status["conditions"].size(), 1u);
+  EXPECT_EQ(status["conditions"][0]["reason"], "InvalidSpec");
+  EXPECT_NE(status["conditions"][0]["message"].get<std::string>().find("algorithm"),
+            std::string::npos);
+  EXPECT_TRUE(Orders().empty());
+}
+
 TEST_F(CertificateReconcilerTest, SkipsWhenTheSecretIsValid) {
   AddValidSecret({"a.example"});
   kube.Add(api::kCertificates, Certificate());

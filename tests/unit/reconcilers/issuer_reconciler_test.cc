@@ -73,6 +73,18 @@ TEST_F(IssuerReconcilerTest, ARegisteredAccountIsAnnouncedOnce) {
   EXPECT_EQ(heard.size(), 1u);
 }
 
+TEST_F(IssuerReconcilerTest, AnInvalidSpecKeepsTheAccountUri) {
+  Json issuer = ClusterIssuer();
+  issuer["spec"]["acme"]["server"] = 42;
+  issuer["status"] = {{"acme", {{"uri", FakeAcmeClient::kAccountUrl}}}};
+  kube.Add(api::kClusterIssuers, issuer);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["acme"]["uri"], FakeAcmeClient::kAccountUrl);
+  EXPECT_EQ(Ready()["status"], "False");
+  EXPECT_EQ(Ready()["reason"], "InvalidSpec");
+  EXPECT_TRUE(acme->calls.empty());
+}
+
 TEST_F(IssuerReconcilerTest, WrongHmacKeyMakesReadyFalseWithTheCasMessage) {
   kube.Add(api::kClusterIssuers, ClusterIssuer());
   AddEabSecret();

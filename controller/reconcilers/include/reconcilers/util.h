@@ -26,6 +26,11 @@ bool IsOwnedBy(const Json& obj, const Json& owner);
 Result<bool> StillWanted(Context& ctx, const kube::ResourceRef& res, const Json& obj,
                          const kube::ResourceRef* owner = nullptr);
 
+// For an object whose spec does not parse: Ready=False, reason InvalidSpec, with the parser's
+// message; the rest of its status (revision, notAfter, backoff, account URI) is kept as it was.
+Status WriteInvalidSpec(Context& ctx, const kube::ResourceRef& res, const Json& obj,
+                        const Status& why);
+
 // Writes status through the status subresource unless it is unchanged. Returns the new object.
 Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
                          const Json& status);
