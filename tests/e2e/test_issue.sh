@@ -3,8 +3,8 @@
 # against Pebble's root; a wrong HMAC key gives a clear Issuer condition. Everything is torn down on every path.
 . "$(dirname "$0")/lib.sh"
 testbed_up
-kubectl -n certsmith create secret generic wrong-eab \
-  --from-literal=secret="$(printf 'not-the-right-key-at-all-0123456' | base64 -w0 | tr '+/' '-_' | tr -d '=')" >/dev/null
+wrong_hmac=$(printf 'not-the-right-key-at-all-0123456' | base64 -w0 | tr '+/' '-_' | tr -d '=')
+kubectl -n certsmith create secret generic wrong-eab --from-literal=secret="$wrong_hmac" >/dev/null
 issuer pebble pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer"
 issuer wrong wrong-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer wrong"
 
@@ -30,6 +30,14 @@ echo "ok: Certificate issued, verified against Pebble's root, solver cleaned up"
 wait_for 60 ready clusterissuer wrong "" False || fail "wrong-HMAC ClusterIssuer not Ready=False"
 msg=$(kubectl get clusterissuer wrong -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')
 [ -n "$msg" ] || fail "no message on the wrong-HMAC ClusterIssuer"
+reason=$(kubectl get clusterissuer wrong -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}')
+[ "$reason" = ErrRegisterACMEAccount ] || fail "wrong-HMAC ClusterIssuer reason $reason: $msg"
+grep -q 'urn:ietf:params:acme:error:' <<<"$msg" || fail "the CA's problem is not in the message: $msg"
+# The key itself never shows: not in status, not in events, not in the controller log.
+for where in "$(kubectl get clusterissuer wrong -o json)" "$(kubectl get events -A -o json)" \
+  "$(cat "$WORK/controller.log")"; do
+  grep -qF -e "$wrong_hmac" -e "not-the-right-key" <<<"$where" && fail "the HMAC key leaked"
+done
 echo "ok: wrong HMAC key -> Ready=False: $msg"
 
 # A name the CA refuses: test_refused_name.sh (the testbed's --block-domain).
