@@ -8,6 +8,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include "acme/certificate.h"
 #include "unit/acme/crypto_test_util.h"
 
 namespace certsmith::acme {
