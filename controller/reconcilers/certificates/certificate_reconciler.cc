@@ -466,17 +466,19 @@ Status CertificateReconciler::RefreshSecretOutputs(const api::Certificate& cert,
   auto key_pem = DataField(secret, kTlsKey);
   if (!chain || !key_pem) return Status::Ok();
   ASSIGN_OR_RETURN(acme::PrivateKey key, acme::PrivateKey::FromPem(*key_pem));
+  // The CA: ca.crt, else the top of the chain (what Complete() writes as ca.crt).
+  std::string ca = DataField(secret, kCaCrt).value_or("");
+  auto blocks = acme::SplitPemCertificates(*chain);
+  if (ca.empty() && blocks.ok() && blocks->size() > 1) ca = blocks->back();
   Json updated = *secret;
-  ASSIGN_OR_RETURN(bool changed,
-                   ApplySecretOutputs(ctx_, cert, key, *chain,
-                                      DataField(secret, kCaCrt).value_or(""), &updated));
+  ASSIGN_OR_RETURN(bool changed, ApplySecretOutputs(ctx_, cert, key, *chain, ca, &updated));
   if (!changed) return Status::Ok();
   auto written = ctx_.client->Update(kube::kSecrets, cert.metadata.namespace_, updated);
   return written.ok() ? Status::Ok() : written.status().WithContext("updating Secret outputs");
 }
 
-SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert, const Json* secret,
-                                        const IssuanceCheck& check) {
+SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
+                                        const Json* secret, const IssuanceCheck& check) {
   const auto now = ctx_.clock->Now();
   const int64_t gen = cert.metadata.generation;
   // Failed attempts back off (capped) before the next Order.

@@ -1,6 +1,9 @@
 // The cert-manager fields in the reconcilers: ARI renewal windows (fake clock, fixed randomness),
 // Secret outputs (keystores, extra formats, annotations), revocation on delete, and what newOrder
 // carries (replaces, profile, notBefore/notAfter).
+#include <openssl/pkcs12.h>
+#include <openssl/x509v3.h>
+
 #include "acme/keystore.h"
 #include "acme/renewal_info.h"
 #include "certificates/ari_schedule.h"
@@ -58,7 +61,8 @@ class CmFieldsTest : public ReconcilerTest {
     kube.Add(kube::kSecrets, s);
     return chain;
   }
-  acme::RenewalInfo Window(Clock::duration from, Clock::duration to, Clock::duration retry) {
+  acme::RenewalInfo Window(Clock::TimePoint::duration from, Clock::TimePoint::duration to,
+                           Clock::TimePoint::duration retry) {
     acme::RenewalInfo w;
     w.window_start = clock.Now() + from;
     w.window_end = clock.Now() + to;
@@ -108,7 +112,8 @@ TEST_F(CmFieldsTest, AnUnchangedWindowKeepsThePointAndTheCaIsNotAskedBeforeItsTi
   EXPECT_EQ(acme->renewal_info_calls, 1);
   clock.Advance(hours(7));
   random_value = 0.9;  // a new draw would move it
-  acme->renewal_info->next_poll = clock.Now() + hours(6);
+  // The same window (in absolute time), asked again.
+  acme->renewal_info = Window(hours(24 * 10) - hours(7), hours(24 * 12) - hours(7), hours(6));
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_EQ(acme->renewal_info_calls, 2);
   EXPECT_EQ(RenewalTimeInStatus(), first);
