@@ -137,6 +137,24 @@ TEST_F(CmFieldsTest, AMovedWindowIsFollowedAndTheRenewalOrderReplacesTheCertific
   EXPECT_EQ(Orders()[0]["spec"]["replaces"], *acme::AriCertId(chain));
 }
 
+// A window the CA moves is a new window: a new point is drawn in it, even when the old point
+// would still fit (the CA may have moved it to spread renewals).
+TEST_F(CmFieldsTest, AWindowMovedAroundThePointDrawsAgain) {
+  AddValidSecret();
+  kube.Add(api::kCertificates, Certificate());
+  acme->renewal_info = Window(hours(24 * 10), hours(24 * 12), minutes(10));
+  ASSERT_TRUE(Sync().status.ok());  // point: 11 days from now
+  const auto t0 = clock.Now();
+  clock.Advance(minutes(11));
+  acme->renewal_info = Window(t0 + hours(24 * 10 + 12) - clock.Now(),
+                              t0 + hours(24 * 11 + 12) - clock.Now(), minutes(10));
+  random_value = 0.25;
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(RenewalTimeInStatus(),
+            std::chrono::floor<seconds>(t0 + hours(24 * 10 + 12)) + hours(6));
+  EXPECT_EQ(EventsWithReason("RenewalScheduled").size(), 2u);
+}
+
 TEST_F(CmFieldsTest, WithoutRenewalInfoTheTwoThirdsRuleStays) {
   AddValidSecret();
   kube.Add(api::kCertificates, Certificate());
