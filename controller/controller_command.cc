@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "acme/client.h"
+#include "api/duration.h"
 #include "certsmith/base64.h"
 #include "certsmith/http_transport.h"
 #include "certsmith/log.h"
@@ -50,6 +51,8 @@ struct Flags {
   bool honour_cert_manager_annotations = false;
   std::string default_secret_deletion_policy;  // "" until set: Retain
   std::optional<bool> certificate_owner_ref;   // --enable-certificate-owner-ref (cert-manager's)
+  std::chrono::seconds ari_min_recheck{60};
+  std::optional<api::Duration> revocation_timeout;
 };
 
 void Usage(FILE* out) {
@@ -77,7 +80,12 @@ void Usage(FILE* out) {
       "                                    garbage-collected with it (Delete)\n"
       "  --enable-certificate-owner-ref[=true|false]\n"
       "                                    cert-manager's name: true is the same as\n"
-      "                                    --default-secret-deletion-policy=Delete\n",
+      "                                    --default-secret-deletion-policy=Delete\n"
+      "  --revocation-timeout DURATION     how long a deleted Certificate with revokeOnDelete\n"
+      "                                    retries its revocation before it goes without (5m)\n"
+      "  --ari-min-recheck-interval DURATION\n"
+      "                                    shortest wait before asking a CA's renewalInfo again,\n"
+      "                                    whatever its Retry-After (default 1m, RFC 9773)\n",
       out);
 }
 
@@ -151,8 +159,19 @@ int ParseFlags(int argc, char** argv, Flags* f) {
         return 2;
       }
       f->default_secret_deletion_policy = value;
-    }
-    else if (arg == "--kube-api-qps") {
+    } else if (arg == "--revocation-timeout" || arg == "--ari-min-recheck-interval") {
+      auto d = api::ParseDuration(value);
+      if (!d.ok() || *d < std::chrono::seconds(1)) {
+        std::fprintf(stderr, "certsmith controller: %s must be a duration of at least 1s\n",
+                     arg.c_str());
+        return 2;
+      }
+      if (arg == "--revocation-timeout") {
+        f->revocation_timeout = *d;
+      } else {
+        f->ari_min_recheck = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      }
+    } else if (arg == "--kube-api-qps") {
       if (!ParseDouble(value, &f->kube_api_qps)) {
         std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
         return 2;
@@ -189,8 +208,9 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   return 0;
 }
 
-Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(
-    const api::Issuer& issuer, std::shared_ptr<const acme::Signer> signer) {
+Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(const api::Issuer& issuer,
+                                                         std::shared_ptr<const acme::Signer> signer,
+                                                         std::chrono::seconds ari_min_poll) {
   TransportOptions options;
   if (!issuer.spec.acme.ca_bundle.empty()) {
     ASSIGN_OR_RETURN(options.tls.ca_pem, Base64DecodeLenient(issuer.spec.acme.ca_bundle));
@@ -202,8 +222,8 @@ Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(
   transport = std::make_shared<metrics::AcmeTransportMetrics>(
       std::move(transport), issuer.spec.acme.server, metrics::ControllerMetrics::Default());
   return std::shared_ptr<acme::AcmeClient>(std::make_shared<acme::Client>(
-      acme::ClientOptions{.directory_url = issuer.spec.acme.server}, std::move(transport),
-      SystemClock::Instance(), std::move(signer)));
+      acme::ClientOptions{.directory_url = issuer.spec.acme.server, .ari_min_poll = ari_min_poll},
+      std::move(transport), SystemClock::Instance(), std::move(signer)));
 }
 
 reconcilers::HttpGetter MakeSelfChecker(std::chrono::milliseconds timeout) {
@@ -278,7 +298,11 @@ int RunControllerCommand(int argc, char** argv) {
   if (!flags.default_secret_deletion_policy.empty()) {
     ctx.options.default_secret_deletion_policy = flags.default_secret_deletion_policy;
   }
-  ctx.acme_factory = MakeAcmeClient;
+  if (flags.revocation_timeout) ctx.options.revocation_timeout = *flags.revocation_timeout;
+  ctx.acme_factory = [ari = flags.ari_min_recheck](const api::Issuer& issuer,
+                                                   std::shared_ptr<const acme::Signer> signer) {
+    return MakeAcmeClient(issuer, std::move(signer), ari);
+  };
   ctx.accounts = &accounts;
   ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
 

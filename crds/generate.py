@@ -83,7 +83,10 @@ def issuer_ref(desc):
         "name": s("Name of the Issuer or ClusterIssuer.", minLength=1),
         "kind": s("Issuer (same namespace, the default) or ClusterIssuer.",
                   enum=["Issuer", "ClusterIssuer"]),
-        "group": s("API group of the issuer; certsmith.io or left out.", enum=["certsmith.io"]),
+        "group": s("API group of the issuer: certsmith.io or left out. cert-manager.io is "
+                   "accepted so cert-manager manifests apply, and refused by the controller "
+                   "(Ready=False InvalidSpec): certsmith cannot use cert-manager's issuers.",
+                   enum=["certsmith.io", "cert-manager.io"]),
     }, ["name"])
 
 
@@ -126,7 +129,11 @@ def solver():
         "skipSelfCheck": b("certsmith extra: do not GET the challenge URL from the controller "
                            "before asking the CA to validate (NAT without hairpin, "
                            "split-horizon DNS)."),
-    }, ["ingress"])
+        "gatewayHTTPRoute": free("cert-manager's Gateway API HTTPRoute solver (serviceType, "
+                                 "parentRefs, labels, podTemplate). Accepted so cert-manager "
+                                 "Issuers apply; the controller refuses it (Ready=False "
+                                 "InvalidSpec): certsmith answers http-01 through an Ingress."),
+    }, oneOf=one_of("ingress", "gatewayHTTPRoute"))
     rfc2136 = obj("Publish the TXT record with RFC 2136 dynamic updates, signed with TSIG.", {
         "nameserver": s("host or host:port of the primary server.", minLength=1),
         "tsigKeyName": s("Name of the TSIG key."),
@@ -191,6 +198,13 @@ def issuer_spec(cluster):
             "algorithm": s("Key algorithm.", enum=["RSA", "ECDSA"]),
             "size": i("RSA 2048/3072/4096 or ECDSA 256/384.", enum=[256, 384, 2048, 3072, 4096]),
         }),
+        "enableDurationFeature": b("Send the Certificate's duration to the CA as notBefore/"
+                                   "notAfter in newOrder (RFC 8555 §7.4). Off by default: "
+                                   "Let's Encrypt refuses orders that carry them."),
+        "profile": s("The ACME certificate profile to order (draft-aaron-acme-profiles, as Let's "
+                     "Encrypt offers \"classic\", \"tlsserver\", \"shortlived\"). The CA "
+                     "must list it in its directory's meta.profiles, else the Issuer is not "
+                     "Ready.", minLength=1),
         # certsmith extra: slow CAs (Sectigo, ZeroSSL) keep orders processing for minutes.
         "maxPollInterval": s("certsmith extra: longest wait between polls of a processing order "
                              "(Go duration); the order is polled until the CA decides.",
@@ -202,6 +216,11 @@ def issuer_spec(cluster):
         props["allowedNamespaces"] = strs(
             "certsmith extra: namespaces whose Certificates may use this ClusterIssuer "
             "(empty: all).", pattern=NAMESPACE, maxLength=63)
+    # certsmith extra: cert-manager never revokes.
+    props["revokeOnDelete"] = b(
+        "certsmith extra: default of Certificate spec.revokeOnDelete for the Certificates of "
+        "this issuer: revoke the current certificate (reason cessationOfOperation) when its "
+        "Certificate is deleted.")
     props["allowedDNSZones"] = strs(
         "certsmith extra: every name of a Certificate must be equal to or under one of these "
         "zones (empty: any).", pattern=ZONE_NAME, maxLength=253)
@@ -231,13 +250,56 @@ def certificate_spec():
         "serialNumber": s("serialNumber."),
     })
     private_key = obj("The certificate's private key.", {
-        "algorithm": s("Key algorithm (default ECDSA; Certigna needs RSA).",
-                       enum=["RSA", "ECDSA"]),
-        "size": i("RSA 2048/3072/4096 (default 2048) or ECDSA 256/384 (default 256).",
-                  enum=[256, 384, 2048, 3072, 4096]),
+        "algorithm": s("Key algorithm (default ECDSA; Certigna needs RSA). Ed25519 is "
+                       "accepted as in cert-manager and refused by the controller "
+                       "(InvalidSpec): no public ACME CA signs Ed25519 keys.",
+                       enum=["RSA", "ECDSA", "Ed25519"]),
+        "size": i("RSA 2048/3072/4096 (default 2048) or ECDSA 256/384 (default 256); other "
+                  "sizes cert-manager allows (RSA up to 8192, ECDSA 521) are refused by the "
+                  "controller with the reason (InvalidSpec).", minimum=0),
         "encoding": s("PKCS1 (SEC1 for ECDSA, the default) or PKCS8.", enum=["PKCS1", "PKCS8"]),
         "rotationPolicy": s("Always (new key each issuance, the default) or Never.",
                             enum=["Never", "Always"]),
+    })
+    keystore_password = {
+        "create": b("Write the keystore into the Secret."),
+        "passwordSecretRef": secret_key("Secret (same namespace) holding the keystore "
+                                        "password; one of this or password.", "password"),
+        "password": s("The keystore password itself; one of this or passwordSecretRef.",
+                      minLength=1),
+    }
+    keystores = obj("Extra keystore files in the Secret, next to tls.crt and tls.key.", {
+        "pkcs12": obj("keystore.p12 (key, certificate and chain) and truststore.p12 (the CA).", {
+            **keystore_password,
+            "profile": s("Encryption of the PKCS#12 files: LegacyRC2 (the default, as "
+                         "cert-manager: RC2-40 certificates, 3DES key, SHA-1 MAC; OpenSSL 3 "
+                         "opens it with -legacy), LegacyDES (3DES and SHA-1 MAC: what Windows "
+                         "Server 2016/IIS imports), Modern2023 (AES-256-CBC with PBKDF2, "
+                         "SHA-256 MAC).", enum=["LegacyRC2", "LegacyDES", "Modern2023"]),
+        }, ["create"], oneOf=[{"required": ["passwordSecretRef"]}, {"required": ["password"]}]),
+        "jks": obj("keystore.jks (key and chain under alias) and truststore.jks (the CA), in "
+                   "Java's JKS format.", {
+            **keystore_password,
+            "alias": s("Alias of the key entry (default \"certificate\").", minLength=1),
+        }, ["create"], oneOf=[{"required": ["passwordSecretRef"]}, {"required": ["password"]}]),
+    })
+    subject_names = {
+        "literalSubject": s("The exact subject as an RFC 4514 string (\"CN=a,O=b\", OIDs "
+                            "allowed); replaces commonName and subject.", minLength=1),
+        "uris": strs("URI SANs (the CA decides whether it signs them).", minLength=1),
+        "emailAddresses": strs("rfc822Name SANs (the CA decides whether it signs them).",
+                               pattern=EMAIL),
+        "otherNames": arr("otherName SANs with a UTF8String value.", obj("An otherName.", {
+            "oid": s("Type OID, dotted (e.g. 1.3.6.1.4.1.311.20.2.3 for a UPN).",
+                     pattern=r"^[0-9]+(\.[0-9]+)+$"),
+            "utf8Value": s("The value, encoded as UTF8String."),
+        }, ["oid", "utf8Value"])),
+    }
+    name_list = obj("Names, as cert-manager's nameConstraints.", {
+        "dnsDomains": strs("DNS domains."),
+        "ipRanges": strs("CIDR ranges."),
+        "emailAddresses": strs("Email addresses or domains."),
+        "uriDomains": strs("URI domains."),
     })
     usages = ["signing", "digital signature", "content commitment", "key encipherment",
               "key agreement", "data encipherment", "cert sign", "crl sign", "encipher only",
@@ -266,13 +328,44 @@ def certificate_spec():
         }),
         "revisionHistoryLimit": i("How many Orders to keep (default: all).", minimum=1,
                                   format="int32"),
+        **subject_names,
+        "isCA": b("A CA certificate. ACME CAs issue end-entity certificates only: true is "
+                  "refused (Ready=False InvalidSpec)."),
+        "nameConstraints": free("X.509 name constraints (critical, permitted, excluded). "
+                                "Only for CA certificates, which ACME does not issue: refused "
+                                "by the controller (InvalidSpec)."),
+        "encodeUsagesInRequest": b("Put usages in the CSR as keyUsage/extendedKeyUsage "
+                                   "(default true)."),
+        "signatureAlgorithm": s("Signature algorithm of the CSR. certsmith signs with SHA-256 "
+                                "(SHA256WithRSA, ECDSAWithSHA256); other values are refused "
+                                "(InvalidSpec).", enum=["SHA256WithRSA", "SHA384WithRSA",
+                                                        "SHA512WithRSA", "ECDSAWithSHA256",
+                                                        "ECDSAWithSHA384", "ECDSAWithSHA512",
+                                                        "PureEd25519"]),
+        "renewBeforePercentage": i("Renew when this percentage of the lifetime is left (1 to "
+                                   "99); not with renewBefore.", minimum=1, maximum=99,
+                                   format="int32"),
+        "keystores": keystores,
+        "additionalOutputFormats": arr(
+            "Extra keys in the Secret: CombinedPEM (tls-combined.pem: key then chain) and DER "
+            "(key.der: the private key, PKCS#8 DER).",
+            obj("An output format.", {"type": s("The format.", enum=["CombinedPEM", "DER"])},
+                ["type"])),
+        # certsmith extra: cert-manager never revokes.
+        "revokeOnDelete": b("certsmith extra: when this Certificate is deleted, revoke its "
+                            "current certificate at the CA (reason cessationOfOperation) "
+                            "before the Secret goes. Unset: the issuer's spec.revokeOnDelete."),
         "secretDeletionPolicy": s("certsmith extra: what happens to the Secret when this "
                                   "Certificate is deleted. Retain keeps it; Delete makes the "
                                   "Certificate an owner of the Secret, so it is garbage-collected "
                                   "with it. Unset: the controller's "
                                   "--default-secret-deletion-policy (Retain unless set).",
                                   enum=["Retain", "Delete"]),
-    }, ["secretName", "issuerRef"], anyOf=one_of("commonName", "dnsNames", "ipAddresses"))
+    }, ["secretName", "issuerRef"], anyOf=one_of("commonName", "dnsNames", "ipAddresses",
+                                                 "literalSubject"),
+        **{"not": {"anyOf": [{"required": ["literalSubject", "commonName"]},
+                             {"required": ["literalSubject", "subject"]},
+                             {"required": ["renewBefore", "renewBeforePercentage"]}]}})
 
 
 def certificate_status():
@@ -287,6 +380,16 @@ def certificate_status():
         "lastFailureTime": s("When the last issuance failed.", format="date-time"),
         "failedIssuanceAttempts": i("Consecutive failed issuances (drives backoff).",
                                     format="int64"),
+        "renewalInfo": obj("The CA's suggested renewal window for the current certificate "
+                           "(ACME Renewal Information, RFC 9773), when the CA offers it: "
+                           "renewalTime is then a random point inside it.", {
+            "certificateID": s("The ARI certID of the certificate it is about."),
+            "windowStart": s("Start of the suggested window.", format="date-time"),
+            "windowEnd": s("End of the suggested window.", format="date-time"),
+            "explanationURL": s("The CA's explanation, when it gave one."),
+            "nextCheckTime": s("When the controller asks the CA again (its Retry-After).",
+                               format="date-time"),
+        }),
     })
 
 
@@ -301,6 +404,7 @@ def order_spec():
         "dnsNames": strs("DNS identifiers.", pattern=DNS_NAME, maxLength=253),
         "ipAddresses": strs("IP identifiers (RFC 8738).", pattern=IP),
         "duration": s("Requested lifetime (notAfter - notBefore).", pattern=DURATION),
+        "replaces": s("RFC 9773 certID of the certificate this order renews (ARI)."),
     }, ["request", "issuerRef"])
 
 

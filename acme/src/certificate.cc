@@ -76,6 +76,10 @@ void ReadSans(X509* cert, CertificateInfo& info) {
       std::string text =
           internal::IpBytesToText(ASN1_STRING_get0_data(value), ASN1_STRING_length(value));
       if (!text.empty()) info.ip_addresses.push_back(std::move(text));
+    } else if (type == GEN_URI || type == GEN_EMAIL) {
+      (type == GEN_URI ? info.uris : info.email_addresses)
+          .emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                        static_cast<size_t>(ASN1_STRING_length(value)));
     }
   }
 }

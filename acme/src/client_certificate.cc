@@ -22,7 +22,7 @@ constexpr char kPemChain[] = "application/pem-certificate-chain";
 // RFC 9773 §4.3: without Retry-After, poll ARI about every six hours; never more often than a
 // minute nor less often than a day, whatever the CA says.
 constexpr std::chrono::seconds kAriDefaultPoll = std::chrono::hours(6);
-constexpr std::chrono::seconds kAriMinPoll = std::chrono::minutes(1);
+constexpr std::chrono::seconds kAriMinPoll = std::chrono::minutes(1);  // ClientOptions may lower it
 constexpr std::chrono::seconds kAriMaxPoll = std::chrono::hours(24);
 
 // The topmost certificate of a chain is the last one. It matches when it is issued by the
@@ -131,8 +131,8 @@ Result<RenewalInfo> Client::GetRenewalInfo(std::string_view certificate_pem) {
   if (base.empty() || base.back() != '/') base += '/';
   ASSIGN_OR_RETURN(HttpResponse response, Get(base + cert_id, "renewal information"));
   ASSIGN_OR_RETURN(RenewalInfo info, ParseRenewalInfo(response.body));
-  std::chrono::seconds wait =
-      std::clamp(RetryAfterOf(response).value_or(kAriDefaultPoll), kAriMinPoll, kAriMaxPoll);
+  std::chrono::seconds wait = std::clamp(RetryAfterOf(response).value_or(kAriDefaultPoll),
+                                         std::min(options_.ari_min_poll, kAriMinPoll), kAriMaxPoll);
   info.next_poll = clock_.Now() + wait;
   return info;
 }

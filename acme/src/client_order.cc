@@ -43,6 +43,7 @@ Result<Order> Client::NewOrder(const NewOrderRequest& request) {
   if (request.not_before) payload["notBefore"] = FormatRfc3339(*request.not_before);
   if (request.not_after) payload["notAfter"] = FormatRfc3339(*request.not_after);
   if (!request.replaces.empty()) payload["replaces"] = request.replaces;
+  if (!request.profile.empty()) payload["profile"] = request.profile;
   ASSIGN_OR_RETURN(HttpResponse response,
                    Post({.url = directory.new_order, .payload = std::move(payload)}));
   std::optional<std::string> location = response.Header("location");

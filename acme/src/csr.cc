@@ -209,6 +209,9 @@ struct CsrNames {
   std::vector<std::string> dns;
   std::vector<internal::Asn1OctetStringPtr> ips;
   std::vector<std::string> ip_texts;
+  std::vector<std::string> uris;
+  std::vector<std::string> emails;
+  std::vector<OtherNameSan> other_names;
 };
 
 Result<CsrNames> CollectNames(const CsrRequest& request) {
@@ -233,6 +236,15 @@ Result<CsrNames> CollectNames(const CsrRequest& request) {
   if (names.dns.empty() && names.ips.empty()) {
     return Invalid("a certificate request needs at least one DNS name or IP address");
   }
+  for (const std::string& u : request.uris) {
+    if (u.empty() || u.find(':') == std::string::npos) return Invalid("\"" + u + "\" is not a URI");
+    names.uris.push_back(u);
+  }
+  for (const std::string& e : request.email_addresses) {
+    if (e.find('@') == std::string::npos) return Invalid("\"" + e + "\" is not an email address");
+    names.emails.push_back(e);
+  }
+  names.other_names = request.other_names;
   return names;
 }
 
@@ -264,20 +276,52 @@ Status AddSubject(X509_NAME* name, const Subject& subject) {
   return Status::Ok();
 }
 
+// A dNSName, uniformResourceIdentifier or rfc822Name: an IA5String GeneralName.
+Status PushIa5Name(GENERAL_NAMES* gens, int type, const std::string& text) {
+  internal::GeneralNamePtr gen(GENERAL_NAME_new());
+  ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
+  if (!gen || !ia5 || ASN1_STRING_set(ia5, text.data(), static_cast<int>(text.size())) != 1) {
+    ASN1_IA5STRING_free(ia5);
+    return OpenSslError("building subjectAltName");
+  }
+  GENERAL_NAME_set0_value(gen.get(), type, ia5);  // gen owns ia5 now
+  if (sk_GENERAL_NAME_push(gens, gen.get()) == 0) return OpenSslError("building SANs");
+  gen.release();  // the stack owns it
+  return Status::Ok();
+}
+
+Status PushOtherName(GENERAL_NAMES* gens, const OtherNameSan& other) {
+  ASN1_OBJECT* oid = OBJ_txt2obj(other.oid.c_str(), 1);  // numeric form only
+  if (oid == nullptr) {
+    internal::ClearOpenSslErrors();
+    return Invalid("otherName: \"" + other.oid + "\" is not a dotted object identifier");
+  }
+  ASN1_UTF8STRING* utf8 = ASN1_UTF8STRING_new();
+  ASN1_TYPE* value = ASN1_TYPE_new();
+  internal::GeneralNamePtr gen(GENERAL_NAME_new());
+  if (!utf8 || !value || !gen ||
+      ASN1_STRING_set(utf8, other.utf8_value.data(), static_cast<int>(other.utf8_value.size())) !=
+          1) {
+    ASN1_OBJECT_free(oid);
+    ASN1_UTF8STRING_free(utf8);
+    ASN1_TYPE_free(value);
+    return OpenSslError("building an otherName");
+  }
+  ASN1_TYPE_set(value, V_ASN1_UTF8STRING, utf8);  // value owns utf8
+  if (GENERAL_NAME_set0_othername(gen.get(), oid, value) != 1) {
+    ASN1_OBJECT_free(oid);
+    ASN1_TYPE_free(value);
+    return OpenSslError("building an otherName");
+  }
+  if (sk_GENERAL_NAME_push(gens, gen.get()) == 0) return OpenSslError("building SANs");
+  gen.release();
+  return Status::Ok();
+}
+
 Result<internal::GeneralNamesPtr> MakeGeneralNames(CsrNames& names) {
   internal::GeneralNamesPtr gens(sk_GENERAL_NAME_new_null());
   if (!gens) return OpenSslError("building subjectAltName");
-  for (const std::string& dns : names.dns) {
-    internal::GeneralNamePtr gen(GENERAL_NAME_new());
-    ASN1_IA5STRING* ia5 = ASN1_IA5STRING_new();
-    if (!gen || !ia5 || ASN1_STRING_set(ia5, dns.data(), static_cast<int>(dns.size())) != 1) {
-      ASN1_IA5STRING_free(ia5);
-      return OpenSslError("building subjectAltName");
-    }
-    GENERAL_NAME_set0_value(gen.get(), GEN_DNS, ia5);  // gen owns ia5 now
-    if (sk_GENERAL_NAME_push(gens.get(), gen.get()) == 0) return OpenSslError("building SANs");
-    gen.release();  // the stack owns it
-  }
+  for (const std::string& dns : names.dns) RETURN_IF_ERROR(PushIa5Name(gens.get(), GEN_DNS, dns));
   for (auto& ip : names.ips) {
     internal::GeneralNamePtr gen(GENERAL_NAME_new());
     if (!gen) return OpenSslError("building subjectAltName");
@@ -285,10 +329,75 @@ Result<internal::GeneralNamesPtr> MakeGeneralNames(CsrNames& names) {
     if (sk_GENERAL_NAME_push(gens.get(), gen.get()) == 0) return OpenSslError("building SANs");
     gen.release();
   }
+  for (const std::string& uri : names.uris) RETURN_IF_ERROR(PushIa5Name(gens.get(), GEN_URI, uri));
+  for (const std::string& e : names.emails) RETURN_IF_ERROR(PushIa5Name(gens.get(), GEN_EMAIL, e));
+  for (const OtherNameSan& o : names.other_names) RETURN_IF_ERROR(PushOtherName(gens.get(), o));
   return gens;
 }
 
-Status AddSanExtension(X509_REQ* req, CsrNames& names, bool critical) {
+// cert-manager's usage names and OpenSSL's names for them (keyUsage bits, then
+// extendedKeyUsage purposes; OIDs where OpenSSL has no name).
+struct UsageName {
+  std::string_view cert_manager;
+  const char* openssl;
+  bool extended;
+};
+constexpr UsageName kUsages[] = {
+    {"signing", "digitalSignature", false},
+    {"digital signature", "digitalSignature", false},
+    {"content commitment", "nonRepudiation", false},
+    {"key encipherment", "keyEncipherment", false},
+    {"key agreement", "keyAgreement", false},
+    {"data encipherment", "dataEncipherment", false},
+    {"cert sign", "keyCertSign", false},
+    {"crl sign", "cRLSign", false},
+    {"encipher only", "encipherOnly", false},
+    {"decipher only", "decipherOnly", false},
+    {"any", "anyExtendedKeyUsage", true},
+    {"server auth", "serverAuth", true},
+    {"client auth", "clientAuth", true},
+    {"code signing", "codeSigning", true},
+    {"email protection", "emailProtection", true},
+    {"s/mime", "emailProtection", true},
+    {"ipsec end system", "ipsecEndSystem", true},
+    {"ipsec tunnel", "ipsecTunnel", true},
+    {"ipsec user", "ipsecUser", true},
+    {"timestamping", "timeStamping", true},
+    {"ocsp signing", "OCSPSigning", true},
+    {"microsoft sgc", "1.3.6.1.4.1.311.10.3.3", true},
+    {"netscape sgc", "2.16.840.1.113730.4.1", true},
+};
+
+// "critical,digitalSignature,keyEncipherment" and "serverAuth,clientAuth" for the usages.
+Status UsageExtensionValues(const std::vector<std::string>& usages, std::string* key_usage,
+                            std::string* extended) {
+  for (const std::string& u : usages) {
+    const UsageName* found = nullptr;
+    for (const UsageName& n : kUsages) {
+      if (n.cert_manager == u) found = &n;
+    }
+    if (found == nullptr) return Invalid("unknown key usage \"" + u + "\"");
+    std::string& out = found->extended ? *extended : *key_usage;
+    if (out.find(found->openssl) != std::string::npos) continue;
+    if (!out.empty()) out += ",";
+    out += found->openssl;
+  }
+  // RFC 5280 §4.2.1.3: keyUsage SHOULD be critical.
+  if (!key_usage->empty()) *key_usage = "critical," + *key_usage;
+  return Status::Ok();
+}
+
+Status PushConfExtension(STACK_OF(X509_EXTENSION) * exts, int nid, const std::string& value) {
+  internal::X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str()));
+  if (!ext || sk_X509_EXTENSION_push(exts, ext.get()) == 0) {
+    return OpenSslError("building the extension " + value, ErrorCode::kInvalidArgument);
+  }
+  ext.release();
+  return Status::Ok();
+}
+
+Status AddExtensions(X509_REQ* req, CsrNames& names, bool critical,
+                     const std::vector<std::string>& usages) {
   ASSIGN_OR_RETURN(internal::GeneralNamesPtr gens, MakeGeneralNames(names));
   internal::X509ExtensionPtr ext(
       X509V3_EXT_i2d(NID_subject_alt_name, critical ? 1 : 0, gens.get()));
@@ -297,7 +406,36 @@ Status AddSanExtension(X509_REQ* req, CsrNames& names, bool critical) {
     return OpenSslError("building subjectAltName");
   }
   ext.release();  // the stack owns it
+  std::string key_usage, extended;
+  RETURN_IF_ERROR(UsageExtensionValues(usages, &key_usage, &extended));
+  if (!key_usage.empty()) RETURN_IF_ERROR(PushConfExtension(exts.get(), NID_key_usage, key_usage));
+  if (!extended.empty())
+    RETURN_IF_ERROR(PushConfExtension(exts.get(), NID_ext_key_usage, extended));
   if (X509_REQ_add_extensions(req, exts.get()) != 1) return OpenSslError("adding extensions");
+  return Status::Ok();
+}
+
+// RFC 4514: the string lists the most significant RDN last, so attributes are added in reverse.
+Status AddLiteralSubject(X509_NAME* name, std::string_view literal) {
+  if (!literal.empty() && literal.front() == '#') {
+    return Invalid("literalSubject: hex-encoded (#...) values are not supported");
+  }
+  ASSIGN_OR_RETURN(std::vector<RawAttribute> attributes, SplitAttributes(literal));
+  for (auto it = attributes.rbegin(); it != attributes.rend(); ++it) {
+    const SubjectField* known = FindField(it->name);
+    ASN1_OBJECT* raw =
+        known != nullptr ? OBJ_nid2obj(known->nid) : OBJ_txt2obj(it->name.c_str(), 0);
+    internal::ClearOpenSslErrors();
+    if (raw == nullptr)
+      return Invalid("literalSubject: unknown attribute type \"" + it->name + "\"");
+    std::unique_ptr<ASN1_OBJECT, internal::OpenSslDeleter<ASN1_OBJECT_free>> obj(raw);
+    if (X509_NAME_add_entry_by_OBJ(name, obj.get(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(it->value.data()),
+                                   static_cast<int>(it->value.size()), -1, 0) != 1) {
+      return OpenSslError("literalSubject " + it->name + "=" + it->value,
+                          ErrorCode::kInvalidArgument);
+    }
+  }
   return Status::Ok();
 }
 
@@ -381,13 +519,20 @@ Result<std::string> NormalizeIpAddress(std::string_view address) {
 
 Result<std::string> MakeCsrDer(const PrivateKey& key, const CsrRequest& request) {
   ASSIGN_OR_RETURN(CsrNames names, CollectNames(request));
-  RETURN_IF_ERROR(CheckCommonName(request.subject.common_name, names));
+  const bool literal = !request.literal_subject.empty();
+  if (!literal) RETURN_IF_ERROR(CheckCommonName(request.subject.common_name, names));
   internal::X509ReqPtr req(X509_REQ_new());
   if (!req || X509_REQ_set_version(req.get(), 0) != 1) return OpenSslError("building the CSR");
-  RETURN_IF_ERROR(AddSubject(X509_REQ_get_subject_name(req.get()), request.subject));
+  if (literal) {
+    RETURN_IF_ERROR(
+        AddLiteralSubject(X509_REQ_get_subject_name(req.get()), request.literal_subject));
+  } else {
+    RETURN_IF_ERROR(AddSubject(X509_REQ_get_subject_name(req.get()), request.subject));
+  }
   if (X509_REQ_set_pubkey(req.get(), key.get()) != 1) return OpenSslError("building the CSR");
   // RFC 5280 §4.2.1.6: with an empty subject the SAN extension must be critical.
-  RETURN_IF_ERROR(AddSanExtension(req.get(), names, request.subject.empty()));
+  const bool empty_subject = X509_NAME_entry_count(X509_REQ_get_subject_name(req.get())) == 0;
+  RETURN_IF_ERROR(AddExtensions(req.get(), names, empty_subject, request.usages));
   if (X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0) {
     return OpenSslError("signing the CSR");
   }

@@ -73,6 +73,11 @@ Result<Directory> ParseDirectory(std::string_view text) {
     d.meta.website = jf::String(*meta, "website");
     d.meta.caa_identities = jf::StringList(*meta, "caaIdentities");
     d.meta.external_account_required = jf::Bool(*meta, "externalAccountRequired");
+    if (const json* profiles = jf::Object(*meta, "profiles")) {
+      for (auto it = profiles->begin(); it != profiles->end(); ++it) {
+        d.meta.profiles[it.key()] = it->is_string() ? it->get<std::string>() : "";
+      }
+    }
   }
   for (auto [member, value] :
        {std::pair{"newNonce", &d.new_nonce}, std::pair{"newAccount", &d.new_account},

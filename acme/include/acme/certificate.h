@@ -25,6 +25,8 @@ struct CertificateInfo {
   std::chrono::system_clock::time_point not_after;
   std::vector<std::string> dns_names;     // as written in the certificate, in order
   std::vector<std::string> ip_addresses;  // canonical text (see NormalizeIpAddress)
+  std::vector<std::string> uris;            // uniformResourceIdentifier SANs, in order
+  std::vector<std::string> email_addresses;  // rfc822Name SANs, in order
   std::string public_key_sha256;          // hex SHA-256 of the SPKI (matches PublicKeyFingerprint)
   bool is_ca = false;                     // basicConstraints cA=TRUE
 };

@@ -52,6 +52,8 @@ struct NewOrderRequest {
   std::optional<TimePoint> not_before{};
   std::optional<TimePoint> not_after{};
   std::string replaces{};  // RFC 9773 §5: ARI certID of the certificate this order renews
+  // draft-aaron-acme-profiles: the profile (one of the directory's meta.profiles) to issue under.
+  std::string profile{};
 };
 
 struct ClientOptions {
@@ -60,6 +62,9 @@ struct ClientOptions {
   // request fails spuriously with probability 0.5^(n+1): 5 retries keep that under 2%.
   int max_bad_nonce_retries = 5;
   std::chrono::milliseconds request_timeout{30'000};
+  // RFC 9773 §4.3.2: the CA's Retry-After for renewalInfo is honoured within [min, 24 h]. The
+  // RFC suggests one minute as the floor; tests lower it.
+  std::chrono::seconds ari_min_poll{60};
 };
 
 // The narrow interface the controller's reconcilers depend on, so their tests can use a fake.

@@ -32,10 +32,28 @@ Result<Subject> ParseSubject(std::string_view text);
 // The inverse of ParseSubject, for display: "CN=...,O=...,OU=...,..." with commas escaped.
 std::string FormatSubject(const Subject& subject);
 
+// An otherName SAN (RFC 5280 §4.2.1.6) whose value is a UTF8String (e.g. a Microsoft UPN,
+// 1.3.6.1.4.1.311.20.2.3).
+struct OtherNameSan {
+  std::string oid;  // dotted
+  std::string utf8_value;
+};
+
 struct CsrRequest {
   Subject subject;  // common_name empty: no CN in the subject (names only in SANs)
   std::vector<std::string> dns_names;
-  std::vector<std::string> ip_addresses;  // textual IPv4 / IPv6
+  std::vector<std::string> ip_addresses;       // textual IPv4 / IPv6
+  std::vector<std::string> uris{};             // uniformResourceIdentifier SANs
+  std::vector<std::string> email_addresses{};  // rfc822Name SANs
+  std::vector<OtherNameSan> other_names{};
+  // An RFC 4514 string ("CN=a.example,O=Example,1.2.3.4=x") written as the subject verbatim
+  // (last RDN of the string first in the DER, as RFC 4514 §2.1 orders them) instead of
+  // `subject`. Attribute types are short names or dotted OIDs. Its CN is not checked against
+  // the SANs: the CA decides.
+  std::string literal_subject{};
+  // cert-manager usage names ("digital signature", "server auth", ...), written as keyUsage
+  // and extendedKeyUsage extensions when not empty. Unknown names are an error.
+  std::vector<std::string> usages{};
 };
 
 // DER-encoded PKCS#10 CSR signed with key (SHA-256: sha256WithRSAEncryption or

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@ struct DirectoryMeta {
   std::string website{};
   std::vector<std::string> caa_identities{};
   bool external_account_required = false;
+  // draft-aaron-acme-profiles: the profiles the CA issues under, name -> description.
+  std::map<std::string, std::string> profiles{};
 };
 
 struct Directory {

@@ -1,6 +1,8 @@
 #include "api/certificate.h"
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "api/names.h"
 #include "json_reader.h"
@@ -70,6 +72,43 @@ CertificatePrivateKey ParsePrivateKey(const JsonReader& r) {
   return k;
 }
 
+KeystoreSpec ParseKeystore(const JsonReader& r) {
+  KeystoreSpec k;
+  k.create = r.Bool("create");
+  k.password = r.String("password");
+  k.password_secret_ref = r.SecretRef("passwordSecretRef");
+  k.profile = r.String("profile");
+  k.alias = r.String("alias");
+  return k;
+}
+
+void ParseCertManagerFields(const JsonReader& r, CertificateSpec* s) {
+  s->literal_subject = r.String("literalSubject");
+  s->uris = r.StringList("uris");
+  s->email_addresses = r.StringList("emailAddresses");
+  r.ForEach("otherNames", [s](const JsonReader& o, size_t) {
+    s->other_names.push_back(OtherName{o.String("oid"), o.String("utf8Value")});
+  });
+  s->is_ca = r.Bool("isCA");
+  s->name_constraints = r.Object("nameConstraints");
+  if (r.Has("encodeUsagesInRequest")) s->encode_usages_in_request = r.Bool("encodeUsagesInRequest");
+  s->signature_algorithm = r.String("signatureAlgorithm");
+  if (std::optional<int64_t> p = r.Int("renewBeforePercentage")) {
+    s->renew_before_percentage = static_cast<int>(std::clamp<int64_t>(*p, -1, 1000));
+  }
+  if (r.Has("keystores")) {
+    JsonReader k = r.Child("keystores");
+    CertificateKeystores ks;
+    if (k.Has("pkcs12")) ks.pkcs12 = ParseKeystore(k.Child("pkcs12"));
+    if (k.Has("jks")) ks.jks = ParseKeystore(k.Child("jks"));
+    s->keystores = ks;
+  }
+  r.ForEach("additionalOutputFormats", [s](const JsonReader& f, size_t) {
+    s->additional_output_formats.push_back(f.String("type"));
+  });
+  if (r.Has("revokeOnDelete")) s->revoke_on_delete = r.Bool("revokeOnDelete");
+}
+
 CertificateSpec ParseSpec(const JsonReader& r) {
   CertificateSpec s;
   s.secret_name = r.String("secretName");
@@ -91,6 +130,7 @@ CertificateSpec ParseSpec(const JsonReader& r) {
     s.revision_history_limit = static_cast<int>(std::max<int64_t>(*limit, 0));
   }
   s.secret_deletion_policy = r.String("secretDeletionPolicy");
+  ParseCertManagerFields(r, &s);
   return s;
 }
 
@@ -106,6 +146,16 @@ CertificateStatus ParseStatus(const JsonReader& r) {
   s.next_private_key_secret_name = r.String("nextPrivateKeySecretName");
   s.last_failure_time = r.Time("lastFailureTime");
   s.failed_issuance_attempts = r.Int("failedIssuanceAttempts").value_or(0);
+  if (r.Has("renewalInfo")) {
+    JsonReader a = r.Child("renewalInfo");
+    CertificateStatus::RenewalInfo info;
+    info.certificate_id = a.String("certificateID");
+    info.window_start = a.Time("windowStart").value_or(Clock::TimePoint{});
+    info.window_end = a.Time("windowEnd").value_or(Clock::TimePoint{});
+    info.explanation_url = a.String("explanationURL");
+    info.next_check_time = a.Time("nextCheckTime");
+    s.renewal_info = info;
+  }
   return s;
 }
 
@@ -113,12 +163,109 @@ void ValidateIssuerRef(const IssuerRef& ref, const std::string& path, FieldError
   if (ref.name.empty()) errors->Add(path + ".name", "required");
   internal::CheckEnum(ref.kind, {"Issuer", "ClusterIssuer"}, path + ".kind", errors);
   if (ref.group != "certsmith.io") {
-    errors->Add(path + ".group", "must be certsmith.io (or left out), not \"" + ref.group + "\"");
+    errors->Add(path + ".group", "must be certsmith.io (or left out), not \"" + ref.group +
+                                     "\": certsmith signs only with its own Issuers and "
+                                     "ClusterIssuers (apiVersion certsmith.io/v1)");
+  }
+}
+
+void ValidateKeystore(const KeystoreSpec& k, const std::string& path, FieldErrors* errors) {
+  const bool by_ref = !k.password_secret_ref.name.empty();
+  if (by_ref == !k.password.empty()) {
+    errors->Add(path, "set exactly one of password and passwordSecretRef");
+  }
+  if (by_ref)
+    internal::CheckSecretName(k.password_secret_ref.name, path + ".passwordSecretRef.name", errors);
+}
+
+// The cert-manager fields certsmith either honours (checked here) or cannot honour with an ACME
+// CA (refused with the reason, never ignored).
+void ValidateCertManagerFields(const CertificateSpec& s, FieldErrors* errors) {
+  if (s.is_ca) {
+    errors->Add("spec.isCA",
+                "ACME CAs issue end-entity certificates only; certsmith cannot "
+                "obtain a CA certificate (use isCA: false or leave it out)");
+  }
+  if (!s.name_constraints.is_null() && !s.name_constraints.empty()) {
+    errors->Add("spec.nameConstraints",
+                "name constraints belong in CA certificates, which ACME "
+                "CAs do not issue; remove the field");
+  }
+  if (!s.literal_subject.empty()) {
+    if (!s.common_name.empty()) errors->Add("spec.literalSubject", "cannot be set with commonName");
+    if (s.subject) errors->Add("spec.literalSubject", "cannot be set with subject");
+    if (s.literal_subject.find('=') == std::string::npos) {
+      errors->Add("spec.literalSubject",
+                  "\"" + s.literal_subject + "\" is not an RFC 4514 string such as CN=a,O=b");
+    }
+  }
+  for (size_t i = 0; i < s.uris.size(); ++i) {
+    const std::string& u = s.uris[i];
+    const size_t colon = u.find(':');
+    if (colon == std::string::npos || colon == 0 ||
+        !std::isalpha(static_cast<unsigned char>(u[0]))) {
+      errors->Add(IndexPath("spec.uris", i), "\"" + u + "\" is not a URI with a scheme");
+    }
+  }
+  for (size_t i = 0; i < s.email_addresses.size(); ++i) {
+    if (!internal::LooksLikeEmail(s.email_addresses[i])) {
+      errors->Add(IndexPath("spec.emailAddresses", i),
+                  "\"" + s.email_addresses[i] + "\" is not an email address");
+    }
+  }
+  for (size_t i = 0; i < s.other_names.size(); ++i) {
+    const std::string& oid = s.other_names[i].oid;
+    bool ok = !oid.empty() && std::isdigit(static_cast<unsigned char>(oid.front())) &&
+              std::isdigit(static_cast<unsigned char>(oid.back())) &&
+              oid.find('.') != std::string::npos && oid.find("..") == std::string::npos &&
+              oid.find_first_not_of("0123456789.") == std::string::npos;
+    if (!ok) {
+      errors->Add(IndexPath("spec.otherNames", i) + ".oid",
+                  "\"" + oid + "\" is not a dotted object identifier");
+    }
+  }
+  if (!s.signature_algorithm.empty()) {
+    // CSRs are signed with SHA-256 (acme/csr.h); the CA signs the certificate as it likes.
+    const bool rsa = s.private_key.algorithm == "RSA";
+    const std::string_view honoured = rsa ? "SHA256WithRSA" : "ECDSAWithSHA256";
+    if (s.signature_algorithm != honoured) {
+      errors->Add("spec.signatureAlgorithm",
+                  "certsmith signs requests for " + s.private_key.algorithm + " keys with " +
+                      std::string(honoured) + " only, not " + s.signature_algorithm);
+    }
+  }
+  if (s.renew_before_percentage) {
+    if (*s.renew_before_percentage < 1 || *s.renew_before_percentage > 99) {
+      errors->Add("spec.renewBeforePercentage", "must be between 1 and 99");
+    }
+    if (s.renew_before) errors->Add("spec.renewBeforePercentage", "cannot be set with renewBefore");
+  }
+  if (s.keystores) {
+    if (s.keystores->pkcs12) {
+      ValidateKeystore(*s.keystores->pkcs12, "spec.keystores.pkcs12", errors);
+      if (!s.keystores->pkcs12->profile.empty()) {
+        internal::CheckEnum(s.keystores->pkcs12->profile,
+                            {kPkcs12LegacyRc2, kPkcs12LegacyDes, kPkcs12Modern2023},
+                            "spec.keystores.pkcs12.profile", errors);
+      }
+    }
+    if (s.keystores->jks) ValidateKeystore(*s.keystores->jks, "spec.keystores.jks", errors);
+  }
+  std::set<std::string> formats;
+  for (size_t i = 0; i < s.additional_output_formats.size(); ++i) {
+    const std::string& f = s.additional_output_formats[i];
+    const std::string path = IndexPath("spec.additionalOutputFormats", i) + ".type";
+    internal::CheckEnum(f, {"CombinedPEM", "DER"}, path, errors);
+    if (!formats.insert(f).second) errors->Add(path, "\"" + f + "\" is listed twice");
   }
 }
 
 void ValidateNames(const CertificateSpec& s, FieldErrors* errors) {
-  internal::CheckIdentifiers(s.common_name, s.dns_names, s.ip_addresses, errors);
+  // A literalSubject's CN counts as a name when it is a DNS name or IP (DnsIdentifiers()).
+  const bool literal_name =
+      s.common_name.empty() && !(s.DnsIdentifiers().empty() && s.IpIdentifiers().empty());
+  internal::CheckIdentifiers(literal_name ? "literal" : s.common_name, s.dns_names, s.ip_addresses,
+                             errors);
   if (!s.common_name.empty()) {
     if (s.common_name.size() > kMaxCommonNameLength) {
       errors->Add("spec.commonName", "must be at most 64 characters (RFC 5280 ub-common-name)");
@@ -163,6 +310,47 @@ void DedupeAppend(std::vector<std::string>* out, std::string value) {
 
 }  // namespace
 
+std::string CommonNameOfLiteralSubject(std::string_view literal) {
+  // RFC 4514 §3: RDNs separated by unescaped ',' and attributes by unescaped '+'; a value may
+  // escape any character with '\\' (or two hex digits).
+  size_t i = 0;
+  while (i < literal.size()) {
+    size_t eq = literal.find('=', i);
+    if (eq == std::string_view::npos) return "";
+    std::string type(literal.substr(i, eq - i));
+    type.erase(0, type.find_first_not_of(' '));
+    type.erase(type.find_last_not_of(' ') + 1);
+    std::string value;
+    size_t j = eq + 1;
+    for (; j < literal.size() && literal[j] != ',' && literal[j] != '+'; ++j) {
+      if (literal[j] == '\\' && j + 1 < literal.size()) {
+        auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+        if (j + 2 < literal.size() && hex(literal[j + 1]) && hex(literal[j + 2])) {
+          value += static_cast<char>(std::stoi(std::string(literal.substr(j + 1, 2)), nullptr, 16));
+          j += 2;
+        } else {
+          value += literal[++j];
+        }
+      } else {
+        value += literal[j];
+      }
+    }
+    for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (type == "CN" || type == "COMMONNAME" || type == "2.5.4.3") {
+      value.erase(0, value.find_first_not_of(' '));
+      value.erase(value.find_last_not_of(' ') + 1);
+      return value;
+    }
+    i = j + 1;
+  }
+  return "";
+}
+
+std::string CertificateSpec::SubjectCommonName() const {
+  if (!common_name.empty() || literal_subject.empty()) return common_name;
+  return CommonNameOfLiteralSubject(literal_subject);
+}
+
 bool IsKnownKeyUsage(std::string_view usage) {
   return std::find(std::begin(kKnownUsages), std::end(kKnownUsages), usage) !=
          std::end(kKnownUsages);
@@ -181,8 +369,10 @@ int CertificatePrivateKey::EffectiveSize() const {
 
 std::vector<std::string> CertificateSpec::DnsIdentifiers() const {
   std::vector<std::string> out;
-  if (!common_name.empty() && !IsValidIpAddress(common_name)) {
-    DedupeAppend(&out, NormalizeDnsName(common_name));
+  // commonName is always ordered; a literalSubject's CN only when it is a DNS name.
+  const std::string cn = SubjectCommonName();
+  if (!cn.empty() && !IsValidIpAddress(cn) && (!common_name.empty() || IsValidDnsName(cn, true))) {
+    DedupeAppend(&out, NormalizeDnsName(cn));
   }
   for (const std::string& n : dns_names) DedupeAppend(&out, NormalizeDnsName(n));
   return out;
@@ -190,7 +380,8 @@ std::vector<std::string> CertificateSpec::DnsIdentifiers() const {
 
 std::vector<std::string> CertificateSpec::IpIdentifiers() const {
   std::vector<std::string> out;
-  if (!common_name.empty() && IsValidIpAddress(common_name)) DedupeAppend(&out, common_name);
+  const std::string cn = SubjectCommonName();
+  if (!cn.empty() && IsValidIpAddress(cn)) DedupeAppend(&out, cn);
   for (const std::string& ip : ip_addresses) DedupeAppend(&out, ip);
   return out;
 }
@@ -210,9 +401,15 @@ FieldErrors Certificate::Validate() const {
   ValidateIssuerRef(spec.issuer_ref, "spec.issuerRef", &errors);
   ValidateNames(spec, &errors);
   ValidateLifetime(spec, &errors);
+  ValidateCertManagerFields(spec, &errors);
   if (spec.subject) ValidateSubject(*spec.subject, &errors);
   const CertificatePrivateKey& k = spec.private_key;
-  internal::CheckKeyAlgorithmAndSize(k.algorithm, k.size, "spec.privateKey", &errors);
+  if (k.algorithm == "Ed25519") {
+    errors.Add("spec.privateKey.algorithm",
+               "Ed25519: the ACME CAs certsmith serves do not sign Ed25519 keys; use ECDSA or RSA");
+  } else {
+    internal::CheckKeyAlgorithmAndSize(k.algorithm, k.size, "spec.privateKey", &errors);
+  }
   internal::CheckEnum(k.encoding, {"PKCS1", "PKCS8"}, "spec.privateKey.encoding", &errors);
   internal::CheckEnum(k.rotation_policy, {"Never", "Always"}, "spec.privateKey.rotationPolicy",
                       &errors);
@@ -247,6 +444,32 @@ Json CertificatePrivateKey::ToJson() const {
   return j;
 }
 
+Json KeystoreSpec::ToJson() const {
+  Json j = {{"create", create}};
+  PutString(j, "password", password);
+  if (!password_secret_ref.name.empty()) j["passwordSecretRef"] = password_secret_ref.ToJson();
+  PutString(j, "profile", profile);
+  PutString(j, "alias", alias);
+  return j;
+}
+
+Json CertificateKeystores::ToJson() const {
+  Json j = Json::object();
+  if (pkcs12) j["pkcs12"] = pkcs12->ToJson();
+  if (jks) j["jks"] = jks->ToJson();
+  return j;
+}
+
+Json CertificateStatus::RenewalInfo::ToJson() const {
+  Json j = Json::object();
+  PutString(j, "certificateID", certificate_id);
+  internal::PutTime(j, "windowStart", window_start);
+  internal::PutTime(j, "windowEnd", window_end);
+  PutString(j, "explanationURL", explanation_url);
+  internal::PutTime(j, "nextCheckTime", next_check_time);
+  return j;
+}
+
 Json SecretTemplate::ToJson() const {
   Json j = Json::object();
   PutMap(j, "annotations", annotations);
@@ -267,6 +490,27 @@ Json CertificateSpec::ToJson() const {
   if (secret_template) j["secretTemplate"] = secret_template->ToJson();
   internal::PutInt(j, "revisionHistoryLimit", revision_history_limit);
   PutString(j, "secretDeletionPolicy", secret_deletion_policy);
+  PutString(j, "literalSubject", literal_subject);
+  PutList(j, "uris", uris);
+  PutList(j, "emailAddresses", email_addresses);
+  if (!other_names.empty()) {
+    Json list = Json::array();
+    for (const OtherName& o : other_names)
+      list.push_back({{"oid", o.oid}, {"utf8Value", o.utf8_value}});
+    j["otherNames"] = list;
+  }
+  internal::PutBool(j, "isCA", is_ca);
+  internal::PutObject(j, "nameConstraints", name_constraints);
+  if (encode_usages_in_request) j["encodeUsagesInRequest"] = *encode_usages_in_request;
+  PutString(j, "signatureAlgorithm", signature_algorithm);
+  if (renew_before_percentage) j["renewBeforePercentage"] = *renew_before_percentage;
+  if (keystores) j["keystores"] = keystores->ToJson();
+  if (!additional_output_formats.empty()) {
+    Json list = Json::array();
+    for (const std::string& f : additional_output_formats) list.push_back({{"type", f}});
+    j["additionalOutputFormats"] = list;
+  }
+  if (revoke_on_delete) j["revokeOnDelete"] = *revoke_on_delete;
   return j;
 }
 
@@ -279,6 +523,7 @@ Json CertificateStatus::ToJson() const {
   PutString(j, "nextPrivateKeySecretName", next_private_key_secret_name);
   internal::PutTime(j, "lastFailureTime", last_failure_time);
   internal::PutInt(j, "failedIssuanceAttempts", failed_issuance_attempts);
+  if (renewal_info) j["renewalInfo"] = renewal_info->ToJson();
   return j;
 }
 

@@ -27,6 +27,7 @@ SolverSelector ParseSelector(const JsonReader& r) {
 Http01Solver ParseHttp01(const JsonReader& r) {
   Http01Solver s;
   s.skip_self_check = r.Bool("skipSelfCheck");
+  s.gateway_http_route = r.Object("gatewayHTTPRoute");
   if (r.Has("ingress")) {
     JsonReader i = r.Child("ingress");
     Http01Ingress in;
@@ -91,6 +92,8 @@ AcmeIssuer ParseAcme(const JsonReader& r) {
     a.account_key = key;
   }
   a.max_poll_interval = r.DurationField("maxPollInterval");
+  a.enable_duration_feature = r.Bool("enableDurationFeature");
+  a.profile = r.String("profile");
   return a;
 }
 
@@ -107,6 +110,12 @@ void ValidateSelector(const SolverSelector& s, const std::string& path, FieldErr
 }
 
 void ValidateHttp01(const Http01Solver& s, const std::string& path, FieldErrors* errors) {
+  if (!s.gateway_http_route.is_null()) {
+    errors->Add(FieldPath(path, "gatewayHTTPRoute"),
+                "not supported: certsmith answers http-01 challenges through an Ingress; use "
+                "http01.ingress");
+    return;
+  }
   if (!s.ingress) {
     errors->Add(FieldPath(path, "ingress"), "required (the only http-01 mechanism supported)");
     return;
@@ -224,6 +233,7 @@ Result<Issuer> Issuer::FromJson(const Json& object) {
         issuer->spec.acme = ParseAcme(spec.Child("acme"));
         issuer->spec.allowed_namespaces = spec.StringList("allowedNamespaces");
         issuer->spec.allowed_dns_zones = spec.StringList("allowedDNSZones");
+        issuer->spec.revoke_on_delete = spec.Bool("revokeOnDelete");
         JsonReader status = root.Child("status");
         if (const Json* c = status.Raw("conditions")) {
           issuer->status.conditions = ConditionsFromJson(*c, "status.conditions", root.errors());
@@ -302,6 +312,7 @@ Json Http01Ingress::ToJson() const {
 Json Http01Solver::ToJson() const {
   Json j = Json::object();
   if (ingress) j["ingress"] = ingress->ToJson();
+  if (!gateway_http_route.is_null()) j["gatewayHTTPRoute"] = gateway_http_route;
   PutBool(j, "skipSelfCheck", skip_self_check);
   return j;
 }
@@ -350,6 +361,8 @@ Json AcmeIssuer::ToJson() const {
   if (!solvers.empty()) j["solvers"] = solver_list;
   if (account_key) j["accountKey"] = account_key->ToJson();
   internal::PutDuration(j, "maxPollInterval", max_poll_interval);
+  PutBool(j, "enableDurationFeature", enable_duration_feature);
+  PutString(j, "profile", profile);
   return j;
 }
 
@@ -357,6 +370,7 @@ Json IssuerSpec::ToJson() const {
   Json j = {{"acme", acme.ToJson()}};
   PutList(j, "allowedNamespaces", allowed_namespaces);
   PutList(j, "allowedDNSZones", allowed_dns_zones);
+  PutBool(j, "revokeOnDelete", revoke_on_delete);
   return j;
 }
 

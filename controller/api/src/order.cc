@@ -110,6 +110,7 @@ Result<Order> Order::FromJson(const Json& object) {
                                         order->spec.dns_names = spec.StringList("dnsNames");
                                         order->spec.ip_addresses = spec.StringList("ipAddresses");
                                         order->spec.duration = spec.DurationField("duration");
+                                        order->spec.replaces = spec.String("replaces");
                                         order->status = ParseStatus(root.Child("status"));
                                       });
 }
@@ -130,6 +131,7 @@ Json OrderSpec::ToJson() const {
   PutList(j, "dnsNames", dns_names);
   PutList(j, "ipAddresses", ip_addresses);
   internal::PutDuration(j, "duration", duration);
+  internal::PutString(j, "replaces", replaces);
   return j;
 }
 

@@ -5,8 +5,12 @@
 #include <set>
 
 #include "acme/csr.h"
+#include "acme/jws.h"
 #include "api/naming.h"
 #include "api/resources.h"
+#include "certificates/ari_schedule.h"
+#include "certificates/revocation.h"
+#include "certificates/secret_outputs.h"
 #include "certsmith/base64.h"
 #include "certsmith/log.h"
 #include "kube/errors.h"
@@ -19,6 +23,8 @@ namespace {
 constexpr char kTlsCrt[] = "tls.crt";
 constexpr char kTlsKey[] = "tls.key";
 constexpr char kCaCrt[] = "ca.crt";
+// On the TLS Secret: RequestDigest() of the spec it was issued for.
+constexpr char kRequestDigestAnnotation[] = "certsmith.io/request-digest";
 // A short requeue while an RSA key is generated on another thread.
 constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
 constexpr auto kIssuerRetryDelay = std::chrono::seconds(30);
@@ -112,7 +118,41 @@ acme::CsrRequest CsrFor(const api::Certificate& cert) {
   }
   req.dns_names = cert.spec.DnsIdentifiers();
   req.ip_addresses = cert.spec.IpIdentifiers();
+  // cert-manager's other request fields: the CA decides whether it signs them.
+  req.literal_subject = cert.spec.literal_subject;
+  req.uris = cert.spec.uris;
+  req.email_addresses = cert.spec.email_addresses;
+  for (const api::OtherName& o : cert.spec.other_names)
+    req.other_names.push_back({o.oid, o.utf8_value});
+  if (cert.spec.encode_usages_in_request.value_or(true)) req.usages = cert.spec.usages;
   return req;
+}
+
+// What the CSR asks beyond the names an ACME order carries (a CA may leave these out of the
+// certificate, so they are compared with what was asked, recorded on the Secret): "" when none.
+std::string RequestDigest(const api::Certificate& cert) {
+  const api::CertificateSpec& s = cert.spec;
+  if (s.literal_subject.empty() && s.uris.empty() && s.email_addresses.empty() &&
+      s.other_names.empty()) {
+    return "";
+  }
+  Json j = {{"literalSubject", s.literal_subject}, {"uris", s.uris}, {"emails", s.email_addresses}};
+  for (const api::OtherName& o : s.other_names) j["otherNames"].push_back({o.oid, o.utf8_value});
+  auto mac = acme::ComputeHmac(acme::HmacAlgorithm::kHS256, "certsmith request", j.dump());
+  return mac.ok() ? Base64UrlEncode(*mac).substr(0, 22) : "";
+}
+
+// The RenewalScheduled event: the time, and who chose it.
+std::string RenewalMessage(const api::Certificate& cert, const IssuanceCheck& check) {
+  std::string m = "Renewal scheduled at " + kube::FormatTime(*check.renewal_time);
+  if (check.from_ari && cert.status.renewal_info) {
+    const auto& ri = *cert.status.renewal_info;
+    m += ", set by the CA: a random time in its suggested renewal window " +
+         kube::FormatTime(ri.window_start) + " to " + kube::FormatTime(ri.window_end) +
+         " (ACME renewal information)";
+    if (!ri.explanation_url.empty()) m += "; the CA explains: " + ri.explanation_url;
+  }
+  return m;
 }
 
 }  // namespace
@@ -120,6 +160,10 @@ acme::CsrRequest CsrFor(const api::Certificate& cert) {
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info) {
   const auto lifetime = info.not_after - info.not_before;
   Clock::TimePoint at = info.not_before + lifetime * 2 / 3;
+  if (cert.spec.renew_before_percentage && *cert.spec.renew_before_percentage > 0 &&
+      *cert.spec.renew_before_percentage < 100) {
+    at = info.not_after - lifetime * *cert.spec.renew_before_percentage / 100;
+  }
   if (cert.spec.renew_before && *cert.spec.renew_before > Duration::zero() &&
       *cert.spec.renew_before < lifetime) {
     at = info.not_after -
@@ -204,6 +248,11 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
   }
   if (!KeyMatchesSpec(cert, *key)) {
     return Need("SpecChanged", "Issuing certificate as spec.privateKey changed");
+  }
+  if (Annotation(secret, kRequestDigestAnnotation) != RequestDigest(cert)) {
+    return Need("SpecChanged",
+                "Issuing certificate as literalSubject, uris, emailAddresses or "
+                "otherNames changed");
   }
   if (Annotation(secret, api::kIssuerNameAnnotation) != cert.spec.issuer_ref.name ||
       Annotation(secret, api::kIssuerKindAnnotation) != cert.spec.issuer_ref.kind) {
@@ -292,9 +341,11 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
     keys_.Forget(key);  // deleted while its RSA key was generating
     return SyncResult::Done();
   }
-  const Json& obj = *got;
+  Json obj = *got;
   if (obj["metadata"].contains("deletionTimestamp")) {
     keys_.Forget(key);
+    // revokeOnDelete: revoke before the Secret goes (revocation.h).
+    if (HasRevocationFinalizer(obj)) return FinalizeRevocation(ctx_, obj);
     return SyncResult::Done();
   }
   auto parsed = api::Certificate::FromJson(obj);
@@ -303,6 +354,7 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
     return w.ok() ? SyncResult::Done() : SyncResult::Error(w);
   }
   api::Certificate cert = std::move(parsed).value();
+  if (Status f = SyncRevocationFinalizer(cert, &obj); !f.ok()) return SyncResult::Error(f);
 
   std::optional<Json> secret;
   auto s = ctx_.client->Get(kube::kSecrets, ns, cert.spec.secret_name);
@@ -317,13 +369,34 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   }
   const Json* secret_ptr = secret ? &*secret : nullptr;
   IssuanceCheck check = CheckIssuance(cert, secret_ptr, ctx_.clock->Now());
+  if (check.current_valid) {
+    ApplyRenewalInfo(ctx_, cert, DataField(secret_ptr, kTlsCrt).value_or(""), &cert.status, &check);
+    // The CA moved the renewal into the past: say so before the renewal starts.
+    if (check.needed && check.ari_moved) {
+      Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled", RenewalMessage(cert, check));
+    }
+  }
   if (!check.needed) return UpToDate(obj, std::move(cert), check, secret_ptr);
   return Issue(obj, std::move(cert), secret_ptr, check);
 }
 
+Status CertificateReconciler::SyncRevocationFinalizer(const api::Certificate& cert, Json* obj) {
+  auto issuer = GetIssuer(ctx_, cert.spec.issuer_ref, cert.metadata.namespace_);
+  // An issuer that cannot be read says nothing about its default: keep what is there.
+  const bool wanted = issuer.ok() || cert.spec.revoke_on_delete
+                          ? RevokeOnDelete(cert, issuer.ok() ? &*issuer : nullptr)
+                          : HasRevocationFinalizer(*obj);
+  return EnsureRevocationFinalizer(ctx_, wanted, obj);
+}
+
+bool CertificateReconciler::OwnsSecret(const Json& obj, const api::Certificate& cert) const {
+  // With the revocation finalizer the Secret is deleted by it, after the revocation.
+  return DeletesSecretWithCertificate(cert, ctx_.options) && !HasRevocationFinalizer(obj);
+}
+
 Status CertificateReconciler::EnsureSecretOwnership(const Json& obj, const api::Certificate& cert,
                                                     Json* secret) {
-  const bool owned = DeletesSecretWithCertificate(cert, ctx_.options);
+  const bool owned = OwnsSecret(obj, cert);
   if (!SetSecretOwnership(obj, owned, secret)) return Status::Ok();
   auto updated = ctx_.client->Update(kube::kSecrets, cert.metadata.namespace_, *secret);
   if (!updated.ok()) {
@@ -357,6 +430,16 @@ SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cer
     if (!d.ok() && !kube::IsNotFound(d)) return SyncResult::Error(d);
     cert.status.next_private_key_secret_name.clear();
   }
+  // Keystores, extra formats and annotations follow the spec on an unchanged certificate too
+  // (enabled later, password changed, a Secret written by an older version).
+  if (Status outputs = RefreshSecretOutputs(cert, secret); !outputs.ok()) {
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+                 "SecretOutputsFailed", ErrorText(outputs), cert.metadata.generation);
+    auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
+    Event(ctx_, obj, kube::kEventWarning, "SecretOutputsFailed", ErrorText(outputs));
+    if (!w.ok()) return SyncResult::Error(w.status());
+    return SyncResult::After(kIssuerRetryDelay);
+  }
   SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
                "Ready", "Certificate is up to date and has not expired",
                cert.metadata.generation);
@@ -368,11 +451,30 @@ SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cer
           "The certificate has been successfully issued (revision " +
               std::to_string(cert.status.revision) + ", recorded after a restart)");
   }
-  if (previous_renewal != check.renewal_time) {
-    Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled",
-          "Renewal scheduled at " + kube::FormatTime(*check.renewal_time));
+  if (previous_renewal != check.renewal_time || check.ari_moved) {
+    Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled", RenewalMessage(cert, check));
   }
-  return SyncResult::After(*check.renewal_time - ctx_.clock->Now());
+  Clock::TimePoint next = *check.renewal_time;
+  if (check.recheck_at && *check.recheck_at < next) next = *check.recheck_at;
+  return SyncResult::After(next - ctx_.clock->Now());
+}
+
+Status CertificateReconciler::RefreshSecretOutputs(const api::Certificate& cert,
+                                                   const Json* secret) {
+  if (secret == nullptr) return Status::Ok();
+  auto chain = DataField(secret, kTlsCrt);
+  auto key_pem = DataField(secret, kTlsKey);
+  if (!chain || !key_pem) return Status::Ok();
+  ASSIGN_OR_RETURN(acme::PrivateKey key, acme::PrivateKey::FromPem(*key_pem));
+  // The CA: ca.crt, else the top of the chain (what Complete() writes as ca.crt).
+  std::string ca = DataField(secret, kCaCrt).value_or("");
+  auto blocks = acme::SplitPemCertificates(*chain);
+  if (ca.empty() && blocks.ok() && blocks->size() > 1) ca = blocks->back();
+  Json updated = *secret;
+  ASSIGN_OR_RETURN(bool changed, ApplySecretOutputs(ctx_, cert, key, *chain, ca, &updated));
+  if (!changed) return Status::Ok();
+  auto written = ctx_.client->Update(kube::kSecrets, cert.metadata.namespace_, updated);
+  return written.ok() ? Status::Ok() : written.status().WithContext("updating Secret outputs");
 }
 
 SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
@@ -434,6 +536,7 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
   auto csr = acme::MakeCsrDer(pk, CsrFor(cert));
   if (!csr.ok()) return Failed(obj, std::move(cert), "building the CSR: " + csr.status().message());
   api::OrderSpec spec = OrderSpecFor(cert, *csr);
+  spec.replaces = check.replaces;  // RFC 9773 §5: a renewal the CA's window asked for
   // The name digests what is ordered (not the CSR bytes: ECDSA signatures differ every time),
   // the key and the attempt, so a retried sync finds its Order and a new attempt makes a new one.
   api::OrderSpec digest_spec = spec;
@@ -554,6 +657,11 @@ SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cer
   meta["annotations"][api::kIssuerNameAnnotation] = cert.spec.issuer_ref.name;
   meta["annotations"][api::kIssuerKindAnnotation] = cert.spec.issuer_ref.kind;
   meta["annotations"][api::kRevisionAnnotation] = std::to_string(cert.status.revision + 1);
+  if (std::string digest = RequestDigest(cert); digest.empty()) {
+    meta["annotations"].erase(kRequestDigestAnnotation);
+  } else {
+    meta["annotations"][kRequestDigestAnnotation] = digest;
+  }
   target["data"][kTlsCrt] = Base64Encode(*chain);
   target["data"][kTlsKey] = Base64Encode(*key_pem);
   if (blocks->size() > 1) {
@@ -561,9 +669,13 @@ SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cer
   } else {
     target["data"].erase(kCaCrt);
   }
+  auto outputs = ApplySecretOutputs(ctx_, cert, key, *chain,
+                                    blocks->size() > 1 ? blocks->back() : std::string(), &target);
+  if (!outputs.ok()) return Failed(obj, std::move(cert), ErrorText(outputs.status()));
   // Retain (the default, as in cert-manager): no ownerReference, so deleting the Certificate
-  // leaves the Secret to the workloads serving it. Delete: the Certificate owns it.
-  SetSecretOwnership(obj, DeletesSecretWithCertificate(cert, ctx_.options), &target);
+  // leaves the Secret to the workloads serving it. Delete: the Certificate owns it (unless the
+  // revocation finalizer deletes it after revoking, revocation.h).
+  SetSecretOwnership(obj, OwnsSecret(obj, cert), &target);
   auto written = secret ? ctx_.client->Update(kube::kSecrets, ns, target)
                         : ctx_.client->Create(kube::kSecrets, ns, target);
   if (!written.ok()) return SyncResult::Error(written.status().WithContext("writing Secret"));

@@ -26,6 +26,12 @@ struct IssuanceCheck {
   bool current_valid = false;  // the Secret holds a certificate that is still usable
   std::optional<acme::CertificateInfo> info;
   std::optional<Clock::TimePoint> renewal_time;
+  // ARI (certificates/ari_schedule.h): renewal_time is the CA's; look at the window again then;
+  // the certID a renewal order replaces.
+  bool from_ari = false;
+  bool ari_moved = false;  // the CA's window changed status.renewalTime in this sync
+  std::optional<Clock::TimePoint> recheck_at;
+  std::string replaces;
 };
 
 // renewBefore when set and shorter than the lifetime, else at 2/3 of the lifetime; whole seconds
@@ -66,6 +72,12 @@ class CertificateReconciler {
   SyncResult Failed(const Json& obj, api::Certificate cert, const std::string& message);
   SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check,
                       const Json* secret);
+  // Keystores, extra output formats and annotations of an existing Secret (secret_outputs.h).
+  Status RefreshSecretOutputs(const api::Certificate& cert, const Json* secret);
+  // Whether the Secret carries the Certificate's ownerReference (garbage-collected with it).
+  bool OwnsSecret(const Json& obj, const api::Certificate& cert) const;
+  // Adds or removes the revokeOnDelete finalizer (revocation.h); *obj becomes the stored object.
+  Status SyncRevocationFinalizer(const api::Certificate& cert, Json* obj);
 
   Context& ctx_;
   KeyGenerator keys_;

@@ -107,6 +107,24 @@ SyncResult IssuerReconciler::Fail(const Json& obj, api::Issuer issuer, const std
   return SyncResult::Error(error);  // retried with the queue's capped backoff
 }
 
+// draft-aaron-acme-profiles: a CA lists the profiles it issues under in meta.profiles; ordering
+// under another would fail every order, so the Issuer is not Ready until it is one of them.
+Status IssuerReconciler::CheckProfile(const api::Issuer& issuer, acme::AcmeClient& client) {
+  const std::string& profile = issuer.spec.acme.profile;
+  if (profile.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(acme::Directory directory, client.GetDirectory());
+  if (directory.meta.profiles.count(profile) > 0) return Status::Ok();
+  std::string offered;
+  for (const auto& [name, description] : directory.meta.profiles) {
+    offered += (offered.empty() ? "" : ", ") + name;
+  }
+  return MakeError(ErrorCode::kFailedPrecondition,
+                   "spec.acme.profile: the CA does not offer the profile \"" + profile + "\" (" +
+                       (offered.empty() ? std::string("its directory lists no profiles")
+                                        : "it offers: " + offered) +
+                       ")");
+}
+
 SyncResult IssuerReconciler::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   const std::string ikey =
@@ -131,7 +149,8 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   auto account_key = LoadOrCreateAccountKey(issuer, obj, &reason);
   if (!account_key.ok()) return Fail(obj, issuer, reason, account_key.status());
   const std::string fingerprint = acme::PublicKeyFingerprint(*account_key);
-  const std::string hash = issuer.spec.acme.server + "|" + fingerprint;
+  const std::string hash =
+      issuer.spec.acme.server + "|" + fingerprint + "|" + issuer.spec.acme.profile;
 
   auto cached = ctx_.accounts->Find(ikey);
   if (cached && cached->hash == hash && issuer.status.acme.uri == cached->account_url &&
@@ -156,6 +175,9 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
     }
   }
   if (!account.ok()) return Fail(obj, issuer, "ErrRegisterACMEAccount", account.status());
+  if (Status offered = CheckProfile(issuer, **client); !offered.ok()) {
+    return Fail(obj, issuer, "ProfileNotOffered", offered);
+  }
 
   ctx_.accounts->Put(ikey, {hash, account->url, *client});
   issuer.status.acme.uri = account->url;

@@ -24,6 +24,7 @@ class IssuerReconciler {
                                                   std::string* failure_reason);
   Result<std::optional<acme::ExternalAccountBinding>> LoadEab(const api::Issuer& issuer,
                                                               std::string* failure_reason);
+  Status CheckProfile(const api::Issuer& issuer, acme::AcmeClient& client);
   SyncResult Fail(const Json& obj, api::Issuer issuer, const std::string& reason,
                   const Status& error);
 

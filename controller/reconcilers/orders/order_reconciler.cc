@@ -68,11 +68,12 @@ SyncResult OrderReconciler::Sync(const std::string& key) {
   auto issuer = GetIssuer(ctx_, order.spec.issuer_ref, ns);
   auto acme = AcmeClientFor(ctx_, order.spec.issuer_ref, ns);
   if (!issuer.ok() || !acme.ok()) return SyncResult::After(kIssuerNotReadyDelay);
-  if (order.status.url.empty()) return Create(obj, std::move(order), **acme);
+  if (order.status.url.empty()) return Create(obj, std::move(order), **acme, *issuer);
   return Drive(obj, std::move(order), **acme, *issuer);
 }
 
-SyncResult OrderReconciler::Create(const Json& obj, api::Order order, acme::AcmeClient& acme) {
+SyncResult OrderReconciler::Create(const Json& obj, api::Order order, acme::AcmeClient& acme,
+                                   const api::Issuer& issuer) {
   acme::NewOrderRequest request;
   for (const std::string& n : order.spec.dns_names) request.identifiers.push_back(acme::DnsIdentifier(n));
   for (const std::string& ip : order.spec.ip_addresses) {
@@ -85,7 +86,31 @@ SyncResult OrderReconciler::Create(const Json& obj, api::Order order, acme::Acme
   auto wanted = StillWanted(ctx_, api::kOrders, obj, &api::kCertificates);
   if (!wanted.ok()) return SyncResult::Error(wanted.status());
   if (!*wanted) return SyncResult::Done();
+  // RFC 9773 §5: the certificate this order renews, when the CA's window asked for it.
+  request.replaces = order.spec.replaces;
+  // draft-aaron-acme-profiles, as Let's Encrypt offers them.
+  request.profile = issuer.spec.acme.profile;
+  // cert-manager's enableDurationFeature: the requested lifetime as notBefore/notAfter (§7.4).
+  if (issuer.spec.acme.enable_duration_feature && order.spec.duration) {
+    const auto now = std::chrono::floor<std::chrono::seconds>(ctx_.clock->Now());
+    request.not_before = now;
+    request.not_after =
+        now + std::chrono::duration_cast<std::chrono::seconds>(*order.spec.duration);
+  }
   auto remote = acme.NewOrder(request);
+  if (!remote.ok() && !request.replaces.empty()) {
+    // RFC 9773 §5: a CA refuses "replaces" for a certificate already replaced (or one it does
+    // not know); the renewal must still happen, so order again without it.
+    auto problem = acme::ProblemFromStatus(remote.status());
+    if (problem && (problem->type == "urn:ietf:params:acme:error:alreadyReplaced" ||
+                    problem->type == "urn:ietf:params:acme:error:conflict")) {
+      Event(ctx_, obj, kube::kEventNormal, "ReplacesRefused",
+            "The CA refused to mark the order as replacing " + request.replaces + " (" +
+                problem->Summary() + "); ordering without it");
+      request.replaces.clear();
+      remote = acme.NewOrder(request);
+    }
+  }
   if (!remote.ok()) return AcmeError(obj, std::move(order), remote.status(), "creating the order");
   // Stored at once: a crash after this finds the order again instead of ordering twice.
   order.status.url = remote->url;

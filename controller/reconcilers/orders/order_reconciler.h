@@ -22,7 +22,8 @@ class OrderReconciler {
   SyncResult Sync(const std::string& key);
 
  private:
-  SyncResult Create(const Json& obj, api::Order order, acme::AcmeClient& acme);
+  SyncResult Create(const Json& obj, api::Order order, acme::AcmeClient& acme,
+                    const api::Issuer& issuer);
   SyncResult Drive(const Json& obj, api::Order order, acme::AcmeClient& acme,
                    const api::Issuer& issuer);
   SyncResult Authorizations(const Json& obj, api::Order order, const acme::Order& remote,

@@ -127,6 +127,12 @@ X509Ptr MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, EVP_PKEY* i
   if (!san.empty()) AddExtension(cert.get(), issuer_cert, NID_subject_alt_name, san);
   AddExtension(cert.get(), issuer_cert, NID_basic_constraints,
                spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  // Key identifiers as a real CA writes them: ARI (RFC 9773 §4.1) names a certificate by its
+  // Authority Key Identifier.
+  if (spec.is_ca) AddExtension(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
+  if (issuer != nullptr && X509_get_ext_by_NID(issuer, NID_subject_key_identifier, -1) >= 0) {
+    AddExtension(cert.get(), issuer_cert, NID_authority_key_identifier, "keyid:always");
+  }
   if (X509_sign(cert.get(), issuer_key ? issuer_key : subject_key, EVP_sha256()) <= 0) {
     throw std::runtime_error("signing the test certificate failed");
   }

@@ -107,8 +107,8 @@ TEST(CertificateTest, KeyRules) {
   j["spec"]["privateKey"] = {{"algorithm", "ECDSA"}, {"size", 521}};
   ExpectFieldError(Certificate::FromJson(j).status(), "spec.privateKey.size",
                    "ECDSA keys must be 256 or 384 bits");
-  ExpectFieldError(ParseWith("/spec/privateKey/algorithm", "Ed25519"), "spec.privateKey.algorithm",
-                   "\"Ed25519\" is not one of RSA, ECDSA");
+  ExpectFieldError(ParseWith("/spec/privateKey/algorithm", "DSA"), "spec.privateKey.algorithm",
+                   "\"DSA\" is not one of RSA, ECDSA");
   ExpectFieldError(ParseWith("/spec/privateKey/encoding", "DER"), "spec.privateKey.encoding",
                    "\"DER\" is not one of PKCS1, PKCS8");
   ExpectFieldError(ParseWith("/spec/privateKey/rotationPolicy", "Sometimes"),

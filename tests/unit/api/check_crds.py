@@ -136,6 +136,9 @@ def main():
         fail(f"expected 5 CRDs, found {len(crds)}")
     samples = sorted(glob.glob(os.path.join(SRC, "tests", "unit", "api", "samples", "*.yaml")))
     examples = sorted(glob.glob(os.path.join(SRC, "examples", "*.yaml")))
+    # cert-manager's documentation examples with apiVersion certsmith.io/v1 (issue #11).
+    examples += sorted(glob.glob(os.path.join(SRC, "tests", "integration", "cmcompat", "examples",
+                                              "*.yaml")))
     if len(samples) < 10:
         fail(f"only {len(samples)} samples")
     checked = 0

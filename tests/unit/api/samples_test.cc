@@ -98,6 +98,11 @@ TEST(SamplesTest, ControllerAgreesWithEachSample) {
   for (const auto& f : Files(std::string(CERTSMITH_SOURCE_DIR) + "/examples")) {
     CheckFile(f, &objects);
   }
+  // cert-manager's documentation examples, apiVersion changed: each field accepted or refused
+  // at the path the sample names.
+  auto cm = Files(std::string(CERTSMITH_SOURCE_DIR) + "/tests/integration/cmcompat/examples");
+  EXPECT_GE(cm.size(), 10u);
+  for (const auto& f : cm) CheckFile(f, &objects);
   EXPECT_GE(objects, static_cast<int>(samples.size()));
 }
 

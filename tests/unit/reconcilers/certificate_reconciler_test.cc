@@ -1,11 +1,18 @@
 #include "certificates/certificate_reconciler.h"
 
 #include "api/certificate.h"
+#include "certificates/secret_outputs.h"
 #include "kube/time_format.h"
 #include "unit/reconcilers/reconciler_test_base.h"
 
 namespace certsmith::reconcilers::testing {
 namespace {
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
 
 class CertificateReconcilerTest : public ReconcilerTest {
  protected:
@@ -23,7 +30,11 @@ class CertificateReconcilerTest : public ReconcilerTest {
                     {{"tls.crt", IssueChain(key, names, lifetime)},
                      {"tls.key", key.ToPem(acme::PemEncoding::kPkcs1).value()}},
                     {{api::kIssuerNameAnnotation, "ca"},
-                     {api::kIssuerKindAnnotation, "ClusterIssuer"}}));
+                     {api::kIssuerKindAnnotation, "ClusterIssuer"},
+                     // cert-manager's annotations (secret_outputs.h), from the certificate.
+                     {kAltNamesAnnotation, Join(names)},
+                     {kIssuerGroupAnnotation, "certsmith.io"},
+                     {kCertificateNameAnnotation, "web"}}));
     return key;
   }
 

@@ -20,14 +20,23 @@ class FakeAcmeClient final : public acme::AcmeClient {
   std::optional<Status> new_account_error;
   std::optional<acme::ExternalAccountBinding> last_eab;
   std::optional<Status> new_order_error;
+  std::optional<Status> new_order_error_once;  // the first NewOrder only
   acme::Order order;  // what NewOrder/GetOrder return (url filled by NewOrder)
   std::map<std::string, acme::Authorization> authorizations;
   std::optional<Status> respond_error;  // what RespondToChallenge fails with, if set
   std::optional<acme::Order> after_finalize;
   std::string chain_pem;
   std::string finalized_csr;
+  acme::Directory directory;
+  std::optional<acme::NewOrderRequest> last_new_order;
+  // ARI: what GetRenewalInfo answers (nullopt: the CA has no renewalInfo).
+  std::optional<Result<acme::RenewalInfo>> renewal_info;
+  int renewal_info_calls = 0;
+  // Revocation: what RevokeCertificate answers, and what it was asked.
+  Status revoke_result = Status::Ok();
+  std::vector<std::pair<std::string, std::optional<acme::RevocationReason>>> revoked;
 
-  Result<acme::Directory> GetDirectory() override { return acme::Directory{}; }
+  Result<acme::Directory> GetDirectory() override { return directory; }
   Result<std::string> NewNonce() override { return std::string("nonce"); }
   Result<acme::Account> NewAccount(const acme::NewAccountRequest& request) override {
     calls.push_back("NewAccount");
@@ -51,6 +60,12 @@ class FakeAcmeClient final : public acme::AcmeClient {
   Status KeyRollover(std::shared_ptr<const acme::Signer>) override { return Unsupported(); }
   Result<acme::Order> NewOrder(const acme::NewOrderRequest& request) override {
     calls.push_back("NewOrder");
+    last_new_order = request;
+    if (new_order_error_once) {
+      Status e = *new_order_error_once;
+      new_order_error_once.reset();
+      return e;
+    }
     if (new_order_error) return *new_order_error;
     order.url = kOrderUrl;
     order.identifiers = request.identifiers;
@@ -109,14 +124,23 @@ class FakeAcmeClient final : public acme::AcmeClient {
     chain.pem = chain_pem;
     return chain;
   }
-  Status RevokeCertificate(std::string_view, std::optional<acme::RevocationReason>) override {
-    return Unsupported();
+  Status RevokeCertificate(std::string_view pem,
+                           std::optional<acme::RevocationReason> reason) override {
+    calls.push_back("RevokeCertificate");
+    revoked.emplace_back(std::string(pem), reason);
+    return revoke_result;
   }
   Status RevokeCertificateWithKey(std::string_view, const acme::Signer&,
                                   std::optional<acme::RevocationReason>) override {
     return Unsupported();
   }
-  Result<acme::RenewalInfo> GetRenewalInfo(std::string_view) override { return Unsupported(); }
+  Result<acme::RenewalInfo> GetRenewalInfo(std::string_view) override {
+    ++renewal_info_calls;
+    if (!renewal_info) {
+      return MakeError(ErrorCode::kFailedPrecondition, "no renewalInfo in the directory");
+    }
+    return *renewal_info;
+  }
   std::string KeyAuthorization(std::string_view token) const override {
     return std::string(token) + ".thumbprint";
   }

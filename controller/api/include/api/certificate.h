@@ -42,6 +42,32 @@ struct SecretTemplate {
   Json ToJson() const;
 };
 
+// keystores.pkcs12 / keystores.jks: extra keystore files in the Secret. The password is given
+// literally or by a Secret key (exactly one).
+inline constexpr char kPkcs12LegacyRc2[] = "LegacyRC2";
+inline constexpr char kPkcs12LegacyDes[] = "LegacyDES";
+inline constexpr char kPkcs12Modern2023[] = "Modern2023";
+struct KeystoreSpec {
+  bool create = false;
+  std::string password;
+  SecretKeySelector password_secret_ref;  // key defaults to "password"
+  std::string profile;                    // PKCS#12 only: "" means LegacyRC2, as cert-manager
+  std::string alias;                      // JKS only: "" means "certificate", as cert-manager
+  Json ToJson() const;
+};
+struct CertificateKeystores {
+  std::optional<KeystoreSpec> pkcs12;
+  std::optional<KeystoreSpec> jks;
+  Json ToJson() const;
+};
+
+// An otherName SAN (RFC 5280 §4.2.1.6) whose value is a UTF8String, as cert-manager's otherNames.
+struct OtherName {
+  std::string oid;  // dotted
+  std::string utf8_value;
+  bool operator==(const OtherName&) const = default;
+};
+
 // What happens to the TLS Secret when its Certificate is deleted. Retain keeps it (workloads go on
 // serving it, and a re-applied Certificate picks it up without a new order); Delete puts an
 // ownerReference to the Certificate on it so the garbage collector removes it.
@@ -64,6 +90,24 @@ struct CertificateSpec {
   // certsmith extra: Retain | Delete; empty means the controller's
   // --default-secret-deletion-policy (itself Retain unless set).
   std::string secret_deletion_policy;
+  // The subject as an RFC 4514 string, used verbatim instead of commonName/subject.
+  std::string literal_subject;
+  std::vector<std::string> uris;
+  std::vector<std::string> email_addresses;
+  std::vector<OtherName> other_names;
+  bool is_ca = false;     // refused when true: ACME CAs issue end-entity certificates only
+  Json name_constraints;  // refused when set: only CA certificates carry them
+  std::optional<bool> encode_usages_in_request;  // unset: true
+  std::string signature_algorithm;               // "" or what the key signs with (SHA-256)
+  std::optional<int> renew_before_percentage;
+  std::optional<CertificateKeystores> keystores;
+  std::vector<std::string> additional_output_formats;  // CombinedPEM, DER
+  // certsmith extra: revoke the current certificate when the Certificate is deleted; unset: the
+  // issuer's spec.revokeOnDelete.
+  std::optional<bool> revoke_on_delete;
+
+  // The CN the CSR carries: commonName, else the CN of literalSubject ("" when none).
+  std::string SubjectCommonName() const;
 
   // The DNS identifiers to order, normalised and deduplicated in spec order: commonName (when it
   // is a DNS name) first, then dnsNames. RFC 8555 §7.4 has the CA reject a CSR whose names are
@@ -84,6 +128,17 @@ struct CertificateStatus {
   std::string next_private_key_secret_name;
   std::optional<Clock::TimePoint> last_failure_time;
   int64_t failed_issuance_attempts = 0;
+  // The CA's renewal window (ARI, RFC 9773) for the current certificate, when it offers one.
+  struct RenewalInfo {
+    std::string certificate_id;  // ARI certID of the certificate the window is for
+    Clock::TimePoint window_start{};
+    Clock::TimePoint window_end{};
+    std::string explanation_url;
+    std::optional<Clock::TimePoint> next_check_time;
+    Json ToJson() const;
+    bool operator==(const RenewalInfo&) const = default;
+  };
+  std::optional<RenewalInfo> renewal_info;
   Json ToJson() const;
 };
 
@@ -97,6 +152,9 @@ struct Certificate {
   Json ToJson() const;
   Json StatusToJson() const { return status.ToJson(); }
 };
+
+// The value of the first CN attribute of an RFC 4514 string ("" when none), unescaped.
+std::string CommonNameOfLiteralSubject(std::string_view literal);
 
 // Key usages cert-manager accepts (its KeyUsage strings).
 bool IsKnownKeyUsage(std::string_view usage);

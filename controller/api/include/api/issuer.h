@@ -51,6 +51,9 @@ struct Http01Ingress {
 
 struct Http01Solver {
   std::optional<Http01Ingress> ingress;
+  // cert-manager's Gateway API solver: accepted by the schema, refused by Validate() (certsmith
+  // routes http-01 through an Ingress).
+  Json gateway_http_route;
   // certsmith extra: skip the controller's own GET of the challenge URL before telling the CA
   // to validate. cert-manager cannot, which blocks users behind NAT without hairpinning or with
   // split-horizon DNS: the CA can reach the solver but the cluster cannot.
@@ -106,6 +109,12 @@ struct AcmeIssuer {
   // can take minutes to issue; the controller backs off up to this cap and never gives up on an
   // order that the CA still reports as processing (cert-manager timed out and stopped polling).
   std::optional<Duration> max_poll_interval;
+  // Send the Certificate's duration as notBefore/notAfter in newOrder (cert-manager's flag:
+  // off by default because Let's Encrypt refuses orders that carry them).
+  bool enable_duration_feature = false;
+  // draft-aaron-acme-profiles: the profile to order under; must be in the directory's
+  // meta.profiles (checked by the Issuer reconciler).
+  std::string profile;
   Json ToJson() const;
 };
 
@@ -117,6 +126,9 @@ struct IssuerSpec {
   std::vector<std::string> allowed_namespaces;
   // certsmith extra: DNS zones the names of a Certificate must lie in (empty: any).
   std::vector<std::string> allowed_dns_zones;
+  // certsmith extra: the default of Certificate spec.revokeOnDelete for this issuer's
+  // Certificates.
+  bool revoke_on_delete = false;
   Json ToJson() const;
 };
 

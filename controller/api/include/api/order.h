@@ -36,6 +36,7 @@ struct OrderSpec {
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
   std::optional<Duration> duration;
+  std::string replaces;  // RFC 9773 §5: ARI certID of the certificate this order renews
   Json ToJson() const;
 };
 

@@ -52,6 +52,9 @@ struct ControllerOptions {
   // policy): "Retain" keeps the TLS Secret when its Certificate is deleted, "Delete" makes the
   // Certificate an owner of the Secret so the garbage collector removes it.
   std::string default_secret_deletion_policy = "Retain";
+  // How long a deleted Certificate with revokeOnDelete waits for its revocation to succeed
+  // (retrying with backoff) before it lets the deletion go on without it.
+  Duration revocation_timeout = std::chrono::minutes(5);
 };
 
 // Builds the ACME client for an issuer and its account key signer. Production wiring uses the
@@ -99,6 +102,9 @@ struct Context {
   AcmeClientFactory acme_factory;
   AccountRegistry* accounts = nullptr;
   HttpGetter http_get;  // null: self checks are skipped
+  // Uniform random numbers in [0, 1), for the point in an ARI renewal window (RFC 9773 §4.2);
+  // null: a process-wide generator seeded from std::random_device. Tests pass a fixed value.
+  std::function<double()> random;
   // Where status writes and syncs are recorded (controller/metrics/README.md); null: nowhere.
   metrics::ControllerMetrics* metrics = &metrics::ControllerMetrics::Default();
 };

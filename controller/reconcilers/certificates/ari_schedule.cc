@@ -1,0 +1,109 @@
+#include "certificates/ari_schedule.h"
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+
+#include "acme/renewal_info.h"
+#include "certsmith/log.h"
+#include "kube/time_format.h"
+#include "reconcilers/util.h"
+
+namespace certsmith::reconcilers {
+namespace {
+
+// When the CA cannot be asked (network, 5xx, account not registered yet), ask again this soon.
+constexpr auto kAriRetry = std::chrono::minutes(5);
+
+double DefaultRandom() {
+  static std::mutex mu;
+  static std::mt19937_64 gen{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mu);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+}
+
+}  // namespace
+
+Clock::TimePoint PointInWindow(Clock::TimePoint start, Clock::TimePoint end, double unit_random) {
+  if (end <= start) return std::chrono::floor<std::chrono::seconds>(start);
+  const double fraction = std::clamp(unit_random, 0.0, 1.0);
+  const auto span = std::chrono::duration_cast<std::chrono::seconds>(end - start);
+  auto offset =
+      std::chrono::seconds(static_cast<int64_t>(fraction * static_cast<double>(span.count())));
+  if (offset >= span && span.count() > 0) offset = span - std::chrono::seconds(1);
+  return std::chrono::floor<std::chrono::seconds>(start) + offset;
+}
+
+void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::string& chain_pem,
+                      api::CertificateStatus* status, IssuanceCheck* check) {
+  if (!check->current_valid) return;
+  const auto now = ctx.clock->Now();
+  auto cert_id = acme::AriCertId(chain_pem);
+  if (!cert_id.ok()) {
+    status->renewal_info.reset();
+    return;
+  }
+  std::optional<api::CertificateStatus::RenewalInfo> known = status->renewal_info;
+  if (known && known->certificate_id != *cert_id) known.reset();
+  const bool due = !known || !known->next_check_time || now >= *known->next_check_time;
+  if (due) {
+    auto client = AcmeClientFor(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
+    Result<acme::RenewalInfo> info = client.ok() ? (*client)->GetRenewalInfo(chain_pem)
+                                                 : Result<acme::RenewalInfo>(client.status());
+    if (info.ok()) {
+      api::CertificateStatus::RenewalInfo fresh;
+      fresh.certificate_id = *cert_id;
+      fresh.window_start = std::chrono::floor<std::chrono::seconds>(info->window_start);
+      fresh.window_end = std::chrono::floor<std::chrono::seconds>(info->window_end);
+      fresh.explanation_url = info->explanation_url;
+      fresh.next_check_time = std::chrono::floor<std::chrono::seconds>(info->next_poll);
+      const bool moved = !known || known->window_start != fresh.window_start ||
+                         known->window_end != fresh.window_end;
+      if (moved || !status->renewal_time || *status->renewal_time < fresh.window_start ||
+          *status->renewal_time >= fresh.window_end) {
+        const double r = ctx.random ? ctx.random() : DefaultRandom();
+        const auto before = status->renewal_time;
+        status->renewal_time = PointInWindow(fresh.window_start, fresh.window_end, r);
+        check->ari_moved = before != status->renewal_time;
+      }
+      known = fresh;
+    } else if (client.ok() && info.status().code() == ErrorCode::kFailedPrecondition) {
+      status->renewal_info.reset();  // the CA offers no renewalInfo: the 2/3 rule
+      return;
+    } else {
+      log::Warn("renewal information unavailable",
+                {{"certificate", cert.metadata.namespace_ + "/" + cert.metadata.name},
+                 {"error", ErrorText(info.status())}});
+      if (!known) {
+        // Not known yet (account not registered, CA unreachable): the 2/3 rule for now.
+        check->recheck_at = now + kAriRetry;
+        return;
+      }
+      known->next_check_time = std::chrono::floor<std::chrono::seconds>(now + kAriRetry);
+    }
+  }
+  status->renewal_info = known;
+  if (!status->renewal_time) {
+    status->renewal_time = PointInWindow(known->window_start, known->window_end,
+                                         ctx.random ? ctx.random() : DefaultRandom());
+  }
+  check->from_ari = true;
+  check->renewal_time = status->renewal_time;
+  check->recheck_at = known->next_check_time;
+  if (now >= *check->renewal_time) {
+    check->needed = true;
+    check->reason = "Renewing";
+    check->message =
+        "Renewing certificate as the CA's renewal window (ACME renewal information) "
+        "has come: renewal was scheduled at " +
+        kube::FormatTime(*check->renewal_time) +
+        (known->explanation_url.empty() ? "" : " (" + known->explanation_url + ")");
+    check->replaces = known->certificate_id;
+  } else {
+    check->needed = false;
+    check->reason.clear();
+    check->message.clear();
+  }
+}
+
+}  // namespace certsmith::reconcilers
