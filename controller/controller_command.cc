@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "acme/client.h"
 #include "certsmith/base64.h"
@@ -25,6 +26,7 @@
 #include "metrics/controller_metrics.h"
 #include "metrics/metrics_server.h"
 #include "reconcilers/context.h"
+#include "solvers/dns01/ldns_client.h"
 
 namespace certsmith {
 namespace {
@@ -50,6 +52,8 @@ struct Flags {
   bool honour_cert_manager_annotations = false;
   std::string default_secret_deletion_policy;  // "" until set: Retain
   std::optional<bool> certificate_owner_ref;   // --enable-certificate-owner-ref (cert-manager's)
+  std::vector<std::string> dns01_recursive_nameservers;
+  bool dns01_recursive_nameservers_only = false;
 };
 
 void Usage(FILE* out) {
@@ -77,7 +81,13 @@ void Usage(FILE* out) {
       "                                    garbage-collected with it (Delete)\n"
       "  --enable-certificate-owner-ref[=true|false]\n"
       "                                    cert-manager's name: true is the same as\n"
-      "                                    --default-secret-deletion-policy=Delete\n",
+      "                                    --default-secret-deletion-policy=Delete\n"
+      "  --dns01-recursive-nameservers HOST:PORT[,HOST:PORT...]\n"
+      "                                    dns-01: servers that find zones and CNAMEs\n"
+      "                                    (default: /etc/resolv.conf; [IPv6]:port)\n"
+      "  --dns01-recursive-nameservers-only[=true|false]\n"
+      "                                    dns-01: check records at those servers only, not at\n"
+      "                                    the zone's authoritative servers (locked-down egress)\n",
       out);
 }
 
@@ -123,6 +133,14 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       f->honour_cert_manager_annotations = !has_value || value == "true";
       continue;
     }
+    if (arg == "--dns01-recursive-nameservers-only") {
+      if (has_value && value != "true" && value != "false") {
+        std::fprintf(stderr, "certsmith controller: %s must be true or false\n", arg.c_str());
+        return 2;
+      }
+      f->dns01_recursive_nameservers_only = !has_value || value == "true";
+      continue;
+    }
     if (arg == "--enable-certificate-owner-ref") {
       if (has_value && value != "true" && value != "false") {
         std::fprintf(stderr, "certsmith controller: %s must be true or false\n", arg.c_str());
@@ -144,15 +162,33 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     else if (arg == "--solver-image") f->solver_image = value;
     else if (arg == "--log-level") f->log_level = value;
     else if (arg == "--log-format") f->log_format = value;
-    else if (arg == "--default-secret-deletion-policy") {
+    else if (arg == "--dns01-recursive-nameservers") {
+      // cert-manager's syntax: comma-separated host:port (a bare IPv6 address needs brackets).
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        std::string item =
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!item.empty()) {
+          auto ns = solvers::dns01::ParseNameserver(item);
+          if (!ns.ok()) {
+            std::fprintf(stderr, "certsmith controller: %s: %s\n", arg.c_str(),
+                         ns.status().message().c_str());
+            return 2;
+          }
+          f->dns01_recursive_nameservers.push_back(ns->ToString());
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (arg == "--default-secret-deletion-policy") {
       if (value != "Retain" && value != "Delete") {
         std::fprintf(stderr, "certsmith controller: %s must be Retain or Delete, not \"%s\"\n",
                      arg.c_str(), value.c_str());
         return 2;
       }
       f->default_secret_deletion_policy = value;
-    }
-    else if (arg == "--kube-api-qps") {
+    } else if (arg == "--kube-api-qps") {
       if (!ParseDouble(value, &f->kube_api_qps)) {
         std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
         return 2;
@@ -278,6 +314,20 @@ int RunControllerCommand(int argc, char** argv) {
   if (!flags.default_secret_deletion_policy.empty()) {
     ctx.options.default_secret_deletion_policy = flags.default_secret_deletion_policy;
   }
+  ctx.options.dns01_recursive_nameservers = flags.dns01_recursive_nameservers;
+  ctx.options.dns01_recursive_nameservers_only = flags.dns01_recursive_nameservers_only;
+  solvers::dns01::LdnsDnsClient dns;
+  ctx.dns = &dns;
+  for (const solvers::dns01::Nameserver& ns : solvers::dns01::SystemNameservers()) {
+    ctx.dns01_system_nameservers.push_back(ns.ToString());
+  }
+  ctx.https_transport = [](const TlsOptions& tls) -> Result<std::shared_ptr<HttpTransport>> {
+    TransportOptions options;
+    options.tls = tls;
+    std::shared_ptr<HttpTransport> transport = MakeCpprestTransport(options);
+    if (!transport) return MakeError(ErrorCode::kInternal, "no HTTP transport available");
+    return transport;
+  };
   ctx.acme_factory = MakeAcmeClient;
   ctx.accounts = &accounts;
   ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
@@ -308,7 +358,18 @@ int RunControllerCommand(int argc, char** argv) {
   log::Info("certsmith controller started",
             {{"server", (*config).server},
              {"namespace", flags.ns.empty() ? "*" : flags.ns},
-             {"defaultSecretDeletionPolicy", ctx.options.default_secret_deletion_policy}});
+             {"defaultSecretDeletionPolicy", ctx.options.default_secret_deletion_policy},
+             {"dns01RecursiveNameservers",
+              [&ctx] {
+                const auto& list = ctx.options.dns01_recursive_nameservers.empty()
+                                       ? ctx.dns01_system_nameservers
+                                       : ctx.options.dns01_recursive_nameservers;
+                std::string out;
+                for (const std::string& s : list) out += (out.empty() ? "" : ",") + s;
+                return out;
+              }()},
+             {"dns01RecursiveNameserversOnly",
+              ctx.options.dns01_recursive_nameservers_only ? "true" : "false"}});
 
   const bool leader_elect = flags.leader_elect.value_or(in_cluster);
   std::unique_ptr<kube::LeaderElector> elector;
