@@ -167,8 +167,12 @@ def main():
     rc, out, err = render("--set", "secretDeletionPolicy=Delete")
     args = by_kind(docs(out), "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"] if rc == 0 else []
     check("--default-secret-deletion-policy=Delete" in args, "secretDeletionPolicy=Delete reaches the flag")
-    rc, out, err = render("--set", "dns01RecursiveNameservers={10.0.0.53:53,[2001:db8::53]:53}",
-                          "--set", "dns01RecursiveNameserversOnly=true")
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write('dns01RecursiveNameservers: ["10.0.0.53:53", "[2001:db8::53]:53"]\n'
+                "dns01RecursiveNameserversOnly: true\n")
+        dns_values = f.name
+    rc, out, err = render("-f", dns_values)
+    os.unlink(dns_values)
     args = by_kind(docs(out), "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"] if rc == 0 else []
     check("--dns01-recursive-nameservers=10.0.0.53:53,[2001:db8::53]:53" in args
           and "--dns01-recursive-nameservers-only" in args,
