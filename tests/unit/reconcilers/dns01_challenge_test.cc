@@ -159,6 +159,27 @@ TEST_F(Dns01ChallengeTest, RecordsTheTargetPresentsChecksRespondsAndCleansUp) {
   EXPECT_TRUE(EventsWithReason("Failed").empty());
 }
 
+// The CA says no: the value goes all the same, and the CA's words are the reason.
+TEST_F(Dns01ChallengeTest, AnInvalidChallengeIsCleanedUpToo) {
+  AddChallenge();
+  Authorization(acme::AuthorizationStatus::kPending, acme::ChallengeStatus::kPending);
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(Responded());
+  ASSERT_EQ(dns.TxtValues(kName).size(), 1u);
+  Authorization(acme::AuthorizationStatus::kInvalid, acme::ChallengeStatus::kInvalid);
+  acme::Problem p;
+  p.type = "urn:ietf:params:acme:error:unauthorized";
+  p.detail = "No TXT records found for DNS challenge";
+  acme->authorizations[kAuthz].challenges[0].error = p;
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "invalid");
+  EXPECT_NE(Status()["reason"].get<std::string>().find("No TXT records found"), std::string::npos);
+  EXPECT_EQ(Ready()["reason"], "Invalid");
+  EXPECT_TRUE(dns.TxtValues(kName).empty());
+  EXPECT_EQ(EventsWithReason("Failed").size(), 1u);
+}
+
 TEST_F(Dns01ChallengeTest, WaitsForEveryAuthoritativeServerWithBackoffAndSaysWhatItSaw) {
   dns.SetLagging("192.0.2.2:53", "example");
   AddChallenge();
