@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "acme/client.h"
 #include "api/duration.h"
@@ -26,6 +27,7 @@
 #include "metrics/controller_metrics.h"
 #include "metrics/metrics_server.h"
 #include "reconcilers/context.h"
+#include "solvers/dns01/ldns_client.h"
 
 namespace certsmith {
 namespace {
@@ -53,6 +55,8 @@ struct Flags {
   std::optional<bool> certificate_owner_ref;   // --enable-certificate-owner-ref (cert-manager's)
   std::chrono::seconds ari_min_recheck{60};
   std::optional<api::Duration> revocation_timeout;
+  std::vector<std::string> dns01_recursive_nameservers;
+  bool dns01_recursive_nameservers_only = false;
 };
 
 void Usage(FILE* out) {
@@ -85,7 +89,13 @@ void Usage(FILE* out) {
       "                                    retries its revocation before it goes without (5m)\n"
       "  --ari-min-recheck-interval DURATION\n"
       "                                    shortest wait before asking a CA's renewalInfo again,\n"
-      "                                    whatever its Retry-After (default 1m, RFC 9773)\n",
+      "                                    whatever its Retry-After (default 1m, RFC 9773)\n"
+      "  --dns01-recursive-nameservers HOST:PORT[,HOST:PORT...]\n"
+      "                                    dns-01: servers that find zones and CNAMEs\n"
+      "                                    (default: /etc/resolv.conf; [IPv6]:port)\n"
+      "  --dns01-recursive-nameservers-only[=true|false]\n"
+      "                                    dns-01: check records at those servers only, not at\n"
+      "                                    the zone's authoritative servers (locked-down egress)\n",
       out);
 }
 
@@ -131,6 +141,14 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       f->honour_cert_manager_annotations = !has_value || value == "true";
       continue;
     }
+    if (arg == "--dns01-recursive-nameservers-only") {
+      if (has_value && value != "true" && value != "false") {
+        std::fprintf(stderr, "certsmith controller: %s must be true or false\n", arg.c_str());
+        return 2;
+      }
+      f->dns01_recursive_nameservers_only = !has_value || value == "true";
+      continue;
+    }
     if (arg == "--enable-certificate-owner-ref") {
       if (has_value && value != "true" && value != "false") {
         std::fprintf(stderr, "certsmith controller: %s must be true or false\n", arg.c_str());
@@ -152,7 +170,26 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     else if (arg == "--solver-image") f->solver_image = value;
     else if (arg == "--log-level") f->log_level = value;
     else if (arg == "--log-format") f->log_format = value;
-    else if (arg == "--default-secret-deletion-policy") {
+    else if (arg == "--dns01-recursive-nameservers") {
+      // cert-manager's syntax: comma-separated host:port (a bare IPv6 address needs brackets).
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        std::string item =
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!item.empty()) {
+          auto ns = solvers::dns01::ParseNameserver(item);
+          if (!ns.ok()) {
+            std::fprintf(stderr, "certsmith controller: %s: %s\n", arg.c_str(),
+                         ns.status().message().c_str());
+            return 2;
+          }
+          f->dns01_recursive_nameservers.push_back(ns->ToString());
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (arg == "--default-secret-deletion-policy") {
       if (value != "Retain" && value != "Delete") {
         std::fprintf(stderr, "certsmith controller: %s must be Retain or Delete, not \"%s\"\n",
                      arg.c_str(), value.c_str());
@@ -303,6 +340,20 @@ int RunControllerCommand(int argc, char** argv) {
                                                    std::shared_ptr<const acme::Signer> signer) {
     return MakeAcmeClient(issuer, std::move(signer), ari);
   };
+  ctx.options.dns01_recursive_nameservers = flags.dns01_recursive_nameservers;
+  ctx.options.dns01_recursive_nameservers_only = flags.dns01_recursive_nameservers_only;
+  solvers::dns01::LdnsDnsClient dns;
+  ctx.dns = &dns;
+  for (const solvers::dns01::Nameserver& ns : solvers::dns01::SystemNameservers()) {
+    ctx.dns01_system_nameservers.push_back(ns.ToString());
+  }
+  ctx.https_transport = [](const TlsOptions& tls) -> Result<std::shared_ptr<HttpTransport>> {
+    TransportOptions options;
+    options.tls = tls;
+    std::shared_ptr<HttpTransport> transport = MakeCpprestTransport(options);
+    if (!transport) return MakeError(ErrorCode::kInternal, "no HTTP transport available");
+    return transport;
+  };
   ctx.accounts = &accounts;
   ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
 
@@ -332,7 +383,18 @@ int RunControllerCommand(int argc, char** argv) {
   log::Info("certsmith controller started",
             {{"server", (*config).server},
              {"namespace", flags.ns.empty() ? "*" : flags.ns},
-             {"defaultSecretDeletionPolicy", ctx.options.default_secret_deletion_policy}});
+             {"defaultSecretDeletionPolicy", ctx.options.default_secret_deletion_policy},
+             {"dns01RecursiveNameservers",
+              [&ctx] {
+                const auto& list = ctx.options.dns01_recursive_nameservers.empty()
+                                       ? ctx.dns01_system_nameservers
+                                       : ctx.options.dns01_recursive_nameservers;
+                std::string out;
+                for (const std::string& s : list) out += (out.empty() ? "" : ",") + s;
+                return out;
+              }()},
+             {"dns01RecursiveNameserversOnly",
+              ctx.options.dns01_recursive_nameservers_only ? "true" : "false"}});
 
   const bool leader_elect = flags.leader_elect.value_or(in_cluster);
   std::unique_ptr<kube::LeaderElector> elector;

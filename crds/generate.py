@@ -26,6 +26,10 @@ DURATION = r"^[-+]?(0|([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+)$"
 EMAIL = r"^[^@\s,;]+@[^@\s,;]+$"
 IP = r"^[0-9A-Fa-f:.]+$"
 TOKEN = r"^[A-Za-z0-9_-]+$"
+BASE64 = r"^[A-Za-z0-9+/=_\s-]+$"
+# host, host:port, [IPv6], [IPv6]:port or a bare IPv6 address (controller/api ParseHostPort).
+HOST_PORT = (r"^(\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|"
+             r"[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?(:[0-9]{1,5})?)$")
 
 
 def s(desc, **kw):
@@ -134,23 +138,42 @@ def solver():
                                  "Issuers apply; the controller refuses it (Ready=False "
                                  "InvalidSpec): certsmith answers http-01 through an Ingress."),
     }, oneOf=one_of("ingress", "gatewayHTTPRoute"))
-    rfc2136 = obj("Publish the TXT record with RFC 2136 dynamic updates, signed with TSIG.", {
-        "nameserver": s("host or host:port of the primary server.", minLength=1),
-        "tsigKeyName": s("Name of the TSIG key."),
-        "tsigAlgorithm": s("TSIG algorithm (default HMACMD5, as in cert-manager).",
+    nameserver = s("host, host:port, [IPv6] or [IPv6]:port (port 53 unless given).",
+                   minLength=1, pattern=HOST_PORT)
+    rfc2136 = obj("Publish the TXT record with RFC 2136 dynamic updates, signed with TSIG "
+                  "(BIND, Knot, PowerDNS, Windows DNS).", {
+        "nameserver": dict(nameserver, description="The primary server taking the updates: "
+                           "host, host:port, [IPv6] or [IPv6]:port (port 53 unless given)."),
+        "tsigKeyName": s("Name of the TSIG key (unsigned updates when left out)."),
+        "tsigAlgorithm": s("TSIG algorithm (default HMACSHA256; cert-manager defaults to "
+                           "HMACMD5, which RFC 8945 no longer recommends).",
                            enum=["HMACMD5", "HMACSHA1", "HMACSHA224", "HMACSHA256", "HMACSHA384",
                                  "HMACSHA512"]),
-        "tsigSecretSecretRef": secret_key("Secret holding the base64 TSIG secret.", ""),
+        "tsigSecretSecretRef": secret_key("Secret holding the base64 TSIG secret (as in BIND's "
+                                          "key clause).", "secret"),
+        "protocol": s("certsmith extra: transport of the updates (default UDP; a truncated "
+                      "answer is asked again over TCP).", enum=["UDP", "TCP"]),
     }, ["nameserver"])
     webhook = obj("Call a cert-manager-compatible DNS webhook (ChallengePayload "
-                  "webhook.acme.cert-manager.io/v1alpha1) through the aggregation layer.", {
-        "groupName": s("API group the webhook serves.", pattern=K8S_NAME),
+                  "webhook.acme.cert-manager.io/v1alpha1): through the aggregation layer "
+                  "(groupName and solverName), or straight to url.", {
+        "groupName": s("API group the webhook serves (POST /apis/<groupName>/v1alpha1/"
+                       "<solverName> on the API server).", pattern=K8S_NAME),
         "solverName": s("Solver name inside that group.", minLength=1),
         "config": free("Opaque configuration passed to the webhook.", typed=False),
-    }, ["groupName", "solverName"])
+        "url": s("certsmith extra: POST the payload to this https URL instead of through the "
+                 "API server (the provider needs no APIService).", pattern=r"^https://"),
+        "caBundle": s("certsmith extra: base64 of the PEM CA certificates trusted for url (the "
+                      "system's are not).", pattern=BASE64),
+    }, anyOf=[{"required": ["url"]}, {"required": ["groupName", "solverName"]}])
     dns01 = obj("Answer dns-01 challenges (RFC 8555 §8.4) with a TXT record.", {
-        "cnameStrategy": s("Follow CNAMEs of _acme-challenge names (default None).",
+        "cnameStrategy": s("Follow: write the record where _acme-challenge.<name> points by "
+                           "CNAME, e.g. into a zone the platform team can edit (default None).",
                            enum=["None", "Follow"]),
+        "nameservers": strs("certsmith extra: the only servers asked (find the zone and CNAMEs, "
+                            "check the record before the CA validates), for locked-down egress; "
+                            "default: --dns01-recursive-nameservers, then the zone's "
+                            "authoritative servers.", pattern=HOST_PORT, minLength=1),
         "rfc2136": rfc2136,
         "webhook": webhook,
     }, oneOf=one_of("rfc2136", "webhook"))
@@ -443,18 +466,38 @@ def challenge_spec():
         "wildcard": b("The authorization is for a wildcard."),
         "type": s("Challenge type.", enum=["http-01", "dns-01"]),
         "token": s("Challenge token (base64url).", pattern=TOKEN),
-        "key": s("Key authorization (http-01) or its digest (dns-01).", minLength=1),
+        "key": s("Key authorization (http-01) or its digest, the TXT value (dns-01).",
+                 minLength=1),
         "solver": solver(),
+        "solverSelection": s("Which of the issuer's solvers was chosen and why."),
         "issuerRef": issuer_ref("The issuer whose account solves it."),
     }, ["url", "authorizationURL", "dnsName", "type", "token", "key", "solver", "issuerRef"])
 
 
 def challenge_status():
+    nameserver = obj("What one nameserver showed in the last check.", {
+        "server": s("The server (NS name and address, or host:port)."),
+        "values": strs("The TXT values it answered with."),
+        "error": s("Why it gave no answer, or its rcode."),
+        "found": b("It shows the challenge's value."),
+    })
     return obj("Progress of the challenge.", {
         "processing": b("The controller is working on it."),
         "presented": b("The record or solver is in place."),
         "reason": s("Why it failed or what it waits for."),
         "state": s("ACME challenge state.", enum=STATES),
+        "conditions": conditions("Ready"),
+        "dns01": obj("dns-01 progress: where the record is, and what the last propagation "
+                     "check saw.", {
+            "resolvedFQDN": s("Where the TXT record is written (after CNAMEs are followed)."),
+            "resolvedZone": s("The zone holding it."),
+            "failures": i("Failed present or clean-up attempts in a row (for backoff).",
+                          format="int64"),
+            "checks": i("Propagation checks that did not find the value everywhere.",
+                        format="int64"),
+            "lastCheckTime": s("When the record was last checked.", format="date-time"),
+            "nameservers": arr("The last check, server by server.", nameserver),
+        }),
     })
 
 

@@ -12,11 +12,14 @@ done
 
 WORK=$(mktemp -d -t certsmith-e2e.XXXXXX)
 CONTROLLER_PID=""
+HELPER_PIDS=()  # other processes a test starts (the dns-01 webhook provider), stopped at exit
 # CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
 # =always keeps it in any case.
 e2e_cleanup() {
   local rc=$?
   [ -n "$CONTROLLER_PID" ] && kill "$CONTROLLER_PID" 2>/dev/null && wait "$CONTROLLER_PID" 2>/dev/null
+  local p
+  for p in "${HELPER_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   "$SRC/tests/testbed/run" down --workdir "$WORK/tb" >/dev/null 2>&1
   if [ "${CERTSMITH_E2E_KEEP_WORKDIR:-}" = always ] ||
      { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${CERTSMITH_E2E_KEEP_WORKDIR:-}" ]; }; then
@@ -59,24 +62,9 @@ testbed_up() {
 }
 
 issuer() {  # name eab-secret
-  cat <<YAML
-apiVersion: certsmith.io/v1
-kind: ClusterIssuer
-metadata: {name: $1}
-spec:
-  acme:
-    server: $ACME_SERVER
-    email: ops@example.org
-    caBundle: $CA_B64
-    privateKeySecretRef: {name: $1-account}
-    externalAccountBinding:
-      keyID: $EAB_KID
-      keySecretRef: {name: $2, key: secret}
-    solvers:
-    - http01:
+  issuer_with_solvers "$1" "    - http01:
         skipSelfCheck: true
-        ingress: {ingressClassName: $INGRESS_CLASS}
-YAML
+        ingress: {ingressClassName: $INGRESS_CLASS}" "$2"
 }
 certificate() {  # name dnsNames(comma-separated) issuer
   cat <<YAML
@@ -187,3 +175,84 @@ check_events() {
   [ "$(events "$name" RenewalScheduled)" = "${scheduled%$'\n'}" ] || fail "$name RenewalScheduled" \
     "events:"$'\n'"$(events "$name" RenewalScheduled)"$'\n'"expected:"$'\n'"$scheduled"
 }
+
+# -- dns-01 (testbed_up --dns bind) -------------------------------------------------------------
+# issuer_with_solvers NAME SOLVERS [EAB_SECRET]: the EAB ClusterIssuer NAME (EAB key in Secret
+# EAB_SECRET, default pebble-eab) with the given solvers (YAML list items, indented by four spaces).
+issuer_with_solvers() {
+  cat <<YAML
+apiVersion: certsmith.io/v1
+kind: ClusterIssuer
+metadata: {name: $1}
+spec:
+  acme:
+    server: $ACME_SERVER
+    email: ops@example.org
+    caBundle: $CA_B64
+    privateKeySecretRef: {name: $1-account}
+    externalAccountBinding:
+      keyID: $EAB_KID
+      keySecretRef: {name: ${3:-pebble-eab}, key: secret}
+    solvers:
+$2
+YAML
+}
+# tsig_secret NAME [SECRET]: Secret NAME (certsmith namespace, key "secret") with the testbed's
+# TSIG secret, or SECRET.
+tsig_secret() {
+  kubectl -n certsmith create secret generic "$1" --from-literal=secret="${2:-$TESTBED_TSIG_SECRET}" \
+    --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+}
+# rfc2136_solver SECRET_NAME [EXTRA]: a dns01 rfc2136 solver list item for the testbed's BIND and
+# key; EXTRA is more dns01 fields as one flow-mapping line ("cnameStrategy: Follow").
+rfc2136_solver() {
+  cat <<YAML
+    - dns01:
+        ${2:-cnameStrategy: None}
+        rfc2136:
+          nameserver: "$TESTBED_DNS"
+          tsigKeyName: $TESTBED_TSIG_KEY_NAME
+          tsigAlgorithm: HMACSHA256
+          tsigSecretSecretRef: {name: $1, key: secret}
+YAML
+}
+# txt_values NAME: the TXT values of NAME at the testbed's BIND, sorted, one per line.
+txt_values() {
+  dig +short +norecurse @"${TESTBED_DNS%:*}" -p "${TESTBED_DNS##*:}" TXT "$1" | tr -d '"' | sort
+}
+# no_txt NAME: NAME has no TXT record at the testbed's BIND.
+no_txt() { [ -z "$(txt_values "$1")" ]; }
+# nsupdate_testbed LINE...: an RFC 2136 update of the testbed's BIND with its key.
+nsupdate_testbed() {
+  { printf 'server %s %s\n' "${TESTBED_DNS%:*}" "${TESTBED_DNS##*:}"; printf '%s\n' "$@" send; } |
+    nsupdate -y "$TESTBED_TSIG_ALGORITHM:$TESTBED_TSIG_KEY_NAME:$TESTBED_TSIG_SECRET"
+}
+# webhook_provider: starts tests/support/dns01_webhook.py (HTTPS on a free loopback port, updating
+# the testbed's BIND) and sets WEBHOOK_URL, WEBHOOK_CA_B64 and WEBHOOK_LOG.
+webhook_provider() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=webhook-ca \
+    -keyout "$WORK/webhook-ca.key" -out "$WORK/webhook-ca.crt" >/dev/null 2>&1 || fail "webhook CA"
+  openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$WORK/webhook.key" \
+    -out "$WORK/webhook.csr" >/dev/null 2>&1 || fail "webhook key"
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$WORK/webhook.cnf"
+  openssl x509 -req -in "$WORK/webhook.csr" -CA "$WORK/webhook-ca.crt" -CAkey "$WORK/webhook-ca.key" \
+    -CAcreateserial -days 1 -extfile "$WORK/webhook.cnf" -out "$WORK/webhook.crt" >/dev/null 2>&1 \
+    || fail "webhook certificate"
+  WEBHOOK_LOG=$WORK/webhook.log
+  DNS01_WEBHOOK_TSIG="$TESTBED_TSIG_ALGORITHM:$TESTBED_TSIG_KEY_NAME:$TESTBED_TSIG_SECRET" \
+    python3 "$SRC/tests/support/dns01_webhook.py" --listen "127.0.0.1:$port" \
+    --cert "$WORK/webhook.crt" --key "$WORK/webhook.key" --nameserver "$TESTBED_DNS" \
+    --max-lifetime 600 --log "$WEBHOOK_LOG" 2>>"$WEBHOOK_LOG" &
+  HELPER_PIDS+=($!)
+  WEBHOOK_URL=https://127.0.0.1:$port/certsmith
+  WEBHOOK_CA_B64=$(base64 -w0 <"$WORK/webhook-ca.crt")
+  wait_for 10 grep -q listening "$WEBHOOK_LOG" || fail "webhook provider did not start"
+}
+# challenges_of CERT: the Challenges (challenge.acme.certsmith.io/NAME) of Certificate CERT.
+challenges_of() {
+  kubectl get challenges -n default -l "certsmith.io/certificate-name=$1" -o name 2>/dev/null
+}
+# ready_message KIND NAME: the Ready condition's message (namespace default).
+ready_message() { kubectl get "$1" "$2" -n default -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'; }

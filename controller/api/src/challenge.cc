@@ -34,12 +34,30 @@ Result<Challenge> Challenge::FromJson(const Json& object) {
         const Json* solver = spec.Raw("solver");
         ch->spec.solver =
             AcmeSolver::FromJson(solver ? *solver : Json(), "spec.solver", root.errors());
+        ch->spec.solver_selection = spec.String("solverSelection");
         ch->spec.issuer_ref = spec.IssuerRefField("issuerRef");
         JsonReader st = root.Child("status");
         ch->status.processing = st.Bool("processing");
         ch->status.presented = st.Bool("presented");
         ch->status.reason = st.String("reason");
         ch->status.state = internal::ReadState(st, "state");
+        if (const Json* c = st.Raw("conditions")) {
+          ch->status.conditions = ConditionsFromJson(*c, "status.conditions", root.errors());
+        }
+        if (st.Has("dns01")) {
+          JsonReader d = st.Child("dns01");
+          Dns01ChallengeStatus dns;
+          dns.resolved_fqdn = d.String("resolvedFQDN");
+          dns.resolved_zone = d.String("resolvedZone");
+          dns.failures = d.Int("failures").value_or(0);
+          dns.checks = d.Int("checks").value_or(0);
+          dns.last_check_time = d.Time("lastCheckTime");
+          d.ForEach("nameservers", [&dns](const JsonReader& n, size_t) {
+            dns.nameservers.push_back(NameserverCheck{n.String("server"), n.StringList("values"),
+                                                      n.String("error"), n.Bool("found")});
+          });
+          ch->status.dns01 = dns;
+        }
       });
 }
 
@@ -74,7 +92,43 @@ Json ChallengeSpec::ToJson() const {
             {"solver", solver.ToJson()},
             {"issuerRef", issuer_ref.ToJson()}};
   internal::PutBool(j, "wildcard", wildcard);
+  PutString(j, "solverSelection", solver_selection);
   return j;
+}
+
+Json NameserverCheck::ToJson() const {
+  Json j = {{"server", server}};
+  internal::PutList(j, "values", values);
+  PutString(j, "error", error);
+  internal::PutBool(j, "found", found);
+  return j;
+}
+
+Json Dns01ChallengeStatus::ToJson() const {
+  Json j = Json::object();
+  PutString(j, "resolvedFQDN", resolved_fqdn);
+  PutString(j, "resolvedZone", resolved_zone);
+  if (failures > 0) j["failures"] = failures;
+  if (checks > 0) j["checks"] = checks;
+  internal::PutTime(j, "lastCheckTime", last_check_time);
+  Json list = Json::array();
+  for (const NameserverCheck& n : nameservers) list.push_back(n.ToJson());
+  if (!list.empty()) j["nameservers"] = list;
+  return j;
+}
+
+bool IsChallengeProblemReason(std::string_view reason) {
+  for (const char* r : {kChallengePresentError, kChallengeCleanUpError, kChallengeLookupError,
+                        kChallengePropagationError}) {
+    if (reason == r) return true;
+  }
+  return false;
+}
+
+std::string ChallengeProblem(const ChallengeStatus& status) {
+  const Condition* ready = FindCondition(status.conditions, kConditionReady);
+  if (ready == nullptr || ready->status != ConditionStatus::kFalse) return "";
+  return IsChallengeProblemReason(ready->reason) ? ready->message : "";
 }
 
 Json ChallengeStatus::ToJson() const {
@@ -83,6 +137,8 @@ Json ChallengeStatus::ToJson() const {
   j["presented"] = presented;
   PutString(j, "reason", reason);
   PutString(j, "state", OrderStateName(state));
+  if (!conditions.empty()) j["conditions"] = ConditionsToJson(conditions);
+  if (dns01) j["dns01"] = dns01->ToJson();
   return j;
 }
 

@@ -45,16 +45,18 @@ Http01Solver ParseHttp01(const JsonReader& r) {
 Dns01Solver ParseDns01(const JsonReader& r) {
   Dns01Solver s;
   s.cname_strategy = r.String("cnameStrategy");
+  s.nameservers = r.StringList("nameservers");
   if (r.Has("rfc2136")) {
     JsonReader x = r.Child("rfc2136");
-    s.rfc2136 = Rfc2136Solver{x.String("nameserver"), x.String("tsigKeyName"),
-                              x.String("tsigAlgorithm"), x.SecretRef("tsigSecretSecretRef")};
+    s.rfc2136 =
+        Rfc2136Solver{x.String("nameserver"), x.String("tsigKeyName"), x.String("tsigAlgorithm"),
+                      x.SecretRef("tsigSecretSecretRef"), x.String("protocol")};
   }
   if (r.Has("webhook")) {
     JsonReader x = r.Child("webhook");
     const Json* config = x.Raw("config");
-    s.webhook =
-        WebhookSolver{x.String("groupName"), x.String("solverName"), config ? *config : Json()};
+    s.webhook = WebhookSolver{x.String("groupName"), x.String("solverName"),
+                              config ? *config : Json(), x.String("url"), x.String("caBundle")};
   }
   return s;
 }
@@ -130,31 +132,69 @@ void ValidateHttp01(const Http01Solver& s, const std::string& path, FieldErrors*
                       FieldPath(ipath, "serviceType"), errors);
 }
 
+void ValidateCaBundle(const std::string& bundle, const std::string& path, FieldErrors* errors) {
+  Result<std::string> pem = Base64DecodeLenient(bundle);
+  if (!pem.ok()) {
+    errors->Add(path, "must be base64 of PEM certificates: " + pem.status().message());
+  } else if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    errors->Add(path, "must be base64 of PEM certificates (no BEGIN CERTIFICATE block found)");
+  }
+}
+
+void CheckNameserver(const std::string& text, const std::string& path, FieldErrors* errors) {
+  auto hp = ParseHostPort(text, 53);
+  if (!hp.ok()) errors->Add(path, hp.status().message());
+}
+
+void ValidateWebhook(const WebhookSolver& w, const std::string& p, FieldErrors* errors) {
+  const bool aggregated = !w.group_name.empty() || !w.solver_name.empty();
+  if (w.url.empty() || aggregated) {
+    if (!IsDns1123Subdomain(w.group_name)) {
+      errors->Add(FieldPath(p, "groupName"),
+                  "required (unless url is set): the webhook's API group, e.g. acme.example.com");
+    }
+    if (w.solver_name.empty()) {
+      errors->Add(FieldPath(p, "solverName"), "required (unless url is set)");
+    }
+  }
+  if (!w.url.empty() && w.url.rfind("https://", 0) != 0) {
+    errors->Add(FieldPath(p, "url"), "must be an https:// URL (the payload may carry a key)");
+  }
+  if (!w.ca_bundle.empty()) {
+    if (w.url.empty()) errors->Add(FieldPath(p, "caBundle"), "only used with url");
+    ValidateCaBundle(w.ca_bundle, FieldPath(p, "caBundle"), errors);
+  }
+}
+
 void ValidateDns01(const Dns01Solver& s, const std::string& path, FieldErrors* errors) {
   internal::CheckEnum(s.cname_strategy, {"", "None", "Follow"}, FieldPath(path, "cnameStrategy"),
                       errors);
+  for (size_t i = 0; i < s.nameservers.size(); ++i) {
+    CheckNameserver(s.nameservers[i], IndexPath(FieldPath(path, "nameservers"), i), errors);
+  }
   if (s.rfc2136.has_value() == s.webhook.has_value()) {
     errors->Add(path, "exactly one of rfc2136 or webhook is required");
   }
   if (s.rfc2136) {
     std::string p = FieldPath(path, "rfc2136");
-    if (s.rfc2136->nameserver.empty()) errors->Add(FieldPath(p, "nameserver"), "required");
+    if (s.rfc2136->nameserver.empty()) {
+      errors->Add(FieldPath(p, "nameserver"), "required");
+    } else {
+      CheckNameserver(s.rfc2136->nameserver, FieldPath(p, "nameserver"), errors);
+    }
     internal::CheckEnum(
         s.rfc2136->tsig_algorithm,
         {"", "HMACMD5", "HMACSHA1", "HMACSHA224", "HMACSHA256", "HMACSHA384", "HMACSHA512"},
         FieldPath(p, "tsigAlgorithm"), errors);
+    internal::CheckEnum(s.rfc2136->protocol, {"", "UDP", "TCP"}, FieldPath(p, "protocol"), errors);
     if (!s.rfc2136->tsig_key_name.empty() && s.rfc2136->tsig_secret_secret_ref.name.empty()) {
       errors->Add(FieldPath(p, "tsigSecretSecretRef.name"), "required when tsigKeyName is set");
     }
-  }
-  if (s.webhook) {
-    std::string p = FieldPath(path, "webhook");
-    if (!IsDns1123Subdomain(s.webhook->group_name)) {
-      errors->Add(FieldPath(p, "groupName"),
-                  "required: the webhook's API group, e.g. acme.example.com");
+    if (s.rfc2136->tsig_key_name.empty() && !s.rfc2136->tsig_secret_secret_ref.name.empty()) {
+      errors->Add(FieldPath(p, "tsigKeyName"), "required when tsigSecretSecretRef is set");
     }
-    if (s.webhook->solver_name.empty()) errors->Add(FieldPath(p, "solverName"), "required");
   }
+  if (s.webhook) ValidateWebhook(*s.webhook, FieldPath(path, "webhook"), errors);
 }
 
 void ValidateSolver(const AcmeSolver& s, const std::string& path, FieldErrors* errors) {
@@ -164,15 +204,6 @@ void ValidateSolver(const AcmeSolver& s, const std::string& path, FieldErrors* e
   if (s.selector) ValidateSelector(*s.selector, FieldPath(path, "selector"), errors);
   if (s.http01) ValidateHttp01(*s.http01, FieldPath(path, "http01"), errors);
   if (s.dns01) ValidateDns01(*s.dns01, FieldPath(path, "dns01"), errors);
-}
-
-void ValidateCaBundle(const std::string& bundle, const std::string& path, FieldErrors* errors) {
-  Result<std::string> pem = Base64DecodeLenient(bundle);
-  if (!pem.ok()) {
-    errors->Add(path, "must be base64 of PEM certificates: " + pem.status().message());
-  } else if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    errors->Add(path, "must be base64 of PEM certificates (no BEGIN CERTIFICATE block found)");
-  }
 }
 
 void ValidateAcme(const AcmeIssuer& a, FieldErrors* errors) {
@@ -323,18 +354,24 @@ Json Rfc2136Solver::ToJson() const {
   PutString(j, "tsigAlgorithm", tsig_algorithm);
   if (!tsig_secret_secret_ref.name.empty())
     j["tsigSecretSecretRef"] = tsig_secret_secret_ref.ToJson();
+  PutString(j, "protocol", protocol);
   return j;
 }
 
 Json WebhookSolver::ToJson() const {
-  Json j = {{"groupName", group_name}, {"solverName", solver_name}};
+  Json j = Json::object();
+  PutString(j, "groupName", group_name);
+  PutString(j, "solverName", solver_name);
   if (!config.is_null()) j["config"] = config;
+  PutString(j, "url", url);
+  PutString(j, "caBundle", ca_bundle);
   return j;
 }
 
 Json Dns01Solver::ToJson() const {
   Json j = Json::object();
   PutString(j, "cnameStrategy", cname_strategy);
+  PutList(j, "nameservers", nameservers);
   if (rfc2136) j["rfc2136"] = rfc2136->ToJson();
   if (webhook) j["webhook"] = webhook->ToJson();
   return j;

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace certsmith::api {
 
@@ -85,6 +87,67 @@ bool IsUnderZone(std::string_view name_in, std::string_view zone_in) {
   return name.size() > zone.size() &&
          name.compare(name.size() - zone.size(), zone.size(), zone) == 0 &&
          name[name.size() - zone.size() - 1] == '.';
+}
+
+namespace {
+
+Result<uint16_t> ParsePort(std::string_view text, const std::string& whole) {
+  int port = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || port < 1 ||
+      port > 65535) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "\"" + whole + "\": the port must be a number from 1 to 65535");
+  }
+  return static_cast<uint16_t>(port);
+}
+
+}  // namespace
+
+Result<HostPort> ParseHostPort(std::string_view text, uint16_t default_port) {
+  const std::string whole(text);
+  HostPort hp;
+  hp.port = default_port;
+  if (text.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty address");
+  bool bracketed = false;
+  if (text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      return MakeError(ErrorCode::kInvalidArgument, "\"" + whole + "\": missing ']'");
+    }
+    bracketed = true;
+    hp.host = std::string(text.substr(1, close - 1));
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "\"" + whole + "\": only \":port\" may follow ']'");
+    }
+    if (!rest.empty()) {
+      auto port = ParsePort(rest.substr(1), whole);
+      if (!port.ok()) return port.status();
+      hp.port = *port;
+    }
+  } else if (std::count(text.begin(), text.end(), ':') > 1) {
+    hp.host = whole;  // a bare IPv6 address
+  } else if (const size_t colon = text.find(':'); colon != std::string_view::npos) {
+    hp.host = std::string(text.substr(0, colon));
+    auto port = ParsePort(text.substr(colon + 1), whole);
+    if (!port.ok()) return port.status();
+    hp.port = *port;
+  } else {
+    hp.host = whole;
+  }
+  const bool v6 = hp.host.find(':') != std::string::npos;
+  if (bracketed && !v6) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "\"" + whole + "\": brackets are for IPv6 addresses");
+  }
+  if (v6 ? !IsValidIpAddress(hp.host)
+         : !(IsValidIpAddress(hp.host) || IsValidDnsName(hp.host, false))) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "\"" + whole + "\" is not host, host:port, [IPv6] or [IPv6]:port");
+  }
+  return hp;
 }
 
 }  // namespace certsmith::api

@@ -592,8 +592,18 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     default:
       break;
   }
+  // An Order held up by something only a person can fix (a Challenge's refused DNS update,
+  // an unreachable nameserver, ...) says so in its pending reason: repeat it here.
+  std::string message = check.message;
+  if (!order->status.reason.empty()) {
+    message += ". Order " + order_name + " is waiting: " + order->status.reason;
+    if (!check.current_valid) {
+      SetCondition(ctx_, &cert.status.conditions, api::kConditionReady,
+                   api::ConditionStatus::kFalse, check.reason, message, gen);
+    }
+  }
   SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kTrue,
-               check.reason, check.message, gen);
+               check.reason, message, gen);
   auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
   return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
 }

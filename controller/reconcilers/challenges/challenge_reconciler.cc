@@ -91,11 +91,7 @@ SyncResult ChallengeReconciler::Sync(const std::string& key) {
     if (!updated.ok()) return SyncResult::Error(updated.status());
     obj = *updated;
   }
-  if (ch.spec.type != "http-01") {
-    const std::string reason =
-        ch.spec.type + " solvers are not supported yet: configure an http01 solver";
-    return Finish(obj, std::move(ch), api::OrderState::kErrored, reason);
-  }
+  if (ch.spec.type == "dns-01") return SyncDns01(obj, std::move(ch));
   if (!ch.status.processing) return Present(obj, std::move(ch));
   return Poll(obj, std::move(ch));
 }
@@ -144,12 +140,17 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
       return Write(obj, ch, SyncResult::After(kWaitDelay));
     }
   }
-  auto responded = (*acme)->RespondToChallenge(ch.spec.url);
+  return Respond(obj, std::move(ch), **acme);
+}
+
+SyncResult ChallengeReconciler::Respond(const Json& obj, api::Challenge ch,
+                                        acme::AcmeClient& acme) {
+  auto responded = acme.RespondToChallenge(ch.spec.url);
   if (!responded.ok()) {
     // A CA refuses a second answer ("Cannot update challenge with status valid"), and one may be
     // due: a controller killed before the status write below, or a lost reply to an accepted
     // POST. The CA's record decides: past pending, Poll reads the outcome; pending, it failed.
-    auto authz = (*acme)->GetAuthorization(ch.spec.authorization_url, 0);
+    auto authz = acme.GetAuthorization(ch.spec.authorization_url, 0);
     if (!authz.ok()) {
       return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
     }
@@ -171,7 +172,8 @@ SyncResult ChallengeReconciler::Accepted(const Json& obj, api::Challenge ch, Dur
 }
 
 SyncResult ChallengeReconciler::Poll(const Json& obj, api::Challenge ch) {
-  Acquire(kube::ObjectKey(obj));  // after a restart: it is presented, count it
+  // After a restart: an http-01 solver is presented, count it.
+  if (ch.spec.type == "http-01") Acquire(kube::ObjectKey(obj));
   auto acme = AcmeClientFor(ctx_, ch.spec.issuer_ref, ch.metadata.namespace_);
   if (!acme.ok()) return SyncResult::After(kWaitDelay);
   auto authz = (*acme)->GetAuthorization(ch.spec.authorization_url, 0);
@@ -201,6 +203,7 @@ SyncResult ChallengeReconciler::Poll(const Json& obj, api::Challenge ch) {
 
 SyncResult ChallengeReconciler::Finish(const Json& obj, api::Challenge ch, api::OrderState state,
                                        const std::string& reason) {
+  if (ch.spec.type == "dns-01") return FinishDns01(obj, std::move(ch), state, reason);
   if (ch.spec.type == "http-01") {
     Status s = solvers::http01::CleanUp(*ctx_.client, ch);
     if (!s.ok()) return SyncResult::Error(s.WithContext("cleaning up the http-01 solver"));
@@ -218,6 +221,10 @@ SyncResult ChallengeReconciler::Finish(const Json& obj, api::Challenge ch, api::
 }
 
 SyncResult ChallengeReconciler::Delete(const Json& obj, const api::Challenge& ch) {
+  if (ch.spec.type == "dns-01") {
+    SyncResult cleaned = DeleteDns01(obj, ch);
+    if (!cleaned.status.ok() || cleaned.requeue_after) return cleaned;
+  }
   if (ch.spec.type == "http-01") {
     Status s = solvers::http01::CleanUp(*ctx_.client, ch);
     if (!s.ok()) return SyncResult::Error(s.WithContext("cleaning up the http-01 solver"));

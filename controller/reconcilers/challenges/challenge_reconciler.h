@@ -1,8 +1,10 @@
 // Challenge: presents one ACME challenge, self-checks it, tells the CA to validate (RFC 8555
 // §7.5.1), polls the authorization, and cleans up on every terminal path and on deletion (a
 // finalizer keeps the Challenge until its solver objects are gone) (ARCHITECTURE.md "Flow of one
-// certificate", step 4). At most options.max_concurrent_challenges are presented at once; the
-// rest wait with a delayed requeue. dns-01 is not implemented yet and fails clearly.
+// certificate", step 4). At most options.max_concurrent_challenges http-01 solvers are presented
+// at once; the rest wait with a delayed requeue. dns-01 lives in dns01_challenge.cc: find where
+// the record goes, present it, check it is visible (one round of queries per sync, then a delayed
+// requeue with backoff), tell the CA, and remove the value on every path.
 #pragma once
 
 #include <mutex>
@@ -24,6 +26,8 @@ class ChallengeReconciler {
 
  private:
   SyncResult Present(const Json& obj, api::Challenge ch);
+  // Tells the CA to validate (RFC 8555 §7.5.1), for both challenge types.
+  SyncResult Respond(const Json& obj, api::Challenge ch, acme::AcmeClient& acme);
   // Records that the CA was told to validate; Poll takes over after poll_in.
   SyncResult Accepted(const Json& obj, api::Challenge ch, Duration poll_in);
   SyncResult Poll(const Json& obj, api::Challenge ch);
@@ -32,6 +36,20 @@ class ChallengeReconciler {
                     const std::string& reason);
   SyncResult Write(const Json& obj, const api::Challenge& ch, SyncResult then);
   SyncResult Delete(const Json& obj, const api::Challenge& ch);
+
+  // dns-01 (dns01_challenge.cc).
+  SyncResult SyncDns01(const Json& obj, api::Challenge ch);
+  // A step failed in a way a person must fix: Ready=False with reason (api::ChallengeProblem),
+  // a Warning event when the message is new, and a retry with backoff.
+  SyncResult Dns01Problem(const Json& obj, api::Challenge ch, const std::string& reason,
+                          const std::string& message);
+  SyncResult FinishDns01(const Json& obj, api::Challenge ch, api::OrderState state,
+                         const std::string& reason);
+  // On deletion: the TXT value removed, or a retry (and, after options.dns01_cleanup_deadline,
+  // a Warning naming the record and the deletion let through). Done means "go on".
+  SyncResult DeleteDns01(const Json& obj, api::Challenge ch);
+  // Removes the TXT value where status.dns01 says it was presented; nothing when it says nowhere.
+  Status CleanUpDns01(const api::Challenge& ch);
   bool Acquire(const std::string& key);
   void Release(const std::string& key);
 

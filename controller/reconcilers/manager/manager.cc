@@ -1,5 +1,6 @@
 #include "manager/manager.h"
 
+#include "api/challenge.h"
 #include "api/resources.h"
 #include "certificates/certificate_reconciler.h"
 #include "certsmith/log.h"
@@ -31,21 +32,32 @@ bool MetadataChanged(const Json& old_obj, const Json& obj, const char* field) {
 }
 
 // What the Certificate reconciler acts on: an Order that ended (valid with its certificate,
-// invalid, expired, errored; with the reason). Progress in between (pending, ready, processing,
-// authorizations, poll times) changes nothing for it.
+// invalid, expired, errored; with the reason), or one held up by a problem that needs a person
+// (its pending reason, repeated in the Certificate's Ready message). Progress in between (ready,
+// processing, authorizations, poll times) changes nothing for it.
 std::string OrderOutcome(const Json& obj) {
   const Json status = obj.value("status", Json::object());
   const std::string state = status.value("state", "");
   if (state == "valid") return status.value("certificate", "").empty() ? "" : "valid";
-  if (state == "invalid" || state == "expired" || state == "errored") {
-    return state + "|" + status.value("reason", "");
+  return state + "|" + status.value("reason", "");
+}
+
+// What an Order acts on: its Challenge's state, and a problem that needs a person (Ready=False
+// with a reason of api::ChallengeProblem), which the Order repeats.
+std::string ChallengeOutcome(const Json& obj) {
+  const Json status = obj.value("status", Json::object());
+  std::string problem;
+  for (const Json& c : status.value("conditions", Json::array())) {
+    if (c.value("type", "") == api::kConditionReady && c.value("status", "") == "False" &&
+        api::IsChallengeProblemReason(c.value("reason", ""))) {
+      problem = c.value("reason", "") + "|" + c.value("message", "");
+    }
   }
-  return "";
+  return status.value("state", "") + "|" + problem;
 }
 
 bool ChallengeStateChanged(const Json& old_obj, const Json& obj) {
-  auto state = [](const Json& o) { return o.value("status", Json::object()).value("state", ""); };
-  return state(old_obj) != state(obj) || SpecOrDeletionChanged(old_obj, obj);
+  return ChallengeOutcome(old_obj) != ChallengeOutcome(obj) || SpecOrDeletionChanged(old_obj, obj);
 }
 
 bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
@@ -197,8 +209,9 @@ void Manager::StartInformers() {
              if (SpecOrDeletionChanged(old_obj, o)) {
                challenges.queue->Add(kube::ObjectKey(o));
              }
-             // Only a Challenge's state matters to its Order (each Order sync asks the CA);
-             // its other status writes (reasons, presented, processing) do not.
+             // Only a Challenge's state and a problem that needs a person matter to its Order
+             // (each Order sync asks the CA); its other status writes (reasons, presented,
+             // processing, propagation rounds) do not.
              if (ChallengeStateChanged(old_obj, o)) EnqueueOwner(orders, o, "Order");
            },
        .on_delete = [this, &orders](const Json& o) { EnqueueOwner(orders, o, "Order"); }});

@@ -127,6 +127,8 @@ SyncResult OrderReconciler::Drive(const Json& obj, api::Order order, acme::AcmeC
   auto remote = acme.GetOrder(order.status.url, static_cast<int>(order.status.poll_attempts));
   if (!remote.ok()) return AcmeError(obj, std::move(order), remote.status(), "fetching the order");
   order.status.state = StateOf(remote->status);
+  // A pending Order's reason (a Challenge's problem) is worked out again in Authorizations.
+  if (remote->status != acme::OrderStatus::kPending) order.status.reason.clear();
   switch (remote->status) {
     case acme::OrderStatus::kPending:
       return Authorizations(obj, std::move(order), *remote, acme, issuer);
@@ -190,6 +192,7 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     }
   }
   std::vector<api::AuthorizationStatus> authorizations;
+  std::vector<std::string> problems;
   for (const std::string& url : remote.authorizations) {
     auto authz = acme.GetAuthorization(url, 0);
     if (!authz.ok()) return AcmeError(obj, std::move(order), authz.status(), "fetching an authorization");
@@ -212,11 +215,16 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
       return Terminal(obj, std::move(order), api::OrderState::kInvalid, AuthorizationProblem(*authz));
     }
     const std::string name = (authz->wildcard ? "*." : "") + authz->identifier.value;
-    const api::AcmeSolver* solver = SelectSolver(issuer.spec.acme.solvers, name, cert_labels);
-    if (solver == nullptr) {
+    std::vector<std::string> offered_types;
+    for (const acme::Challenge& c : authz->challenges) offered_types.push_back(c.type);
+    const SolverChoice choice =
+        SelectSolver(issuer.spec.acme.solvers, name, cert_labels, offered_types);
+    if (choice.solver == nullptr) {
       return Terminal(obj, std::move(order), api::OrderState::kErrored,
-                      "no solver of issuer " + issuer.metadata.name + " matches " + name);
+                      "no solver of issuer " + issuer.metadata.name + " can answer " + name + ": " +
+                          choice.reason);
     }
+    const api::AcmeSolver* solver = choice.solver;
     const std::string type = solver->http01 ? "http-01" : "dns-01";
     const acme::Challenge* offered = authz->FindChallenge(type);
     if (offered == nullptr) {
@@ -231,6 +239,13 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
       if (state == "invalid" || state == "errored") {
         return Terminal(obj, std::move(order), api::OrderState::kInvalid,
                         "challenge " + ch_name + " failed: " + st.value("reason", ""));
+      }
+      // A challenge that needs a person (a refused DNS update, an unreachable server) is said
+      // on the Order too, and from there on its Certificate.
+      if (auto parsed = api::Challenge::FromJson(*existing); parsed.ok()) {
+        if (std::string problem = api::ChallengeProblem(parsed->status); !problem.empty()) {
+          problems.push_back("challenge " + ch_name + " for " + name + ": " + problem);
+        }
       }
       continue;
     }
@@ -248,6 +263,7 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     const std::string key_auth = acme.KeyAuthorization(offered->token);
     ch.spec.key = type == "dns-01" ? acme::Dns01TxtValue(key_auth) : key_auth;
     ch.spec.solver = *solver;
+    ch.spec.solver_selection = choice.reason;
     ch.spec.issuer_ref = order.spec.issuer_ref;
     Json cj = ch.ToJson();
     cj.erase("status");
@@ -258,6 +274,11 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     }
   }
   order.status.authorizations = authorizations;
+  // While pending, reason says what holds the order up (empty when nothing needs a person).
+  order.status.reason.clear();
+  for (const std::string& p : problems) {
+    order.status.reason += (order.status.reason.empty() ? "" : "; ") + p;
+  }
   return Write(obj, order, SyncResult::After(kPendingRecheck));
 }
 

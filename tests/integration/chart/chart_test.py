@@ -167,6 +167,16 @@ def main():
     rc, out, err = render("--set", "secretDeletionPolicy=Delete")
     args = by_kind(docs(out), "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"] if rc == 0 else []
     check("--default-secret-deletion-policy=Delete" in args, "secretDeletionPolicy=Delete reaches the flag")
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write('dns01RecursiveNameservers: ["10.0.0.53:53", "[2001:db8::53]:53"]\n'
+                "dns01RecursiveNameserversOnly: true\n")
+        dns_values = f.name
+    rc, out, err = render("-f", dns_values)
+    os.unlink(dns_values)
+    args = by_kind(docs(out), "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"] if rc == 0 else []
+    check("--dns01-recursive-nameservers=10.0.0.53:53,[2001:db8::53]:53" in args
+          and "--dns01-recursive-nameservers-only" in args,
+          f"dns01RecursiveNameservers[Only] reach the flags: {args}")
     rc, out, err = render("--set", "secretDeletionPolicy=Orphan")
     check(rc != 0 and "secretDeletionPolicy" in err, "values.schema.json refuses secretDeletionPolicy=Orphan")
     rc, out, err = render("--set", "replicaCount=two")

@@ -125,6 +125,52 @@ TEST(IssuerTest, SolverRules) {
   ExpectFieldError(ParseWith("/spec/acme/solvers", "all"), "spec.acme.solvers", "must be a list");
 }
 
+TEST(IssuerTest, Dns01FieldsParseAndRoundTrip) {
+  Json j = ValidIssuer();
+  j["spec"]["acme"]["solvers"][0]["dns01"]["nameservers"] = {"10.0.0.53", "[2001:db8::53]:5353"};
+  j["spec"]["acme"]["solvers"][0]["dns01"]["cnameStrategy"] = "Follow";
+  j["spec"]["acme"]["solvers"][0]["dns01"]["rfc2136"]["protocol"] = "TCP";
+  j["spec"]["acme"]["solvers"][0]["dns01"]["rfc2136"]["nameserver"] = "[2001:db8::1]:53";
+  j["spec"]["acme"]["solvers"][2]["dns01"]["webhook"] = {
+      {"url", "https://hook.internal/x"},
+      {"caBundle", Base64Encode("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")},
+      {"config", {{"zone", "x"}}}};
+  Result<Issuer> i = Issuer::FromJson(j);
+  ASSERT_TRUE(i.ok()) << i.status().message();
+  const Dns01Solver& d = *i->spec.acme.solvers[0].dns01;
+  EXPECT_EQ(d.nameservers, (std::vector<std::string>{"10.0.0.53", "[2001:db8::53]:5353"}));
+  EXPECT_EQ(d.rfc2136->protocol, "TCP");
+  const WebhookSolver& w = *i->spec.acme.solvers[2].dns01->webhook;
+  EXPECT_EQ(w.url, "https://hook.internal/x");
+  EXPECT_TRUE(w.group_name.empty());
+  Result<Issuer> again = Issuer::FromJson(i->ToJson());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->ToJson(), i->ToJson());
+}
+
+TEST(IssuerTest, Dns01Rules) {
+  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/rfc2136/nameserver", "10.0.0.53:0"),
+                   "spec.acme.solvers[0].dns01.rfc2136.nameserver",
+                   "\"10.0.0.53:0\": the port must be a number from 1 to 65535");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/rfc2136/nameserver", "[10.0.0.53]"),
+                   "spec.acme.solvers[0].dns01.rfc2136.nameserver",
+                   "\"[10.0.0.53]\": brackets are for IPv6 addresses");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/nameservers", Json{"ok:53", "a b"}),
+                   "spec.acme.solvers[0].dns01.nameservers[1]",
+                   "\"a b\" is not host, host:port, [IPv6] or [IPv6]:port");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/rfc2136/protocol", "udp"),
+                   "spec.acme.solvers[0].dns01.rfc2136.protocol", "\"udp\" is not one of");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/2/dns01/webhook/url", "http://hook/x"),
+                   "spec.acme.solvers[2].dns01.webhook.url", "must be an https:// URL");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/2/dns01/webhook/caBundle", "bm90IGEgY2VydA=="),
+                   "spec.acme.solvers[2].dns01.webhook.caBundle", "only used with url");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/2/dns01/webhook", Json{{"config", {}}}),
+                   "spec.acme.solvers[2].dns01.webhook.groupName", "required (unless url is set)");
+  ExpectFieldError(ParseWith("/spec/acme/solvers/0/dns01/rfc2136/tsigKeyName", nullptr),
+                   "spec.acme.solvers[0].dns01.rfc2136.tsigKeyName",
+                   "required when tsigSecretSecretRef is set");
+}
+
 TEST(IssuerTest, Restrictions) {
   Json j = ValidIssuer();
   j["spec"]["allowedNamespaces"] = {"shop", "web"};

@@ -249,6 +249,35 @@ TEST_F(CertificateReconcilerTest, FailedOrderBacksOffThenOrdersAgain) {
   EXPECT_EQ(Orders().size(), 2u);
 }
 
+// An Order held up by a Challenge a person must fix (its pending reason) is repeated in the
+// Certificate's Ready and Issuing messages, and leaves them when it is fixed.
+TEST_F(CertificateReconcilerTest, TheReadyMessageRepeatsWhatHoldsTheOrderUp) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  Json order = Orders()[0];
+  const std::string problem =
+      "challenge web-1-x for a.example: RFC 2136 update at 10.0.0.53:53 (UDP) adding TXT "
+      "_acme-challenge.a.example. in zone example.: the server answered NOTAUTH with TSIG error "
+      "BADSIG";
+  order["status"] = {{"state", "pending"}, {"reason", problem}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  auto message = [&](const char* type) -> std::string {
+    const Json cert = Cert();
+    for (const Json& c : cert["status"]["conditions"]) {
+      if (c["type"] == type) return c["message"];
+    }
+    return "";
+  };
+  EXPECT_NE(message("Ready").find("is waiting: " + problem), std::string::npos) << message("Ready");
+  EXPECT_NE(message("Issuing").find(problem), std::string::npos);
+  order = Orders()[0];
+  order["status"] = {{"state", "pending"}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(message("Ready").find("BADSIG"), std::string::npos) << message("Ready");
+}
+
 // The TLS Secret's ownerReference follows spec.secretDeletionPolicy, else the controller's
 // default; it decides whether deleting the Certificate takes the Secret along.
 struct SecretOwnershipCase {

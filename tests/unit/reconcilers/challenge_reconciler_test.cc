@@ -219,15 +219,6 @@ TEST_F(ChallengeReconcilerTest, FinalizerRemovalSurvivesAConcurrentWriter) {
   EXPECT_FALSE(kube.Peek(api::kChallenges, "default", "ch-1").has_value());
 }
 
-TEST_F(ChallengeReconcilerTest, Dns01FailsClearlyInsteadOfHanging) {
-  AddChallenge("ch-1", "dns-01");
-  ASSERT_TRUE(Sync().status.ok());
-  EXPECT_EQ(Status()["state"], "errored");
-  EXPECT_NE(Status()["reason"].get<std::string>().find("dns-01 solvers are not supported yet"),
-            std::string::npos);
-  EXPECT_TRUE(acme->calls.empty());
-}
-
 TEST_F(ChallengeReconcilerTest, AtMostMaxConcurrentChallengesArePresented) {
   ctx.options.max_concurrent_challenges = 1;
   AddChallenge("ch-1");

@@ -161,6 +161,46 @@ TEST_F(OrderReconcilerTest, PendingAuthorizationGetsOneOwnedChallenge) {
   EXPECT_EQ(challenges[0]["metadata"]["ownerReferences"][0]["kind"], "Order");
 }
 
+TEST_F(OrderReconcilerTest, TheChallengeSaysWhichSolverWasChosenAndWhy) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  ASSERT_TRUE(Sync().status.ok());
+  auto challenges = kube.All(api::kChallenges);
+  ASSERT_EQ(challenges.size(), 1u);
+  EXPECT_EQ(challenges[0]["spec"]["solverSelection"],
+            "solvers[0] (http01): no selector, so it matches every name");
+}
+
+// A Challenge that needs a person (Ready=False with a problem reason) is repeated in the
+// pending Order's reason, and the reason goes when the problem does.
+TEST_F(OrderReconcilerTest, APendingOrderRepeatsAChallengesProblem) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_FALSE(Status().contains("reason"));
+  Json ch = kube.All(api::kChallenges).at(0);
+  const std::string name = ch["metadata"]["name"];
+  ch["status"] = {{"state", "pending"},
+                  {"conditions",
+                   {{{"type", "Ready"},
+                     {"status", "False"},
+                     {"reason", "PresentError"},
+                     {"message",
+                      "the server answered NOTAUTH with TSIG error "
+                      "BADSIG"}}}}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kChallenges, "default", ch).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["state"], "pending");
+  EXPECT_EQ(Status()["reason"], "challenge " + name +
+                                    " for a.example: the server answered NOTAUTH with TSIG "
+                                    "error BADSIG");
+  ch = *kube.Peek(api::kChallenges, "default", name);
+  ch["status"]["conditions"][0]["reason"] = "Propagating";  // waiting is not a problem
+  ASSERT_TRUE(kube.UpdateStatus(api::kChallenges, "default", ch).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_FALSE(Status().contains("reason"));
+}
+
 TEST_F(OrderReconcilerTest, ChallengesListedInAnotherOrderWriteNoNewStatus) {
   AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
   PendingAuthorization(acme::AuthorizationStatus::kPending);
@@ -229,32 +269,87 @@ api::AcmeSolver Solver(std::vector<std::string> names, std::vector<std::string> 
   return s;
 }
 
+api::AcmeSolver Dns01Solver(std::vector<std::string> zones) {
+  api::AcmeSolver s;
+  if (!zones.empty()) s.selector = api::SolverSelector{{}, zones, {}};
+  s.dns01 = api::Dns01Solver{};
+  s.dns01->rfc2136 = api::Rfc2136Solver{"10.0.0.53", "", "", {}, ""};
+  return s;
+}
+
 TEST(SolverSelectionTest, FollowsCertManagersPrecedence) {
   std::vector<api::AcmeSolver> solvers = {
-      Solver({}, {}, {}, false),                 // 0: no selector
-      Solver({}, {}, {{"team", "web"}}),         // 1: labels
-      Solver({}, {"example"}, {}),               // 2: short zone
-      Solver({}, {"a.example"}, {}),             // 3: longer zone
-      Solver({"www.a.example"}, {}, {}),         // 4: exact name
+      Solver({}, {}, {}, false),                         // 0: no selector
+      Solver({}, {}, {{"team", "web"}}),                 // 1: labels
+      Solver({}, {"example"}, {}),                       // 2: short zone
+      Solver({}, {"a.example"}, {}),                     // 3: longer zone
+      Solver({"www.a.example"}, {}, {}),                 // 4: exact name
+      Solver({"www.a.example"}, {}, {{"team", "web"}}),  // 5: exact name and a label
   };
   struct Case {
     std::string name;
     api::StringMap labels;
-    int want;
+    size_t want;
+    std::string reason;  // the start of the stated reason
   } cases[] = {
-      {"www.a.example", {}, 4},
-      {"b.a.example", {}, 3},
-      {"x.example", {}, 2},
-      {"other.test", {{"team", "web"}}, 1},
-      {"other.test", {}, 0},
+      {"www.a.example", {}, 4, "solvers[4] (http01): selector.dnsNames lists www.a.example"},
+      {"www.a.example",
+       {{"team", "web"}},
+       5,
+       "solvers[5] (http01): selector.dnsNames lists www.a.example and its 1 matchLabels match"},
+      {"b.a.example",
+       {},
+       3,
+       "solvers[3] (http01): selector.dnsZones \"a.example\" contains b.a.example"},
+      {"x.example", {}, 2, "solvers[2] (http01): selector.dnsZones \"example\" contains x.example"},
+      {"other.test",
+       {{"team", "web"}},
+       1,
+       "solvers[1] (http01): selector.matchLabels (1) match the Certificate's labels"},
+      {"other.test", {}, 0, "solvers[0] (http01): no selector, so it matches every name"},
   };
   for (const Case& c : cases) {
-    const api::AcmeSolver* got = SelectSolver(solvers, c.name, c.labels);
-    ASSERT_NE(got, nullptr) << c.name;
-    EXPECT_EQ(got - solvers.data(), c.want) << c.name;
+    SolverChoice got = SelectSolver(solvers, c.name, c.labels);
+    ASSERT_NE(got.solver, nullptr) << c.name;
+    EXPECT_EQ(got.index, c.want) << c.name;
+    EXPECT_EQ(got.solver, &solvers[c.want]);
+    EXPECT_EQ(got.reason.rfind(c.reason, 0), 0u) << got.reason;
   }
+  // Why the others lost is said too.
+  SolverChoice zone = SelectSolver(solvers, "b.a.example", {});
+  EXPECT_NE(zone.reason.find("passed over solvers[1] (http01): selector.matchLabels team=web is "
+                             "not on the Certificate"),
+            std::string::npos)
+      << zone.reason;
   std::vector<api::AcmeSolver> only_zone = {Solver({}, {"example"}, {})};
-  EXPECT_EQ(SelectSolver(only_zone, "a.test", {}), nullptr);
+  SolverChoice none = SelectSolver(only_zone, "a.test", {});
+  EXPECT_EQ(none.solver, nullptr);
+  EXPECT_EQ(none.reason,
+            "solvers[0] (http01): its selector's dnsNames and dnsZones do not cover "
+            "a.test");
+}
+
+TEST(SolverSelectionTest, TheFirstListedWinsATie) {
+  std::vector<api::AcmeSolver> solvers = {Solver({}, {"example"}, {}), Dns01Solver({"example"})};
+  SolverChoice got = SelectSolver(solvers, "a.example", {});
+  EXPECT_EQ(got.index, 0u);
+  EXPECT_NE(got.reason.find("listed first of 2 equally specific solvers"), std::string::npos)
+      << got.reason;
+}
+
+// A wildcard is offered dns-01 only (RFC 8555 §7.1.3): a more specific http-01 solver is passed
+// over, with the reason, instead of failing the Order.
+TEST(SolverSelectionTest, ASolverOfATypeTheCaDoesNotOfferIsPassedOver) {
+  std::vector<api::AcmeSolver> solvers = {Solver({"*.example"}, {}, {}), Dns01Solver({})};
+  SolverChoice got = SelectSolver(solvers, "*.example", {}, {"dns-01"});
+  ASSERT_NE(got.solver, nullptr);
+  EXPECT_EQ(got.index, 1u);
+  EXPECT_EQ(got.reason,
+            "solvers[1] (dns01.rfc2136): no selector, so it matches every name; passed over "
+            "solvers[0] (http01): the CA offers no http-01 challenge for *.example");
+  SolverChoice apex = SelectSolver(solvers, "example", {}, {"http-01", "dns-01"});
+  EXPECT_EQ(apex.index, 1u);  // solvers[0] lists only *.example
+  EXPECT_EQ(SelectSolver({Solver({}, {}, {}, false)}, "*.example", {}, {"dns-01"}).solver, nullptr);
 }
 
 TEST_F(OrderReconcilerTest, AnOrderBeingDeletedIsLeftAlone) {

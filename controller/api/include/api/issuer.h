@@ -61,25 +61,35 @@ struct Http01Solver {
   Json ToJson() const;
 };
 
+// RFC 2136 dynamic updates signed with TSIG (cert-manager's fields, plus protocol).
 struct Rfc2136Solver {
-  std::string nameserver;  // host or host:port
+  std::string nameserver;  // host, host:port, [IPv6] or [IPv6]:port (default port 53)
   std::string tsig_key_name;
-  std::string
-      tsig_algorithm;  // HMACMD5 | HMACSHA1 | HMACSHA224 | HMACSHA256 | HMACSHA384 | HMACSHA512
-  SecretKeySelector tsig_secret_secret_ref;
+  // HMACMD5 | HMACSHA1 | HMACSHA224 | HMACSHA256 | HMACSHA384 | HMACSHA512; "" is HMACSHA256
+  // (cert-manager defaults to HMACMD5, which RFC 8945 §6 no longer recommends).
+  std::string tsig_algorithm;
+  SecretKeySelector tsig_secret_secret_ref;  // the base64 TSIG secret; key defaults to "secret"
+  std::string protocol;                      // "" (UDP) | UDP | TCP
   Json ToJson() const;
 };
 
-// cert-manager's dns01 webhook contract (ChallengePayload through the aggregation layer).
+// cert-manager's dns01 webhook contract (ChallengePayload), through the aggregation layer
+// (POST /apis/<groupName>/v1alpha1/<solverName>) or, certsmith extra, straight to url.
 struct WebhookSolver {
   std::string group_name;
   std::string solver_name;
-  Json config;  // opaque, passed to the webhook
+  Json config;            // opaque, passed to the webhook
+  std::string url;        // certsmith extra: https URL the payload is POSTed to (no APIService)
+  std::string ca_bundle;  // certsmith extra: base64 PEM CAs trusted for url
   Json ToJson() const;
 };
 
 struct Dns01Solver {
   std::string cname_strategy;  // "" | None | Follow
+  // certsmith extra: the only servers asked, to find the zone and CNAMEs and to check the
+  // record before the CA validates ("host:port"; locked-down egress). Empty: the controller's
+  // --dns01-recursive-nameservers, then the zone's authoritative servers.
+  std::vector<std::string> nameservers;
   std::optional<Rfc2136Solver> rfc2136;
   std::optional<WebhookSolver> webhook;
   Json ToJson() const;

@@ -3,8 +3,11 @@
 // wildcards, RFC 5280 SAN iPAddress).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "certsmith/status.h"
 
 namespace certsmith::api {
 
@@ -23,5 +26,15 @@ std::string NormalizeDnsName(std::string_view s);
 // True if name equals zone or lies under it ("a.b.example.org" is under "example.org").
 // Both are normalised first; a wildcard name "*.x.example.org" is under "example.org".
 bool IsUnderZone(std::string_view name, std::string_view zone);
+
+// A DNS server's address as users write it (rfc2136.nameserver, dns01.nameservers): "host",
+// "host:port", "[IPv6]", "[IPv6]:port", or a bare IPv6 address without a port (a port after one
+// would be ambiguous, so it needs brackets). host is an IP address or a host name.
+struct HostPort {
+  std::string host;  // without brackets
+  uint16_t port = 0;
+};
+// kInvalidArgument saying what is wrong with text (quoted in the message).
+Result<HostPort> ParseHostPort(std::string_view text, uint16_t default_port);
 
 }  // namespace certsmith::api

@@ -61,7 +61,9 @@ struct OrderStatus {
   std::string finalize_url;
   std::string certificate;  // base64 of the PEM chain
   OrderState state = OrderState::kUnknown;
-  std::string reason;  // the CA's words (problem type, detail and subproblems)
+  // Final states: the CA's words (problem type, detail and subproblems). Pending: what holds
+  // the order up and needs a person (a Challenge's problem, api::ChallengeProblem), or empty.
+  std::string reason;
   std::vector<AuthorizationStatus> authorizations;
   std::optional<Clock::TimePoint> failure_time;
   std::optional<Clock::TimePoint> last_poll_time;

@@ -11,14 +11,20 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "acme/client.h"
 #include "api/issuer.h"
 #include "certsmith/clock.h"
+#include "certsmith/http_transport.h"
 #include "certsmith/status.h"
 #include "kube/client.h"
 #include "kube/event_recorder.h"
 #include "metrics/controller_metrics.h"
+
+namespace certsmith::solvers::dns01 {
+class DnsClient;
+}  // namespace certsmith::solvers::dns01
 
 namespace certsmith::reconcilers {
 
@@ -55,6 +61,16 @@ struct ControllerOptions {
   // How long a deleted Certificate with revokeOnDelete waits for its revocation to succeed
   // (retrying with backoff) before it lets the deletion go on without it.
   Duration revocation_timeout = std::chrono::minutes(5);
+  // dns-01 (controller/solvers/dns01/README.md): --dns01-recursive-nameservers ("host:port")
+  // find zones and follow CNAMEs; with --dns01-recursive-nameservers-only they are also where
+  // the record is checked, instead of the zone's authoritative servers. A solver's
+  // dns01.nameservers overrides both. Empty: the system's resolvers (Context::dns01_system_...).
+  std::vector<std::string> dns01_recursive_nameservers;
+  bool dns01_recursive_nameservers_only = false;
+  // A deleted Challenge whose TXT record cannot be removed (the DNS server is gone, its secret
+  // deleted) keeps its finalizer this long, then lets the deletion finish with a Warning that
+  // names the record to remove by hand.
+  Duration dns01_cleanup_deadline = std::chrono::minutes(10);
 };
 
 // Builds the ACME client for an issuer and its account key signer. Production wiring uses the
@@ -87,6 +103,10 @@ class AccountRegistry {
   std::function<void(const std::string&)> listener_;
 };
 
+// The HTTPS transport a dns-01 webhook with a url is called through (tls.ca_pem: its caBundle).
+using HttpsTransportFactory =
+    std::function<Result<std::shared_ptr<HttpTransport>>(const TlsOptions& tls)>;
+
 // Performs an HTTP GET for the http-01 self check; returns the body.
 using HttpGetter = std::function<Result<std::string>(const std::string& url)>;
 
@@ -105,6 +125,12 @@ struct Context {
   // Uniform random numbers in [0, 1), for the point in an ARI renewal window (RFC 9773 §4.2);
   // null: a process-wide generator seeded from std::random_device. Tests pass a fixed value.
   std::function<double()> random;
+  // dns-01: the DNS (LdnsDnsClient in production, a fake in tests; null: dns-01 challenges wait
+  // with a message), the transport for webhooks with a url, and the resolvers of
+  // /etc/resolv.conf ("host:port"), asked when no nameserver is configured.
+  solvers::dns01::DnsClient* dns = nullptr;
+  HttpsTransportFactory https_transport;
+  std::vector<std::string> dns01_system_nameservers;
   // Where status writes and syncs are recorded (controller/metrics/README.md); null: nowhere.
   metrics::ControllerMetrics* metrics = &metrics::ControllerMetrics::Default();
 };
