@@ -12,10 +12,15 @@ done
 
 WORK=$(mktemp -d -t certsmith-e2e.XXXXXX)
 CONTROLLER_PID=""
+E2E_ON_EXIT=()
+# on_exit CMD: CMD runs at exit, before the teardown. Scripts register their own cleanup here
+# rather than with `trap ... EXIT`, which would replace e2e_cleanup or hand it another status.
+on_exit() { E2E_ON_EXIT+=("$*"); }
 # CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
-# =always keeps it in any case.
+# =always keeps it in any case. The script's exit status decides, whatever the cleanup returns.
 e2e_cleanup() {
-  local rc=$?
+  local rc=$? cmd
+  for cmd in "${E2E_ON_EXIT[@]}"; do eval "$cmd"; done
   [ -n "$CONTROLLER_PID" ] && kill "$CONTROLLER_PID" 2>/dev/null && wait "$CONTROLLER_PID" 2>/dev/null
   "$SRC/tests/testbed/run" down --workdir "$WORK/tb" >/dev/null 2>&1
   if [ "${CERTSMITH_E2E_KEEP_WORKDIR:-}" = always ] ||
