@@ -57,6 +57,43 @@ TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
   EXPECT_EQ(clients_made, 1);
 }
 
+// The lookup failing for any reason but "does not exist" must not spend the EAB: the CA may
+// well hold an account for this key, and a pair bound once cannot bind another. The Issuer says
+// what went wrong and is retried; NewAccount is never called.
+TEST_F(IssuerReconcilerTest, LookupErrorOtherThanNotFoundDoesNotSpendTheEab) {
+  const std::vector<std::pair<std::string, certsmith::Status>> cases = {
+      {"CA unreachable",
+       MakeError(ErrorCode::kUnavailable, "cannot reach https://ca.test/dir: connection refused")},
+      {"CA 500", CaProblem("urn:ietf:params:acme:error:serverInternal", "database is down", 500)},
+      {"rate limited", CaProblem("urn:ietf:params:acme:error:rateLimited", "too many lookups", 429,
+                                 std::chrono::seconds(30))},
+      {"key refused", CaProblem("urn:ietf:params:acme:error:unauthorized", "key is revoked", 403)},
+  };
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  for (const auto& [what, error] : cases) {
+    SCOPED_TRACE(what);
+    acme->calls.clear();
+    acme->lookup_error = error;
+    SyncResult r = Sync();
+    EXPECT_FALSE(r.status.ok());  // retried with the queue's capped backoff
+    EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
+    EXPECT_FALSE(acme->last_eab.has_value());
+    EXPECT_EQ(Ready()["status"], "False");
+    EXPECT_EQ(Ready()["reason"], "ErrRegisterACMEAccount");
+    EXPECT_NE(Ready()["message"].get<std::string>().find(error.message()), std::string::npos)
+        << Ready()["message"];
+    EXPECT_FALSE(accounts.Find("ClusterIssuer/ca").has_value());
+  }
+  // Once the lookup answers "does not exist", the same Issuer registers, with the EAB.
+  acme->lookup_error.reset();
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount", "NewAccount"}));
+  ASSERT_TRUE(acme->last_eab.has_value());
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
+}
+
 // Orders and Challenges waiting for the account (after a restart) are woken once it is
 // registered: the listener hears each new or changed account once, not every sync.
 TEST_F(IssuerReconcilerTest, ARegisteredAccountIsAnnouncedOnce) {
