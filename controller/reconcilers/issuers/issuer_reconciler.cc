@@ -158,9 +158,14 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
     return request;
   });
   if (!account.ok()) return Fail(obj, issuer, failure, account.status());
+  const bool eab = issuer.spec.acme.external_account_binding.has_value();
   if (account->created) {
     Event(ctx_, obj, kube::kEventNormal, "AccountRegistered",
           "Registered a new ACME account: " + account->url);
+  } else {
+    Event(ctx_, obj, kube::kEventNormal, "AccountFound",
+          "Found the existing ACME account for this key: " + account->url +
+              (eab ? " (the External Account Binding was not used)" : ""));
   }
 
   ctx_.accounts->Put(ikey, {hash, account->url, *client});
@@ -168,7 +173,9 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   issuer.status.acme.last_registered_email = issuer.spec.acme.email;
   issuer.status.acme.last_private_key_hash = fingerprint;
   SetCondition(ctx_, &issuer.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
-               "ACMEAccountRegistered", "The ACME account is registered with the ACME server",
+               account->created ? "ACMEAccountRegistered" : "ACMEAccountFound",
+               account->created ? "The ACME account is registered with the ACME server"
+                                : "The ACME account for this key was found on the ACME server",
                issuer.metadata.generation);
   auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
   if (!written.ok()) return SyncResult::Error(written.status());

@@ -35,6 +35,11 @@ TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
   EXPECT_EQ(acme->last_eab->hmac_key, "hmac-key-bytes");
   EXPECT_EQ(Status()["acme"]["uri"], FakeAcmeClient::kAccountUrl);
   EXPECT_EQ(Ready()["status"], "True");
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
+  auto registered = EventsWithReason("AccountRegistered");
+  ASSERT_EQ(registered.size(), 1u);
+  EXPECT_EQ(registered[0]["type"], "Normal");
+  EXPECT_TRUE(EventsWithReason("AccountFound").empty());
   auto key = kube.Peek(kube::kSecrets, "certsmith", "ca-account");
   ASSERT_TRUE(key.has_value());
   EXPECT_TRUE((*key)["data"].contains("tls.key"));
@@ -50,6 +55,16 @@ TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
   EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
   EXPECT_FALSE(HasWrite("create secrets"));
   EXPECT_EQ(Ready()["status"], "True");
+  // kubectl describe tells a found account from a registered one: its own reason and event.
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountFound");
+  auto found = EventsWithReason("AccountFound");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["type"], "Normal");
+  EXPECT_NE(found[0]["message"].get<std::string>().find(FakeAcmeClient::kAccountUrl),
+            std::string::npos);
+  EXPECT_NE(found[0]["message"].get<std::string>().find("External Account Binding was not used"),
+            std::string::npos);
+  EXPECT_TRUE(EventsWithReason("AccountRegistered").empty());
   // A second sync with the same server and key uses the cached client: no CA round trip.
   acme->calls.clear();
   ASSERT_TRUE(Sync().status.ok());
