@@ -103,6 +103,26 @@ start_controller() {
   CONTROLLER_PID=$!
 }
 
+# ca_gate_up: tests/support/ca_gate.py in front of Pebble, stopped at exit. Sets GATE_URL (the
+# directory URL through the gate) and GATE_CA_B64 (caBundle for it): an Issuer on
+# `ACME_SERVER=$GATE_URL CA_B64=$GATE_CA_B64 issuer NAME pebble-eab` lets the test stop an
+# issuance at an exact CA request with `gate MODE REGEX` (MODE hold, hold-response, hold-after;
+# REGEX on "METHOD /path"), `gate wait REGEX SECONDS`, `gate count REGEX`, `gate release`.
+ca_gate_up() {
+  python3 "$SRC/tests/support/ca_gate.py" serve --upstream "$ACME_SERVER" --workdir "$WORK/gate" \
+    --lifetime 600 >>"$WORK/gate.log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  local deadline=$((SECONDS + 30))
+  until [ -f "$WORK/gate/env" ]; do
+    kill -0 $pid 2>/dev/null && [ $SECONDS -lt $deadline ] || { cat "$WORK/gate.log"; fail "CA gate did not start"; }
+    sleep 0.1
+  done
+  . "$WORK/gate/env"
+  GATE_CA_B64=$(base64 -w0 <"$GATE_CA")
+}
+gate() { python3 "$SRC/tests/support/ca_gate.py" "$1" "$GATE_CONTROL" "${@:2}"; }
+
 # pebble_issuer_ready: the EAB ClusterIssuer "pebble" and the controller, returning once the
 # issuer is Ready; Pebble's root in $WORK/root.pem.
 pebble_issuer_ready() {
