@@ -12,9 +12,11 @@ regular expression on "METHOD /path" (e.g. 'POST /finalize-order/'):
   hold-response  the request reaches the CA; its answer is held and never reaches the client
   hold-after     the request and its answer go through; every later request is held
 
-A held request stays held until `release`, which drops it (the client's connection is closed
-without an answer: tests kill the client first) and clears the rules. With a rule, a test waits
-until the client is blocked at that step (`wait`), kills it there, and knows what the CA saw.
+Once the gate holds anything, every later request is held too: the client stays frozen at that
+step even when its request times out and it carries on or retries (a slow, loaded machine). Held
+requests stay held until `release`, which drops them (the client's connection is closed without
+an answer: tests kill the client first) and clears the rules. With a rule, a test waits until
+the client is blocked at that step (`wait`), kills it there, and knows what the CA saw.
 
     ca_gate.py serve --upstream DIRECTORY_URL --workdir DIR [--lifetime S]
         writes DIR/env (GATE_URL: the directory URL through the gate, GATE_CONTROL, GATE_CA: the
@@ -56,7 +58,7 @@ class Gate:
     def __init__(self):
         self.lock = threading.Lock()
         self.rules = []          # (mode, compiled regex)
-        self.holding_all = False  # a hold-after rule has fired
+        self.holding_all = False  # a request was held, or a hold-after rule fired
         self.released = threading.Event()
         self.held = {}           # id -> "METHOD /path" of the requests held now
         self.log = []            # "METHOD /path STATUS" of every request, in order ("held" ...)
@@ -146,6 +148,7 @@ def proxy_handler(gate, upstream_host, upstream_port):
             mode, released = gate.decide(line)
             if mode == "hold":
                 gate.record(line, "held")
+                gate.trip_after()  # frozen: what the client sends next is held too
                 gate.hold(line, released)
                 return self._drop()
             try:
@@ -156,6 +159,7 @@ def proxy_handler(gate, upstream_host, upstream_port):
                 return
             if mode == "hold-response":
                 gate.record(line, f"{resp.status} held-response")
+                gate.trip_after()
                 gate.hold(line, released)
                 return self._drop()
             gate.record(line, str(resp.status))
