@@ -22,7 +22,7 @@ has_url() { [ -n "$(url)" ]; }
 # later request, so the controller records status.url and goes no further.
 gate hold-after '^POST /order-plz' || fail "gate rule"
 certificate web www.e2e.example pebble | kubectl apply -f - >/dev/null || fail "Certificate"
-gate wait . 60 || fail "the controller never placed the Order (gate log: $(gate log | tail -n 5 | tr '\n' ';'))"
+gate wait . 60 || fail "the point was not reached: no request held after newOrder (gate log: $(gate log | tail -n 5 | tr '\n' ';'))"
 wait_for 20 has_url || fail "the Order was placed with the CA but status.url never recorded"
 placed=$(url)
 kill -9 "$CONTROLLER_PID"; wait "$CONTROLLER_PID" 2>/dev/null; CONTROLLER_PID=""
