@@ -76,21 +76,21 @@ Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptio
   reporter.Step(
       "directory " + directory.url +
       (directory.meta.external_account_required ? " (External Account Binding required)" : ""));
-  Result<acme::Account> existing = client.LookupAccount();
-  if (existing.ok()) {
-    reporter.Step("found existing account " + existing->url + " (" +
-                  acme::ToString(existing->status) + "); EAB not sent");
-    return existing;
-  }
-  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
-  reporter.Step(std::string("no account for this key; registering") +
-                (account.eab ? " with EAB key ID " + account.eab->key_id : ""));
-  acme::NewAccountRequest request;
-  if (!account.email.empty()) request.contact.push_back(account.email);
-  request.eab = account.eab;
-  ASSIGN_OR_RETURN(acme::Account created, client.NewAccount(request));
-  reporter.Step("registered account " + created.url + " (" + acme::ToString(created.status) + ")");
-  return created;
+  // Called by acme::AcmeClient::EnsureAccount only when the CA has no account for this key: the
+  // EAB is never sent otherwise, whatever the lookup's error.
+  auto new_account = [&]() -> Result<acme::NewAccountRequest> {
+    reporter.Step(std::string("no account for this key; registering") +
+                  (account.eab ? " with EAB key ID " + account.eab->key_id : ""));
+    acme::NewAccountRequest request;
+    if (!account.email.empty()) request.contact.push_back(account.email);
+    request.eab = account.eab;
+    return request;
+  };
+  ASSIGN_OR_RETURN(acme::Account found, client.EnsureAccount(new_account));
+  reporter.Step((found.created ? "registered account " : "found existing account ") + found.url +
+                " (" + acme::ToString(found.status) + ")" +
+                (found.created ? "" : "; EAB not sent"));
+  return found;
 }
 
 }  // namespace certsmith::cli

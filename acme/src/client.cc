@@ -67,10 +67,16 @@ Status ErrorFromResponse(const HttpResponse& response, const std::string& url, T
 
 }  // namespace
 
-Result<Account> AcmeClient::EnsureAccount(const NewAccountRequest& request) {
+Result<Account> AcmeClient::EnsureAccount(
+    const std::function<Result<NewAccountRequest>()>& new_account) {
   Result<Account> existing = LookupAccount();
   if (existing.ok() || existing.status().code() != ErrorCode::kNotFound) return existing;
+  ASSIGN_OR_RETURN(NewAccountRequest request, new_account());
   return NewAccount(request);
+}
+
+Result<Account> AcmeClient::EnsureAccount(const NewAccountRequest& request) {
+  return EnsureAccount([&request]() -> Result<NewAccountRequest> { return request; });
 }
 
 Client::Client(ClientOptions options, std::shared_ptr<HttpTransport> transport, const Clock& clock,

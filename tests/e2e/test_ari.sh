@@ -19,7 +19,7 @@ PROXY=$WORK/proxy
 python3 "$SRC/tests/support/ari_proxy.py" --upstream "$ACME_SERVER" --state "$PROXY" --lifetime 600 \
   >"$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!
-trap 'rc=$?; kill $PROXY_PID 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
+on_exit kill $PROXY_PID
 wait_for 20 test -f "$PROXY/env" || { cat "$WORK/proxy.log"; fail "proxy did not start"; }
 . "$PROXY/env"
 

@@ -19,7 +19,7 @@ start_replica() {
   PIDS+=($!)
 }
 stop_replicas() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-trap 'stop_replicas; e2e_cleanup' EXIT
+on_exit stop_replicas  # before the teardown; e2e_cleanup keeps the script's status
 
 PORT_A=$(free_port); start_replica a "$PORT_A"; PID_A=${PIDS[0]}
 PORT_B=$(free_port); start_replica b "$PORT_B"; PID_B=${PIDS[1]}

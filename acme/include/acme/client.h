@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -85,10 +86,17 @@ class AcmeClient {
   // §7.3.1 onlyReturnExisting: the account for this key, or kNotFound (problem
   // accountDoesNotExist). Never creates one, never uses EAB. Remembers the account URL.
   virtual Result<Account> LookupAccount() = 0;
-  // LookupAccount, then NewAccount when there is none: an EAB pair is consumed only when a new
-  // account is really needed (CAs answer "account is not awaiting external account binding" to
-  // a second binding).
-  virtual Result<Account> EnsureAccount(const NewAccountRequest& request);
+  // The account for this key (LookupAccount), or a new one (NewAccount) only when the CA says
+  // there is none (kNotFound, accountDoesNotExist). An EAB pair binds one account (§7.3.4; CAs
+  // answer "account is not awaiting external account binding" to a second use), so it is spent
+  // only then: any other lookup error (CA unreachable, 5xx, rate limit, a refused key) comes
+  // back as it is, and nothing more is sent. new_account builds the request only when it is
+  // needed (callers read the EAB key there: an existing account needs none); its error comes
+  // back as it is. Account::created tells a registered account from a found one.
+  // Not virtual: fakes implement LookupAccount and NewAccount, and every caller (the Issuer
+  // reconciler, `certsmith acme`) keeps this one rule.
+  Result<Account> EnsureAccount(const std::function<Result<NewAccountRequest>()>& new_account);
+  Result<Account> EnsureAccount(const NewAccountRequest& request);
   // POST-as-GET of the account URL.
   virtual Result<Account> GetAccount() = 0;
   // §7.3.2

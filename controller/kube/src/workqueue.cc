@@ -116,7 +116,9 @@ std::optional<std::string> WorkQueue::Get() {
       wait = std::min(wait, std::chrono::duration_cast<Duration>(until));
       if (wait < Duration::zero()) wait = Duration::zero();
     }
+    ++blocked_gets_;
     cv_.wait_for(lock, wait);
+    --blocked_gets_;
   }
 }
 
@@ -143,6 +145,11 @@ bool WorkQueue::ShuttingDown() const {
 size_t WorkQueue::Len() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
+}
+
+size_t WorkQueue::BlockedGets() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return blocked_gets_;
 }
 
 size_t WorkQueue::DelayedLen() const {

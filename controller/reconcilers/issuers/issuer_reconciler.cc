@@ -23,8 +23,8 @@ Result<acme::KeyType> AccountKeyType(const api::Issuer& issuer) {
 Result<std::string> SecretValue(const Json& secret, const std::string& field) {
   auto data = secret.find("data");
   if (data == secret.end() || !data->contains(field) || !(*data)[field].is_string()) {
-    return MakeError(ErrorCode::kNotFound, "Secret " + kube::GetName(secret) + " has no key \"" +
-                                               field + "\"");
+    return MakeError(ErrorCode::kNotFound,
+                     "Secret " + kube::GetName(secret) + " has no key \"" + field + "\"");
   }
   return Base64DecodeLenient((*data)[field].get<std::string>());
 }
@@ -74,7 +74,8 @@ Result<acme::PrivateKey> IssuerReconciler::LoadOrCreateAccountKey(const api::Iss
 
 Result<std::optional<acme::ExternalAccountBinding>> IssuerReconciler::LoadEab(
     const api::Issuer& issuer, std::string* failure_reason) {
-  if (!issuer.spec.acme.external_account_binding) return std::optional<acme::ExternalAccountBinding>();
+  if (!issuer.spec.acme.external_account_binding)
+    return std::optional<acme::ExternalAccountBinding>();
   const api::ExternalAccountBinding& eab = *issuer.spec.acme.external_account_binding;
   const std::string ns = IssuerSecretNamespace(ctx_, issuer);
   *failure_reason = "EABSecretError";
@@ -84,8 +85,8 @@ Result<std::optional<acme::ExternalAccountBinding>> IssuerReconciler::LoadEab(
     return secret.status().WithContext("external account binding Secret " + ns + "/" +
                                        eab.key_secret_ref.name);
   }
-  const std::string field = eab.key_secret_ref.key.empty() ? kDefaultEabKeyField
-                                                           : eab.key_secret_ref.key;
+  const std::string field =
+      eab.key_secret_ref.key.empty() ? kDefaultEabKeyField : eab.key_secret_ref.key;
   ASSIGN_OR_RETURN(std::string text, SecretValue(*secret, field));
   *failure_reason = "InvalidEABKey";
   ASSIGN_OR_RETURN(std::string hmac, acme::DecodeEabHmacKey(text));
@@ -100,8 +101,8 @@ SyncResult IssuerReconciler::Fail(const Json& obj, api::Issuer issuer, const std
   SetCondition(ctx_, &issuer.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
                reason, message, issuer.metadata.generation);
   Event(ctx_, obj, kube::kEventWarning, reason, message);
-  log::Warn("issuer not ready", {{"issuer", kube::ObjectKey(obj)}, {"reason", reason},
-                                 {"error", message}});
+  log::Warn("issuer not ready",
+            {{"issuer", kube::ObjectKey(obj)}, {"reason", reason}, {"error", message}});
   auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
   if (!written.ok()) return SyncResult::Error(written.status());
   return SyncResult::Error(error);  // retried with the queue's capped backoff
@@ -160,23 +161,33 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
 
   auto client = ctx_.acme_factory(issuer, std::make_shared<acme::KeySigner>(*account_key));
   if (!client.ok()) return Fail(obj, issuer, "ErrInitIssuer", client.status());
-  auto account = (*client)->LookupAccount();
-  if (!account.ok() && account.status().code() == ErrorCode::kNotFound) {
-    // §7.3.4: an EAB key pair binds one account; use it only when there is none yet.
+  // The account for this key, or a new one bound with the EAB (read only then: an existing
+  // account needs no EAB Secret). acme::AcmeClient::EnsureAccount keeps the rule that any lookup
+  // error other than "does not exist" never spends the EAB.
+  std::string failure = "ErrRegisterACMEAccount";
+  auto account = (*client)->EnsureAccount([&]() -> Result<acme::NewAccountRequest> {
     auto eab = LoadEab(issuer, &reason);
-    if (!eab.ok()) return Fail(obj, issuer, reason, eab.status());
+    if (!eab.ok()) {
+      failure = reason;
+      return eab.status();
+    }
     acme::NewAccountRequest request;
     if (!issuer.spec.acme.email.empty()) request.contact = {"mailto:" + issuer.spec.acme.email};
     request.eab = *eab;
-    account = (*client)->NewAccount(request);
-    if (account.ok()) {
-      Event(ctx_, obj, kube::kEventNormal, "AccountRegistered",
-            "Registered a new ACME account: " + account->url);
-    }
-  }
-  if (!account.ok()) return Fail(obj, issuer, "ErrRegisterACMEAccount", account.status());
+    return request;
+  });
+  if (!account.ok()) return Fail(obj, issuer, failure, account.status());
   if (Status offered = CheckProfile(issuer, **client); !offered.ok()) {
     return Fail(obj, issuer, "ProfileNotOffered", offered);
+  }
+  const bool eab = issuer.spec.acme.external_account_binding.has_value();
+  if (account->created) {
+    Event(ctx_, obj, kube::kEventNormal, "AccountRegistered",
+          "Registered a new ACME account: " + account->url);
+  } else {
+    Event(ctx_, obj, kube::kEventNormal, "AccountFound",
+          "Found the existing ACME account for this key: " + account->url +
+              (eab ? " (the External Account Binding was not used)" : ""));
   }
 
   ctx_.accounts->Put(ikey, {hash, account->url, *client});
@@ -184,7 +195,9 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   issuer.status.acme.last_registered_email = issuer.spec.acme.email;
   issuer.status.acme.last_private_key_hash = fingerprint;
   SetCondition(ctx_, &issuer.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
-               "ACMEAccountRegistered", "The ACME account is registered with the ACME server",
+               account->created ? "ACMEAccountRegistered" : "ACMEAccountFound",
+               account->created ? "The ACME account is registered with the ACME server"
+                                : "The ACME account for this key was found on the ACME server",
                issuer.metadata.generation);
   auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
   if (!written.ok()) return SyncResult::Error(written.status());

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A small HTTPS peer for the transport test: prints its port, serves a few fixed paths,
 and exits by itself after --lifetime seconds."""
-import argparse, os, http.server, ssl, threading, time, sys
+import argparse, os, http.server, ssl, threading, sys
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -26,7 +26,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for line in (b'{"a":1}\n', b'{"b":2}\r\n'):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                 self.wfile.flush()
-            time.sleep(30)  # keep the stream open: the test cancels it
+            # Keep the stream open until GET /release (or the peer's end): the test cancels it,
+            # and a Cancel that does not work must not be rescued by the stream ending.
+            RELEASE.wait(ARGS.lifetime)
+            self.wfile.write(b"0\r\n\r\n")
+            self.close_connection = True
+        elif self.path == "/release":
+            RELEASE.set()
+            self._send(200, b"released")
         else:
             self._send(404, b"nope")
     def do_POST(self):
@@ -38,7 +45,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--cert"); ap.add_argument("--key"); ap.add_argument("--lifetime", type=float, default=60)
-a = ap.parse_args()
+ARGS = a = ap.parse_args()
+RELEASE = threading.Event()
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 srv.daemon_threads = True
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -3,14 +3,15 @@
 // connection refused.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -40,14 +41,16 @@ std::string ReadFile(const fs::path& p) {
 class TransportTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("certsmith-transport-" + std::to_string(getpid())));
+    dir_ = new fs::path(fs::temp_directory_path() /
+                        ("certsmith-transport-" + std::to_string(getpid())));
     fs::create_directories(*dir_);
     std::string d = dir_->string();
     std::string cmd =
-        "cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "cd " + d +
+        " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
         "-keyout ca.key -out ca.pem -days 1 -subj /CN=transport-test-ca >/dev/null 2>&1 && "
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr "
-        "-subj /CN=localhost >/dev/null 2>&1 && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key "
+        "-out srv.csr -subj /CN=localhost >/dev/null 2>&1 && "
         "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
         "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 "
         "-extfile ext.cnf -out srv.pem >/dev/null 2>&1";
@@ -169,14 +172,24 @@ TEST_F(TransportTest, StreamsLinesAndCancels) {
   auto l2 = stream.ReadLine();
   ASSERT_TRUE(l2.ok() && l2->has_value());
   EXPECT_EQ(**l2, "{\"b\":2}");
-  // The server now holds the stream open; Cancel from another thread must unblock ReadLine.
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    stream.Cancel();
-  });
-  auto l3 = stream.ReadLine();
-  canceller.join();
-  EXPECT_FALSE(l3.ok() && l3->has_value());
+  // The peer now holds the stream open (until GET /release, far past the bound): only Cancel,
+  // from another thread, can end the ReadLine blocked on it.
+  auto reader = std::async(std::launch::async, [&] { return stream.ReadLine(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it block (not required)
+  EXPECT_EQ(reader.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "ReadLine returned while the peer held the stream open";
+  stream.Cancel();
+  constexpr auto kBound = std::chrono::seconds(5);
+  if (reader.wait_for(kBound) != std::future_status::ready) {
+    ADD_FAILURE() << "Cancel did not unblock ReadLine within 5 s";
+    auto released = t->Send(Get(Url("/release")));  // end the stream so the reader returns
+    EXPECT_TRUE(released.ok()) << released.status().ToString();
+  }
+  auto l3 = reader.get();
+  ASSERT_FALSE(l3.ok()) << "ReadLine after Cancel gave "
+                        << (l3->has_value() ? "a line: " + **l3
+                                            : std::string("the end of the stream"));
+  EXPECT_EQ(l3.status().code(), ErrorCode::kCancelled) << l3.status().ToString();
 }
 
 }  // namespace

@@ -15,7 +15,6 @@ class MockAcmeClient : public AcmeClient {
   MOCK_METHOD(Result<std::string>, NewNonce, (), (override));
   MOCK_METHOD(Result<Account>, NewAccount, (const NewAccountRequest&), (override));
   MOCK_METHOD(Result<Account>, LookupAccount, (), (override));
-  MOCK_METHOD(Result<Account>, EnsureAccount, (const NewAccountRequest&), (override));
   MOCK_METHOD(Result<Account>, GetAccount, (), (override));
   MOCK_METHOD(Result<Account>, UpdateAccount, (const std::vector<std::string>&), (override));
   MOCK_METHOD(Result<Account>, DeactivateAccount, (), (override));

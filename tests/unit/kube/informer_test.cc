@@ -150,7 +150,8 @@ TEST_F(InformerTest, GoneErrorEventAsksForRelistWhichReconcilesDeletions) {
   Record(inf);
   ASSERT_TRUE(inf.ListOnce().ok());
   client_.scripts.push_back(
-      {Status::Ok(), {{"ERROR", {{"kind", "Status"}, {"code", 410}, {"message", "too old"}}}},
+      {Status::Ok(),
+       {{"ERROR", {{"kind", "Status"}, {"code", 410}, {"message", "too old"}}}},
        Status::Ok()});
   Status st = inf.WatchOnce();
   EXPECT_EQ(st.code(), ErrorCode::kGone);
@@ -185,14 +186,66 @@ TEST_F(InformerTest, RunResumesAfterDropRelistsOnGoneAndBacksOffOnErrors) {
   EXPECT_EQ(stats.lists, 2);
   EXPECT_EQ(stats.relists_after_gone, 1);
   EXPECT_EQ(stats.errors, 2);
-  // Two errors in a row: the second backoff is longer (base 800ms, doubling, up to 50% jitter).
+  // One backoff per error, each the first step (800 ms plus up to 50% jitter): the relist after
+  // the 410 succeeded between the two errors and reset the count. Doubling across consecutive
+  // failures: ConsecutiveWatchFailuresDoubleTheBackoff.
   auto sleeps = sleeper_.Sleeps();
   ASSERT_EQ(sleeps.size(), 2u);
-  EXPECT_GE(sleeps[0], std::chrono::milliseconds(800));
-  EXPECT_LE(sleeps[0], std::chrono::milliseconds(1200));
-  EXPECT_GE(sleeps[1], std::chrono::milliseconds(800));
+  for (Duration s : sleeps) {
+    EXPECT_GE(s, std::chrono::milliseconds(800));
+    EXPECT_LE(s, std::chrono::milliseconds(1200));
+  }
   // c was added by the watch, then removed by the relist (the fake server never had it).
   EXPECT_EQ(log_, (std::vector<std::string>{"add a", "add b", "add c", "update c", "delete c"}));
+}
+
+// Watch failures in a row back off base * 2^n (800 ms, 1.6 s, 3.2 s, each plus up to 50%
+// jitter: the ranges do not overlap), whether the watch cannot open or breaks after events; a
+// watch that ends cleanly resets the count, so the next failure waits the first step again.
+TEST_F(InformerTest, ConsecutiveWatchFailuresDoubleTheBackoff) {
+  Informer inf(client_, Options());
+  const Status refused = MakeError(ErrorCode::kUnavailable, "refused");
+  client_.scripts.push_back({refused, {}, Status::Ok()});
+  client_.scripts.push_back(
+      {Status::Ok(), {{"ADDED", Cm("c", "3")}}, MakeError(ErrorCode::kUnavailable, "reset")});
+  client_.scripts.push_back({refused, {}, Status::Ok()});
+  client_.scripts.push_back({Status::Ok(), {}, Status::Ok()});  // closed cleanly
+  client_.scripts.push_back({refused, {}, Status::Ok()});
+  client_.on_exhausted = [&] { inf.Stop(); };
+  inf.Run();
+  ASSERT_EQ(client_.watch_options.size(), 6u);
+  EXPECT_EQ(inf.stats().lists, 1);  // errors other than 410 resume the watch, no relist
+  using std::chrono::milliseconds;
+  const std::vector<std::pair<milliseconds, milliseconds>> want = {
+      {milliseconds(800), milliseconds(1200)},   // 1st failure in a row
+      {milliseconds(1600), milliseconds(2400)},  // 2nd
+      {milliseconds(3200), milliseconds(4800)},  // 3rd
+      {milliseconds(800), milliseconds(1200)},   // 1st after the clean close
+  };
+  auto sleeps = sleeper_.Sleeps();
+  ASSERT_EQ(sleeps.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_GE(sleeps[i], want[i].first) << "backoff " << i;
+    EXPECT_LE(sleeps[i], want[i].second) << "backoff " << i;
+  }
+}
+
+// The cap bounds the doubling: with a 2 s cap the third failure waits 2 s (plus jitter), not 3.2 s.
+TEST_F(InformerTest, WatchBackoffIsCapped) {
+  InformerOptions o = Options();
+  o.backoff_cap = std::chrono::seconds(2);
+  Informer inf(client_, o);
+  for (int i = 0; i < 4; ++i) {
+    client_.scripts.push_back({MakeError(ErrorCode::kUnavailable, "refused"), {}, Status::Ok()});
+  }
+  client_.on_exhausted = [&] { inf.Stop(); };
+  inf.Run();
+  auto sleeps = sleeper_.Sleeps();
+  ASSERT_EQ(sleeps.size(), 4u);
+  for (size_t i = 2; i < sleeps.size(); ++i) {
+    EXPECT_GE(sleeps[i], std::chrono::seconds(2)) << "backoff " << i;
+    EXPECT_LE(sleeps[i], std::chrono::seconds(3)) << "backoff " << i;
+  }
 }
 
 TEST_F(InformerTest, TransformAppliedBeforeStoringAndHandlers) {
@@ -208,8 +261,8 @@ TEST_F(InformerTest, TransformAppliedBeforeStoringAndHandlers) {
   };
   Informer inf(client_, o);
   bool handler_saw_data = false;
-  inf.AddHandlers({[&](const Json& obj) { handler_saw_data |= obj.contains("data"); }, nullptr,
-                   nullptr});
+  inf.AddHandlers(
+      {[&](const Json& obj) { handler_saw_data |= obj.contains("data"); }, nullptr, nullptr});
   ASSERT_TRUE(inf.ListOnce().ok());
   auto big = inf.store().Get("ns/big");
   ASSERT_TRUE(big);
@@ -219,9 +272,10 @@ TEST_F(InformerTest, TransformAppliedBeforeStoringAndHandlers) {
 }
 
 TEST_F(InformerTest, LabelSelectorPassedToListAndWatch) {
-  client_.fake.Add(kConfigMaps, Json{{"metadata",
-                                      {{"namespace", "ns"}, {"name", "mine"},
-                                       {"labels", {{"owner", "certsmith"}}}}}});
+  client_.fake.Add(
+      kConfigMaps,
+      Json{{"metadata",
+            {{"namespace", "ns"}, {"name", "mine"}, {"labels", {{"owner", "certsmith"}}}}}});
   InformerOptions o = Options();
   o.label_selector = "owner=certsmith";
   Informer inf(client_, o);

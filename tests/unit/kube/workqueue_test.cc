@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <optional>
 #include <thread>
 
 namespace certsmith::kube {
@@ -94,7 +96,7 @@ TEST_F(WorkQueueTest, RateLimitedWithItsOwnBaseSharesTheFailureCount) {
     ASSERT_EQ(queue_.TryGet(), "k");
     queue_.Done("k");
   }
-  queue_.AddRateLimited("k", milliseconds(100));  // 100 ms * 2^5
+  queue_.AddRateLimited("k", milliseconds(100));            // 100 ms * 2^5
   EXPECT_EQ(*queue_.NextDue() - clock_.Now(), seconds(1));  // the queue's cap still applies
 }
 
@@ -122,23 +124,92 @@ TEST_F(WorkQueueTest, DelayedKeyAlreadyQueuedIsNotDuplicated) {
   EXPECT_EQ(queue_.TryGet(), std::nullopt);
 }
 
-TEST_F(WorkQueueTest, ShutDownWakesBlockedGet) {
-  std::optional<std::string> got = "unset";
-  std::thread worker([&] { got = queue_.Get(); });
+// A Get blocked on an empty queue must be woken by ShutDown and by Add. Get also wakes by itself
+// every max_idle_wait, which would hide a missing wake-up: here that wait is 30 s, six times the
+// bound, and the worker is known to be inside the wait before the call under test.
+class BlockedGetTest : public ::testing::Test {
+ protected:
+  static constexpr std::chrono::seconds kIdleWait{30};
+  static constexpr std::chrono::seconds kBound{5};  // real time: generous on a loaded machine
+
+  BlockedGetTest() : queue_(Options()) {}
+  ~BlockedGetTest() override {
+    queue_.ShutDown();
+    if (worker_.joinable()) worker_.join();  // after a failed wake-up: up to kIdleWait
+  }
+  WorkQueueOptions Options() {
+    WorkQueueOptions o;
+    o.clock = &clock_;
+    o.max_idle_wait = kIdleWait;
+    return o;
+  }
+  // Starts a worker blocked in Get(); false if it did not block within the bound.
+  bool StartBlockedWorker() {
+    worker_ = std::thread([this] { got_.set_value(queue_.Get()); });
+    const auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (queue_.BlockedGets() == 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+  // What the blocked Get returned, if it returned within the bound.
+  std::optional<std::optional<std::string>> Woken() {
+    std::future<std::optional<std::string>> f = got_.get_future();
+    if (f.wait_for(kBound) != std::future_status::ready) return std::nullopt;
+    return f.get();
+  }
+
+  FakeClock clock_;
+  WorkQueue queue_;
+  std::promise<std::optional<std::string>> got_;
+  std::thread worker_;
+};
+
+TEST_F(BlockedGetTest, ShutDownWakesBlockedGet) {
+  ASSERT_TRUE(StartBlockedWorker());
   queue_.ShutDown();
-  worker.join();
-  EXPECT_EQ(got, std::nullopt);
+  auto woken = Woken();
+  ASSERT_TRUE(woken.has_value()) << "ShutDown did not wake the blocked Get within "
+                                 << kBound.count() << " s";
+  EXPECT_EQ(*woken, std::nullopt);
   EXPECT_TRUE(queue_.ShuttingDown());
   queue_.Add("late");
   EXPECT_EQ(queue_.Len(), 0u);
 }
 
-TEST_F(WorkQueueTest, BlockedGetReceivesAdd) {
-  std::optional<std::string> got;
-  std::thread worker([&] { got = queue_.Get(); });
+TEST_F(BlockedGetTest, BlockedGetReceivesAdd) {
+  ASSERT_TRUE(StartBlockedWorker());
   queue_.Add("x");
-  worker.join();
-  EXPECT_EQ(got, "x");
+  auto woken = Woken();
+  ASSERT_TRUE(woken.has_value()) << "Add did not wake the blocked Get within " << kBound.count()
+                                 << " s";
+  EXPECT_EQ(*woken, "x");
+}
+
+// Done re-queues a key added while it was processed; a worker blocked meanwhile gets it.
+TEST_F(BlockedGetTest, BlockedGetReceivesKeyRequeuedByDone) {
+  queue_.Add("k");
+  ASSERT_EQ(queue_.TryGet(), "k");
+  queue_.Add("k");  // dirty while processing: waits for Done
+  ASSERT_TRUE(StartBlockedWorker());
+  queue_.Done("k");
+  auto woken = Woken();
+  ASSERT_TRUE(woken.has_value()) << "Done did not wake the blocked Get within " << kBound.count()
+                                 << " s";
+  EXPECT_EQ(*woken, "k");
+}
+
+// A delayed key added while a worker waits must shorten its wait: AddAfter wakes it to look at
+// the new due time (else it sleeps the whole idle wait before seeing the key).
+TEST_F(BlockedGetTest, BlockedGetReceivesDelayedKeyWhenDue) {
+  ASSERT_TRUE(StartBlockedWorker());
+  queue_.AddAfter("d", milliseconds(50));
+  clock_.Advance(milliseconds(50));
+  auto woken = Woken();
+  ASSERT_TRUE(woken.has_value()) << "AddAfter did not wake the blocked Get within "
+                                 << kBound.count() << " s";
+  EXPECT_EQ(*woken, "d");
 }
 
 }  // namespace

@@ -17,6 +17,9 @@ class FakeAcmeClient final : public acme::AcmeClient {
  public:
   std::vector<std::string> calls;
   bool account_exists = false;
+  // What LookupAccount fails with instead of answering, if set (a CA that is down, a 5xx, a
+  // refused key: anything but "does not exist").
+  std::optional<Status> lookup_error;
   std::optional<Status> new_account_error;
   std::optional<acme::ExternalAccountBinding> last_eab;
   std::optional<Status> new_order_error;
@@ -49,6 +52,7 @@ class FakeAcmeClient final : public acme::AcmeClient {
   }
   Result<acme::Account> LookupAccount() override {
     calls.push_back("LookupAccount");
+    if (lookup_error) return *lookup_error;
     if (!account_exists) return MakeError(ErrorCode::kNotFound, "accountDoesNotExist");
     return Account();
   }

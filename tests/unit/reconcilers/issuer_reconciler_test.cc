@@ -35,6 +35,11 @@ TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
   EXPECT_EQ(acme->last_eab->hmac_key, "hmac-key-bytes");
   EXPECT_EQ(Status()["acme"]["uri"], FakeAcmeClient::kAccountUrl);
   EXPECT_EQ(Ready()["status"], "True");
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
+  auto registered = EventsWithReason("AccountRegistered");
+  ASSERT_EQ(registered.size(), 1u);
+  EXPECT_EQ(registered[0]["type"], "Normal");
+  EXPECT_TRUE(EventsWithReason("AccountFound").empty());
   auto key = kube.Peek(kube::kSecrets, "certsmith", "ca-account");
   ASSERT_TRUE(key.has_value());
   EXPECT_TRUE((*key)["data"].contains("tls.key"));
@@ -50,11 +55,58 @@ TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
   EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
   EXPECT_FALSE(HasWrite("create secrets"));
   EXPECT_EQ(Ready()["status"], "True");
+  // kubectl describe tells a found account from a registered one: its own reason and event.
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountFound");
+  auto found = EventsWithReason("AccountFound");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["type"], "Normal");
+  EXPECT_NE(found[0]["message"].get<std::string>().find(FakeAcmeClient::kAccountUrl),
+            std::string::npos);
+  EXPECT_NE(found[0]["message"].get<std::string>().find("External Account Binding was not used"),
+            std::string::npos);
+  EXPECT_TRUE(EventsWithReason("AccountRegistered").empty());
   // A second sync with the same server and key uses the cached client: no CA round trip.
   acme->calls.clear();
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_TRUE(acme->calls.empty());
   EXPECT_EQ(clients_made, 1);
+}
+
+// The lookup failing for any reason but "does not exist" must not spend the EAB: the CA may
+// well hold an account for this key, and a pair bound once cannot bind another. The Issuer says
+// what went wrong and is retried; NewAccount is never called.
+TEST_F(IssuerReconcilerTest, LookupErrorOtherThanNotFoundDoesNotSpendTheEab) {
+  const std::vector<std::pair<std::string, certsmith::Status>> cases = {
+      {"CA unreachable",
+       MakeError(ErrorCode::kUnavailable, "cannot reach https://ca.test/dir: connection refused")},
+      {"CA 500", CaProblem("urn:ietf:params:acme:error:serverInternal", "database is down", 500)},
+      {"rate limited", CaProblem("urn:ietf:params:acme:error:rateLimited", "too many lookups", 429,
+                                 std::chrono::seconds(30))},
+      {"key refused", CaProblem("urn:ietf:params:acme:error:unauthorized", "key is revoked", 403)},
+  };
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  for (const auto& [what, error] : cases) {
+    SCOPED_TRACE(what);
+    acme->calls.clear();
+    acme->lookup_error = error;
+    SyncResult r = Sync();
+    EXPECT_FALSE(r.status.ok());  // retried with the queue's capped backoff
+    EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
+    EXPECT_FALSE(acme->last_eab.has_value());
+    EXPECT_EQ(Ready()["status"], "False");
+    EXPECT_EQ(Ready()["reason"], "ErrRegisterACMEAccount");
+    EXPECT_NE(Ready()["message"].get<std::string>().find(error.message()), std::string::npos)
+        << Ready()["message"];
+    EXPECT_FALSE(accounts.Find("ClusterIssuer/ca").has_value());
+  }
+  // Once the lookup answers "does not exist", the same Issuer registers, with the EAB.
+  acme->lookup_error.reset();
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount", "NewAccount"}));
+  ASSERT_TRUE(acme->last_eab.has_value());
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
 }
 
 // Orders and Challenges waiting for the account (after a restart) are woken once it is

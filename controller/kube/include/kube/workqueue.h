@@ -59,8 +59,12 @@ class WorkQueue {
 
   void ShutDown();
   bool ShuttingDown() const;
-  size_t Len() const;           // keys ready to Get
-  size_t DelayedLen() const;    // keys waiting for their time
+  size_t Len() const;         // keys ready to Get
+  size_t DelayedLen() const;  // keys waiting for their time
+  // Get() calls blocked now, waiting for a key. A caller that reads n > 0 knows those workers
+  // are inside the wait (the count changes under the lock the wait releases), so an Add or
+  // ShutDown from then on must wake them: how the tests check the wake-ups.
+  size_t BlockedGets() const;
 
  private:
   void AddLocked(const std::string& key);
@@ -71,11 +75,12 @@ class WorkQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  std::set<std::string> dirty_;       // queued or to be re-queued after Done
+  std::set<std::string> dirty_;  // queued or to be re-queued after Done
   std::set<std::string> processing_;
   std::multimap<Clock::TimePoint, std::string> delayed_;
   std::map<std::string, Clock::TimePoint> delayed_at_;  // key -> earliest due time
   std::map<std::string, int> failures_;
+  size_t blocked_gets_ = 0;
   bool shutting_down_ = false;
 };
 
