@@ -225,8 +225,24 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
     check.reason = "Renewing";
     check.message = "Renewing certificate as renewal was scheduled at " +
                     kube::FormatTime(*check.renewal_time);
+  } else if (RenewalRequested(cert)) {
+    check.needed = true;
+    check.reason = "ManuallyTriggered";
+    check.message = "Renewing certificate as requested (" +
+                    std::string(api::kRenewRevisionAnnotation) + ": " +
+                    cert.metadata.annotations.at(api::kRenewRevisionAnnotation) + ")";
   }
   return check;
+}
+
+bool RenewalRequested(const api::Certificate& cert) {
+  auto it = cert.metadata.annotations.find(api::kRenewRevisionAnnotation);
+  if (it == cert.metadata.annotations.end()) return false;
+  char* end = nullptr;
+  const long long n = std::strtoll(it->second.c_str(), &end, 10);
+  // Not a revision number: not a request (the plugin writes only numbers).
+  if (it->second.empty() || *end != '\0' || n < 0) return false;
+  return cert.status.revision <= n;
 }
 
 Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(

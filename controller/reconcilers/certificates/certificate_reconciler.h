@@ -33,6 +33,9 @@ struct IssuanceCheck {
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info);
 // Looks at the target Secret (nullptr when it does not exist).
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret, Clock::TimePoint now);
+// Whether `kubectl certsmith renew` asked for a certificate newer than the current revision
+// (api::kRenewRevisionAnnotation).
+bool RenewalRequested(const api::Certificate& cert);
 // Deterministic name of the Secret holding the next private key.
 std::string NextKeySecretName(const api::Certificate& cert);
 // Whether the TLS Secret goes when the Certificate is deleted: spec.secretDeletionPolicy, else

@@ -25,4 +25,9 @@ inline constexpr char kIssuerNameAnnotation[] = "certsmith.io/issuer-name";
 inline constexpr char kIssuerKindAnnotation[] = "certsmith.io/issuer-kind";
 inline constexpr char kRevisionAnnotation[] = "certsmith.io/certificate-revision";
 
+// `kubectl certsmith renew`: on a Certificate, "issue a certificate newer than revision N". The
+// controller issues while status.revision <= N, so the request is honoured exactly once however
+// often it is repeated, survives restarts, and is retried with backoff if the issuance fails.
+inline constexpr char kRenewRevisionAnnotation[] = "certsmith.io/renew-revision";
+
 }  // namespace certsmith::api
