@@ -7,6 +7,7 @@
 #include "acme/csr.h"
 #include "api/naming.h"
 #include "api/resources.h"
+#include "certificates/adoption.h"
 #include "certsmith/base64.h"
 #include "certsmith/log.h"
 #include "kube/errors.h"
@@ -205,12 +206,16 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
   if (!KeyMatchesSpec(cert, *key)) {
     return Need("SpecChanged", "Issuing certificate as spec.privateKey changed");
   }
-  if (Annotation(secret, api::kIssuerNameAnnotation) != cert.spec.issuer_ref.name ||
-      Annotation(secret, api::kIssuerKindAnnotation) != cert.spec.issuer_ref.kind) {
+  const bool own_issuer =
+      Annotation(secret, api::kIssuerNameAnnotation) == cert.spec.issuer_ref.name &&
+      Annotation(secret, api::kIssuerKindAnnotation) == cert.spec.issuer_ref.kind;
+  const bool adopt = !own_issuer && WrittenByCertManagerForIssuer(cert, *secret);
+  if (!own_issuer && !adopt) {
     return Need("IncorrectIssuer", "Issuing certificate as the Secret was issued by another "
                                    "issuer");
   }
   IssuanceCheck check;
+  check.adopt = adopt;
   check.info = *info;
   check.renewal_time = RenewalTime(cert, *info);
   if (now >= info->not_after) {
@@ -333,6 +338,10 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   }
   const Json* secret_ptr = secret ? &*secret : nullptr;
   IssuanceCheck check = CheckIssuance(cert, secret_ptr, ctx_.clock->Now());
+  if (!check.needed && check.adopt) {
+    Status adopted = Adopt(obj, &cert, check, &*secret);
+    if (!adopted.ok()) return SyncResult::Error(adopted);
+  }
   if (!check.needed) return UpToDate(obj, std::move(cert), check, secret_ptr);
   return Issue(obj, std::move(cert), secret_ptr, check);
 }

@@ -24,6 +24,7 @@ struct IssuanceCheck {
   std::string reason;   // DoesNotExist, InvalidSecret, SecretMismatch, SpecChanged, ...
   std::string message;  // for the Issuing/Ready condition
   bool current_valid = false;  // the Secret holds a certificate that is still usable
+  bool adopt = false;          // the Secret is cert-manager's, to take over (adoption.h)
   std::optional<acme::CertificateInfo> info;
   std::optional<Clock::TimePoint> renewal_time;
 };
@@ -69,6 +70,9 @@ class CertificateReconciler {
   SyncResult Failed(const Json& obj, api::Certificate cert, const std::string& message);
   SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check,
                       const Json* secret);
+  // Takes over cert-manager's Secret (adoption.cc): writes certsmith's labels and annotations
+  // and records the revision; *secret becomes the stored object.
+  Status Adopt(const Json& obj, api::Certificate* cert, const IssuanceCheck& check, Json* secret);
 
   Context& ctx_;
   KeyGenerator keys_;

@@ -30,4 +30,10 @@ inline constexpr char kRevisionAnnotation[] = "certsmith.io/certificate-revision
 // often it is repeated, survives restarts, and is retried with backoff if the issuance fails.
 inline constexpr char kRenewRevisionAnnotation[] = "certsmith.io/renew-revision";
 
+// cert-manager's annotations on the TLS Secrets it writes: a converted Certificate adopts a
+// Secret whose certificate cert-manager obtained from the Issuer it now names.
+inline constexpr char kCertManagerIssuerNameAnnotation[] = "cert-manager.io/issuer-name";
+inline constexpr char kCertManagerIssuerKindAnnotation[] = "cert-manager.io/issuer-kind";
+inline constexpr char kCertManagerIssuerGroupAnnotation[] = "cert-manager.io/issuer-group";
+
 }  // namespace certsmith::api
