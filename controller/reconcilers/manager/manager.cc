@@ -156,7 +156,10 @@ void Manager::StartInformers() {
         .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
         .on_update =
             [this, &q](const Json& old_obj, const Json& o) {
-              if (SpecOrDeletionChanged(old_obj, o)) q.queue->Add(kube::ObjectKey(o));
+              if (SpecOrDeletionChanged(old_obj, o) ||
+                  AnnotationChanged(old_obj, o, api::kAccountKeyRolloverAnnotation)) {
+                q.queue->Add(kube::ObjectKey(o));
+              }
               if (old_obj.value("status", Json()) != o.value("status", Json())) {
                 EnqueueAllCertificates();
               }

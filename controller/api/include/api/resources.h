@@ -29,6 +29,10 @@ inline constexpr char kRevisionAnnotation[] = "certsmith.io/certificate-revision
 // controller issues while status.revision <= N, so the request is honoured exactly once however
 // often it is repeated, survives restarts, and is retried with backoff if the issuance fails.
 inline constexpr char kRenewRevisionAnnotation[] = "certsmith.io/renew-revision";
+// `kubectl certsmith account rollover`: on an Issuer or ClusterIssuer, a request id; on the
+// account key Secret, the id of the last request the controller finished (the request is pending
+// while the two differ). The staged new key waits in the Secret under "<key>.next".
+inline constexpr char kAccountKeyRolloverAnnotation[] = "certsmith.io/account-key-rollover";
 
 // cert-manager's annotations on the TLS Secrets it writes: a converted Certificate adopts a
 // Secret whose certificate cert-manager obtained from the Issuer it now names.
