@@ -25,6 +25,10 @@ inline constexpr char kIssuerNameAnnotation[] = "certsmith.io/issuer-name";
 inline constexpr char kIssuerKindAnnotation[] = "certsmith.io/issuer-kind";
 inline constexpr char kRevisionAnnotation[] = "certsmith.io/certificate-revision";
 
+// The controller's leader-election Lease, in its --leader-election-namespace (default: the
+// cluster resource namespace); `kubectl certsmith check api` reads it.
+inline constexpr char kLeaderLeaseName[] = "certsmith-controller";
+
 // `kubectl certsmith renew`: on a Certificate, "issue a certificate newer than revision N". The
 // controller issues while status.revision <= N, so the request is honoured exactly once however
 // often it is repeated, survives restarts, and is retried with backoff if the issuance fails.
