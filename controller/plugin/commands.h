@@ -12,5 +12,6 @@ int RunRenew(Session& s, Io& io);            // renew NAME... | --all | -l SELEC
 int RunInspect(Session& s, Io& io);          // inspect secret NAME
 int RunCheckApi(Session& s, Io& io);         // check api
 int RunAccountRollover(Session& s, Io& io);  // account rollover [issuer/|clusterissuer/]NAME
+int RunConvert(Session& s, Io& io);          // convert -f FILE... | --from-cluster
 
 }  // namespace certsmith::plugin

@@ -38,6 +38,11 @@ constexpr Command kCommands[] = {
     {"account", "rollover", "account rollover [issuer/|clusterissuer/]NAME",
      "a new ACME account key through the CA's keyChange (RFC 8555 §7.3.5)", kTimeout, true,
      RunAccountRollover, 1, false},
+    {"convert", "", "convert -f FILE... | --from-cluster",
+     "cert-manager Issuers, ClusterIssuers, Certificates and Ingress annotations to certsmith",
+     kOutput | kFilename | kFromCluster | kAllNamespaces | kControllerNamespace |
+         kCertManagerNamespace | kStrict,
+     false, RunConvert, 0, true},
 };
 
 // kubectl's resource words: singular, plural, short name, kind.group.
@@ -125,6 +130,13 @@ int RunKubectlPlugin(const std::vector<std::string>& args, Io io, const Environm
   if (usage_error.empty() && command->word == "renew") {
     const int ways = (count > 0) + options->all + !options->selector.empty();
     if (ways != 1) usage_error = "give Certificate names, --all or -l SELECTOR (one of them)";
+  }
+  if (usage_error.empty() && command->word == "convert") {
+    if (options->filenames.empty() == !options->from_cluster) {
+      usage_error = "give -f FILE (or -f - for stdin) or --from-cluster";
+    } else if (count > 0) {
+      usage_error = "convert takes no arguments";
+    }
   }
   if (!usage_error.empty()) {
     io.err << "error: " << usage_error << "\n\n";

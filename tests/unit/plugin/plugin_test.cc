@@ -57,6 +57,9 @@ TEST(CommandLineTest, UsageErrorsExitTwoAndSayWhat) {
       {{"check"}, "expected \"api\""},
       {{"account", "rollover"}, "missing argument"},
       {{"account", "deactivate", "x"}, "expected \"rollover\""},
+      {{"convert"}, "-f FILE"},
+      {{"convert", "-f", "a.yaml", "--from-cluster"}, "-f FILE"},
+      {{"convert", "-f", "a.yaml", "extra"}, "no arguments"},
   };
   for (const Case& c : cases) {
     Outcome r = Plugin(c.args);
@@ -72,7 +75,7 @@ TEST(CommandLineTest, HelpGoesToStdout) {
   Outcome r = Plugin({"--help"});
   EXPECT_EQ(r.code, 0);
   for (const char* command : {"status certificate NAME", "renew NAME", "inspect secret NAME",
-                              "check api", "account rollover"}) {
+                              "check api", "account rollover", "convert -f FILE"}) {
     EXPECT_NE(r.out.find(command), std::string::npos) << command;
   }
   Outcome status = Plugin({"status", "--help"});
@@ -85,6 +88,25 @@ TEST(CommandLineTest, AClusterCommandWithoutAKubeconfigSaysSo) {
   Outcome r = Plugin({"status", "certificate", "www"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("no kubeconfig"), std::string::npos) << r.err;
+}
+
+TEST(CommandLineTest, ConvertFromStdinNeedsNoCluster) {
+  const std::string in =
+      "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: a, namespace: b}\n"
+      "spec:\n  secretName: a-tls\n  dnsNames: [a.example]\n  issuerRef: {name: le}\n"
+      "  nameConstraints: {critical: true}\n";
+  Outcome r = Plugin({"convert", "-f", "-"}, in);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("apiVersion: certsmith.io/v1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("Certificate b/a: spec.nameConstraints: [not converted]"), std::string::npos)
+      << r.err;
+  // --strict: anything not converted makes it exit 3 (the output is still written).
+  Outcome strict = Plugin({"convert", "-f", "-", "--strict", "-o", "json"}, in);
+  EXPECT_EQ(strict.code, 3);
+  EXPECT_NE(strict.out.find("\"kind\": \"List\""), std::string::npos);
+  Outcome missing = Plugin({"convert", "-f", "/nonexistent/file.yaml"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent/file.yaml"), std::string::npos);
 }
 
 }  // namespace
