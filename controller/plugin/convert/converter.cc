@@ -100,7 +100,7 @@ void PruneSpec(const std::string& kind, Json* spec, NoteSink* notes) {
   std::vector<std::string> dropped;
   Prune(CertsmithSpecSchema(kind), spec, "spec", &dropped);
   for (const std::string& path : dropped) {
-    std::string text = "no certsmith equivalent, not converted";
+    std::string text = "no certsmith equivalent";
     std::string_view advice = FieldAdvice(AdviceKind(kind), WithoutIndices(path));
     if (!advice.empty()) text += ": " + std::string(advice);
     notes->Add(Note::Kind::kDropped, path, text);
@@ -325,14 +325,14 @@ ConvertedObject ConvertIngress(const Json& in, std::vector<Note>* all) {
         if (name == "private-key-algorithm") has_algorithm = true;
         continue;
       }
-      std::string text = "no certsmith equivalent, not converted";
+      std::string text = "no certsmith equivalent";
       std::string_view advice = AnnotationAdvice(key);
       if (!advice.empty()) text += ": " + std::string(advice);
       notes.Add(Note::Kind::kDropped, key, text);
     } else if (StartsWith(key, kAcmeCertManagerPrefix) || key == kTlsAcme) {
       if (key == kTlsAcme && plan.issuer) continue;  // the issuer annotation says it all
       std::string text =
-          std::string(key == kTlsAcme ? "" : "no certsmith equivalent, not converted: ") +
+          std::string(key == kTlsAcme ? "" : "no certsmith equivalent: ") +
           std::string(AnnotationAdvice(key));
       notes.Add(key == kTlsAcme ? Note::Kind::kAction : Note::Kind::kDropped, key, text);
     }
