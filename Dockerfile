@@ -26,7 +26,8 @@ RUN apt-get update \
 COPY --from=build /certsmith /usr/local/bin/certsmith
 # Fail the build, not the Pod, when a shared library is missing.
 RUN ! ldd /usr/local/bin/certsmith | grep -q "not found" \
- && /usr/local/bin/certsmith version
+ && /usr/local/bin/certsmith version \
+ && ln -s certsmith /usr/local/bin/kubectl-certsmith
 # 65532: the conventional "nonroot" uid; the chart also sets runAsNonRoot.
 USER 65532:65532
 EXPOSE 8089 9402

@@ -15,6 +15,7 @@
 
 #include "acme/client.h"
 #include "api/duration.h"
+#include "api/resources.h"
 #include "certsmith/base64.h"
 #include "certsmith/http_transport.h"
 #include "certsmith/log.h"
@@ -404,7 +405,7 @@ int RunControllerCommand(int argc, char** argv) {
     le.lease_namespace = flags.leader_election_namespace.empty()
                              ? flags.cluster_resource_namespace
                              : flags.leader_election_namespace;
-    le.lease_name = "certsmith-controller";
+    le.lease_name = api::kLeaderLeaseName;
     le.identity = Identity();
     le.on_started_leading = [&manager] {
       metrics::ControllerMetrics::Default().SetLeader(true);

@@ -12,6 +12,13 @@
 #ifdef CERTSMITH_HAVE_CONTROLLER
 #include "controller_command.h"
 #endif
+#ifdef CERTSMITH_HAVE_KUBECTL_PLUGIN
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "plugin/plugin.h"
+#endif
 
 namespace {
 
@@ -25,6 +32,9 @@ void PrintUsage(FILE* out) {
       "  acme         one-shot ACME client: register, issue, revoke, account\n"
       "  version      print the version\n"
       "\n"
+      "Linked or installed as kubectl-certsmith, it is the kubectl plugin `kubectl certsmith`\n"
+      "(status, renew, inspect, check api, account rollover, convert).\n"
+      "\n"
       "Run 'certsmith <command> --help' for a command's options.\n",
       out);
 }
@@ -32,6 +42,13 @@ void PrintUsage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef CERTSMITH_HAVE_KUBECTL_PLUGIN
+  // Installed or linked as kubectl-certsmith: `kubectl certsmith ...` (argv[0] dispatch).
+  if (argc > 0 && certsmith::plugin::InvokedAsKubectlPlugin(argv[0])) {
+    return certsmith::plugin::RunKubectlPlugin(std::vector<std::string>(argv + 1, argv + argc),
+                                               {std::cin, std::cout, std::cerr});
+  }
+#endif
   if (argc < 2) {
     PrintUsage(stderr);
     return 2;

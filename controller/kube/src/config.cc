@@ -189,6 +189,68 @@ Result<RestConfig> LoadKubeconfig(const std::string& path, const std::string& co
   return ParseKubeconfig(*text, "kubeconfig " + path, context, dir);
 }
 
+namespace {
+
+// File references in a kubeconfig entry, made absolute so entries from several files can merge.
+void ResolveFileRefs(YAML::Node entry, const char* section, const std::string& base_dir) {
+  static constexpr const char* kFileKeys[] = {"certificate-authority", "client-certificate",
+                                              "client-key", "tokenFile"};
+  YAML::Node body = entry[section];
+  if (!body || !body.IsMap()) return;
+  for (const char* key : kFileKeys) {
+    std::string file = Str(body, key);
+    if (!file.empty()) body[key] = Resolve(base_dir, file);
+  }
+}
+
+}  // namespace
+
+Result<RestConfig> LoadKubeconfigList(const std::vector<std::string>& paths,
+                                      const std::string& context) {
+  YAML::Node merged(YAML::NodeType::Map);
+  std::string origin;
+  for (const char* list : {"clusters", "users", "contexts"}) {
+    merged[list] = YAML::Node(YAML::NodeType::Sequence);
+  }
+  for (const std::string& path : paths) {
+    if (path.empty()) continue;
+    auto text = ReadFile(path);
+    if (!text.ok()) continue;  // as kubectl: a missing file in the list is not an error
+    origin += (origin.empty() ? "" : ":") + path;
+    YAML::Node root;
+    try {
+      root = YAML::Load(*text);
+    } catch (const YAML::Exception& e) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "kubeconfig " + path + ": not valid YAML at line " +
+                           std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    if (!root || !root.IsMap()) continue;
+    const std::string dir =
+        path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    if (Str(merged, "current-context").empty() && !Str(root, "current-context").empty()) {
+      merged["current-context"] = Str(root, "current-context");
+    }
+    for (const auto& [list, section] :
+         {std::pair{"clusters", "cluster"}, std::pair{"users", "user"},
+          std::pair{"contexts", "context"}}) {
+      if (!root[list] || !root[list].IsSequence()) continue;
+      // Appended in file order: FindNamed takes the first of a name, as kubectl does.
+      for (YAML::Node item : root[list]) {
+        if (!item.IsMap() || !item["name"]) continue;
+        ResolveFileRefs(item, section, dir);
+        merged[list].push_back(item);
+      }
+    }
+  }
+  if (origin.empty()) {
+    std::string all;
+    for (const std::string& p : paths) all += (all.empty() ? "" : ":") + p;
+    return MakeError(ErrorCode::kNotFound, "kubeconfig " + all + ": no such file");
+  }
+  return ParseParsed(merged, "kubeconfig " + origin, context, "");
+}
+
 Result<RestConfig> InClusterConfig(const InClusterOptions& options) {
   auto env = [&](const std::string& name) -> std::optional<std::string> {
     if (options.getenv) return options.getenv(name);

@@ -8,6 +8,7 @@
 #include "acme/jws.h"
 #include "api/naming.h"
 #include "api/resources.h"
+#include "certificates/adoption.h"
 #include "certificates/ari_schedule.h"
 #include "certificates/revocation.h"
 #include "certificates/secret_outputs.h"
@@ -23,8 +24,6 @@ namespace {
 constexpr char kTlsCrt[] = "tls.crt";
 constexpr char kTlsKey[] = "tls.key";
 constexpr char kCaCrt[] = "ca.crt";
-// On the TLS Secret: RequestDigest() of the spec it was issued for.
-constexpr char kRequestDigestAnnotation[] = "certsmith.io/request-digest";
 // A short requeue while an RSA key is generated on another thread.
 constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
 constexpr auto kIssuerRetryDelay = std::chrono::seconds(30);
@@ -128,20 +127,6 @@ acme::CsrRequest CsrFor(const api::Certificate& cert) {
   return req;
 }
 
-// What the CSR asks beyond the names an ACME order carries (a CA may leave these out of the
-// certificate, so they are compared with what was asked, recorded on the Secret): "" when none.
-std::string RequestDigest(const api::Certificate& cert) {
-  const api::CertificateSpec& s = cert.spec;
-  if (s.literal_subject.empty() && s.uris.empty() && s.email_addresses.empty() &&
-      s.other_names.empty()) {
-    return "";
-  }
-  Json j = {{"literalSubject", s.literal_subject}, {"uris", s.uris}, {"emails", s.email_addresses}};
-  for (const api::OtherName& o : s.other_names) j["otherNames"].push_back({o.oid, o.utf8_value});
-  auto mac = acme::ComputeHmac(acme::HmacAlgorithm::kHS256, "certsmith request", j.dump());
-  return mac.ok() ? Base64UrlEncode(*mac).substr(0, 22) : "";
-}
-
 // The RenewalScheduled event: the time, and who chose it.
 std::string RenewalMessage(const api::Certificate& cert, const IssuanceCheck& check) {
   std::string m = "Renewal scheduled at " + kube::FormatTime(*check.renewal_time);
@@ -156,6 +141,18 @@ std::string RenewalMessage(const api::Certificate& cert, const IssuanceCheck& ch
 }
 
 }  // namespace
+
+std::string RequestDigest(const api::Certificate& cert) {
+  const api::CertificateSpec& s = cert.spec;
+  if (s.literal_subject.empty() && s.uris.empty() && s.email_addresses.empty() &&
+      s.other_names.empty()) {
+    return "";
+  }
+  Json j = {{"literalSubject", s.literal_subject}, {"uris", s.uris}, {"emails", s.email_addresses}};
+  for (const api::OtherName& o : s.other_names) j["otherNames"].push_back({o.oid, o.utf8_value});
+  auto mac = acme::ComputeHmac(acme::HmacAlgorithm::kHS256, "certsmith request", j.dump());
+  return mac.ok() ? Base64UrlEncode(*mac).substr(0, 22) : "";
+}
 
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info) {
   const auto lifetime = info.not_after - info.not_before;
@@ -232,8 +229,10 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
     return Need("MissingData", "Issuing certificate as Secret does not contain a certificate");
   }
   auto info = acme::ParseCertificatePem(*crt);
-  if (!info.ok()) return Need("InvalidCertificate", "Issuing certificate as Secret holds an "
-                                                   "unparseable certificate");
+  if (!info.ok())
+    return Need("InvalidCertificate",
+                "Issuing certificate as Secret holds an "
+                "unparseable certificate");
   auto key = acme::PrivateKey::FromPem(*key_pem);
   if (!key.ok()) return Need("InvalidKey", "Issuing certificate as Secret holds an invalid key");
   if (!acme::CertificateMatchesKey(*crt, *key)) {
@@ -249,17 +248,23 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
   if (!KeyMatchesSpec(cert, *key)) {
     return Need("SpecChanged", "Issuing certificate as spec.privateKey changed");
   }
-  if (Annotation(secret, kRequestDigestAnnotation) != RequestDigest(cert)) {
+  const bool own_issuer =
+      Annotation(secret, api::kIssuerNameAnnotation) == cert.spec.issuer_ref.name &&
+      Annotation(secret, api::kIssuerKindAnnotation) == cert.spec.issuer_ref.kind;
+  const bool adopt = !own_issuer && WrittenByCertManagerForIssuer(cert, *secret);
+  if (!own_issuer && !adopt) {
+    return Need("IncorrectIssuer",
+                "Issuing certificate as the Secret was issued by another "
+                "issuer");
+  }
+  // An adopted Secret (cert-manager's) has no digest yet: AdoptedSecret() records it.
+  if (!adopt && Annotation(secret, kRequestDigestAnnotation) != RequestDigest(cert)) {
     return Need("SpecChanged",
                 "Issuing certificate as literalSubject, uris, emailAddresses or "
                 "otherNames changed");
   }
-  if (Annotation(secret, api::kIssuerNameAnnotation) != cert.spec.issuer_ref.name ||
-      Annotation(secret, api::kIssuerKindAnnotation) != cert.spec.issuer_ref.kind) {
-    return Need("IncorrectIssuer", "Issuing certificate as the Secret was issued by another "
-                                   "issuer");
-  }
   IssuanceCheck check;
+  check.adopt = adopt;
   check.info = *info;
   check.renewal_time = RenewalTime(cert, *info);
   if (now >= info->not_after) {
@@ -272,10 +277,26 @@ IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
   if (now >= *check.renewal_time) {
     check.needed = true;
     check.reason = "Renewing";
-    check.message = "Renewing certificate as renewal was scheduled at " +
-                    kube::FormatTime(*check.renewal_time);
+    check.message =
+        "Renewing certificate as renewal was scheduled at " + kube::FormatTime(*check.renewal_time);
+  } else if (RenewalRequested(cert)) {
+    check.needed = true;
+    check.reason = "ManuallyTriggered";
+    check.message = "Renewing certificate as requested (" +
+                    std::string(api::kRenewRevisionAnnotation) + ": " +
+                    cert.metadata.annotations.at(api::kRenewRevisionAnnotation) + ")";
   }
   return check;
+}
+
+bool RenewalRequested(const api::Certificate& cert) {
+  auto it = cert.metadata.annotations.find(api::kRenewRevisionAnnotation);
+  if (it == cert.metadata.annotations.end()) return false;
+  char* end = nullptr;
+  const long long n = std::strtoll(it->second.c_str(), &end, 10);
+  // Not a revision number: not a request (the plugin writes only numbers).
+  if (it->second.empty() || *end != '\0' || n < 0) return false;
+  return cert.status.revision <= n;
 }
 
 Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
@@ -376,6 +397,10 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
       Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled", RenewalMessage(cert, check));
     }
   }
+  if (!check.needed && check.adopt) {
+    Status adopted = Adopt(obj, &cert, check, &*secret);
+    if (!adopted.ok()) return SyncResult::Error(adopted);
+  }
   if (!check.needed) return UpToDate(obj, std::move(cert), check, secret_ptr);
   return Issue(obj, std::move(cert), secret_ptr, check);
 }
@@ -406,8 +431,9 @@ Status CertificateReconciler::EnsureSecretOwnership(const Json& obj, const api::
   *secret = std::move(updated).value();
   Event(ctx_, obj, kube::kEventNormal, "SecretDeletionPolicy",
         owned ? "Secret " + cert.spec.secret_name + " will be deleted with this Certificate"
-              : "Secret " + cert.spec.secret_name + " will be kept when this Certificate is "
-                                                    "deleted");
+              : "Secret " + cert.spec.secret_name +
+                    " will be kept when this Certificate is "
+                    "deleted");
   return Status::Ok();
 }
 
@@ -441,8 +467,7 @@ SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cer
     return SyncResult::After(kIssuerRetryDelay);
   }
   SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kTrue,
-               "Ready", "Certificate is up to date and has not expired",
-               cert.metadata.generation);
+               "Ready", "Certificate is up to date and has not expired", cert.metadata.generation);
   api::RemoveCondition(&cert.status.conditions, api::kConditionIssuing);
   auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
   if (!w.ok()) return SyncResult::Error(w.status());
@@ -477,8 +502,8 @@ Status CertificateReconciler::RefreshSecretOutputs(const api::Certificate& cert,
   return written.ok() ? Status::Ok() : written.status().WithContext("updating Secret outputs");
 }
 
-SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
-                                        const Json* secret, const IssuanceCheck& check) {
+SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert, const Json* secret,
+                                        const IssuanceCheck& check) {
   const auto now = ctx_.clock->Now();
   const int64_t gen = cert.metadata.generation;
   // Failed attempts back off (capped) before the next Order.
@@ -541,10 +566,10 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
   // the key and the attempt, so a retried sync finds its Order and a new attempt makes a new one.
   api::OrderSpec digest_spec = spec;
   digest_spec.request.clear();
-  const std::string order_name = api::OrderName(
-      cert.metadata.name, cert.status.revision + 1,
-      digest_spec.ToJson().dump() + "|" + acme::PublicKeyFingerprint(pk) + "|" +
-          std::to_string(cert.status.failed_issuance_attempts));
+  const std::string order_name =
+      api::OrderName(cert.metadata.name, cert.status.revision + 1,
+                     digest_spec.ToJson().dump() + "|" + acme::PublicKeyFingerprint(pk) + "|" +
+                         std::to_string(cert.status.failed_issuance_attempts));
 
   auto order_obj = ctx_.client->Get(api::kOrders, cert.metadata.namespace_, order_name);
   if (!order_obj.ok() && !kube::IsNotFound(order_obj.status())) {
@@ -562,8 +587,7 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     order.metadata.name = order_name;
     order.metadata.namespace_ = cert.metadata.namespace_;
     order.metadata.labels[api::kCertificateNameLabel] = cert.metadata.name;
-    order.metadata.annotations[api::kRevisionAnnotation] =
-        std::to_string(cert.status.revision + 1);
+    order.metadata.annotations[api::kRevisionAnnotation] = std::to_string(cert.status.revision + 1);
     order.spec = spec;
     Json o = order.ToJson();
     o.erase("status");
@@ -573,8 +597,8 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
       return SyncResult::Error(created.status());
     }
     Event(ctx_, obj, kube::kEventNormal, "OrderCreated", "Created Order " + order_name);
-    SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
-                 api::ConditionStatus::kTrue, check.reason, check.message, gen);
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kTrue,
+                 check.reason, check.message, gen);
     auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
     return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
   }
@@ -587,8 +611,8 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     case api::OrderState::kExpired:
     case api::OrderState::kErrored:
       return Failed(obj, std::move(cert),
-                    "Order " + order_name + " " + api::OrderStateName(order->status.state) +
-                        ": " + order->status.reason);
+                    "Order " + order_name + " " + api::OrderStateName(order->status.state) + ": " +
+                        order->status.reason);
     default:
       break;
   }
@@ -613,8 +637,8 @@ SyncResult CertificateReconciler::Failed(const Json& obj, api::Certificate cert,
   const auto now = ctx_.clock->Now();
   cert.status.failed_issuance_attempts += 1;
   cert.status.last_failure_time = now;
-  SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
-               api::ConditionStatus::kFalse, "Failed",
+  SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kFalse,
+               "Failed",
                "The certificate request has failed to complete and will be retried: " + message,
                cert.metadata.generation);
   // No usable certificate: Ready=False says what failed too (Issue() set its plain reason).

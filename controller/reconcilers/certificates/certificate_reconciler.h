@@ -18,12 +18,20 @@
 
 namespace certsmith::reconcilers {
 
+// On the TLS Secret: RequestDigest() of the spec it was issued for.
+inline constexpr char kRequestDigestAnnotation[] = "certsmith.io/request-digest";
+// What the CSR asks beyond the names an ACME order carries (literalSubject, uris,
+// emailAddresses, otherNames: a CA may leave these out of the certificate, so they are compared
+// with what was asked, recorded on the Secret): "" when none.
+std::string RequestDigest(const api::Certificate& cert);
+
 // Why a Certificate needs issuing, or nullopt-reason when it does not.
 struct IssuanceCheck {
   bool needed = false;
-  std::string reason;   // DoesNotExist, InvalidSecret, SecretMismatch, SpecChanged, ...
-  std::string message;  // for the Issuing/Ready condition
+  std::string reason;          // DoesNotExist, InvalidSecret, SecretMismatch, SpecChanged, ...
+  std::string message;         // for the Issuing/Ready condition
   bool current_valid = false;  // the Secret holds a certificate that is still usable
+  bool adopt = false;          // the Secret is cert-manager's, to take over (adoption.h)
   std::optional<acme::CertificateInfo> info;
   std::optional<Clock::TimePoint> renewal_time;
   // ARI (certificates/ari_schedule.h): renewal_time is the CA's; look at the window again then;
@@ -39,6 +47,9 @@ struct IssuanceCheck {
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info);
 // Looks at the target Secret (nullptr when it does not exist).
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret, Clock::TimePoint now);
+// Whether `kubectl certsmith renew` asked for a certificate newer than the current revision
+// (api::kRenewRevisionAnnotation).
+bool RenewalRequested(const api::Certificate& cert);
 // Deterministic name of the Secret holding the next private key.
 std::string NextKeySecretName(const api::Certificate& cert);
 // Whether the TLS Secret goes when the Certificate is deleted: spec.secretDeletionPolicy, else
@@ -78,6 +89,9 @@ class CertificateReconciler {
   bool OwnsSecret(const Json& obj, const api::Certificate& cert) const;
   // Adds or removes the revokeOnDelete finalizer (revocation.h); *obj becomes the stored object.
   Status SyncRevocationFinalizer(const api::Certificate& cert, Json* obj);
+  // Takes over cert-manager's Secret (adoption.cc): writes certsmith's labels and annotations
+  // and records the revision; *secret becomes the stored object.
+  Status Adopt(const Json& obj, api::Certificate* cert, const IssuanceCheck& check, Json* secret);
 
   Context& ctx_;
   KeyGenerator keys_;

@@ -429,6 +429,10 @@ IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOption
   return plan;
 }
 
+bool IngressShimReadsAnnotation(std::string_view name) {
+  return name == kIssuer || name == kClusterIssuer || IsOptional(name);
+}
+
 bool IngressShimRelevant(const Json& ingress, const IngressShimOptions& options) {
   auto meta = ingress.find("metadata");
   if (meta == ingress.end() || !meta->contains("annotations")) return false;

@@ -77,6 +77,10 @@ IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOption
 // cert-manager.io/... when honoured): the manager enqueues only those.
 bool IngressShimRelevant(const Json& ingress, const IngressShimOptions& options);
 
+// Whether the shim reads certsmith.io/<name> (name without the prefix: "cluster-issuer",
+// "renew-before", ...), so `kubectl certsmith convert` maps cert-manager.io/<name> onto it.
+bool IngressShimReadsAnnotation(std::string_view name);
+
 // "namespace/name" of the Ingress that controls a shim-made Certificate, or nullopt.
 std::optional<std::string> IngressShimOwnerKey(const Json& certificate);
 

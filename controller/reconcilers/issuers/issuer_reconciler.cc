@@ -4,6 +4,7 @@
 #include "api/resources.h"
 #include "certsmith/base64.h"
 #include "certsmith/log.h"
+#include "issuers/account_key_rollover.h"
 #include "kube/errors.h"
 #include "reconcilers/util.h"
 
@@ -12,13 +13,6 @@ namespace {
 
 constexpr char kDefaultAccountKeyField[] = "tls.key";
 constexpr char kDefaultEabKeyField[] = "secret";
-
-Result<acme::KeyType> AccountKeyType(const api::Issuer& issuer) {
-  if (!issuer.spec.acme.account_key) return acme::KeyType::kEcdsaP256;
-  const api::AccountKey& k = *issuer.spec.acme.account_key;
-  std::string name = (k.algorithm == "RSA" ? "rsa" : "ec") + std::to_string(k.size);
-  return acme::ParseKeyType(name);
-}
 
 Result<std::string> SecretValue(const Json& secret, const std::string& field) {
   auto data = secret.find("data");
@@ -29,16 +23,30 @@ Result<std::string> SecretValue(const Json& secret, const std::string& field) {
   return Base64DecodeLenient((*data)[field].get<std::string>());
 }
 
+std::string AccountKeyField(const api::Issuer& issuer) {
+  const api::SecretKeySelector& ref = issuer.spec.acme.private_key_secret_ref;
+  return ref.key.empty() ? kDefaultAccountKeyField : ref.key;
+}
+
 }  // namespace
+
+Result<acme::KeyType> AccountKeyType(const api::Issuer& issuer) {
+  if (!issuer.spec.acme.account_key) return acme::KeyType::kEcdsaP256;
+  const api::AccountKey& k = *issuer.spec.acme.account_key;
+  std::string name = (k.algorithm == "RSA" ? "rsa" : "ec") + std::to_string(k.size);
+  return acme::ParseKeyType(name);
+}
 
 Result<acme::PrivateKey> IssuerReconciler::LoadOrCreateAccountKey(const api::Issuer& issuer,
                                                                   const Json& owner,
-                                                                  std::string* failure_reason) {
+                                                                  std::string* failure_reason,
+                                                                  Json* secret_out) {
   const api::SecretKeySelector& ref = issuer.spec.acme.private_key_secret_ref;
-  const std::string field = ref.key.empty() ? kDefaultAccountKeyField : ref.key;
+  const std::string field = AccountKeyField(issuer);
   const std::string ns = IssuerSecretNamespace(ctx_, issuer);
   auto secret = ctx_.client->Get(kube::kSecrets, ns, ref.name);
   if (secret.ok()) {
+    *secret_out = *secret;
     *failure_reason = "InvalidAccountKey";
     ASSIGN_OR_RETURN(std::string pem, SecretValue(*secret, field));
     auto key = acme::PrivateKey::FromPem(pem);
@@ -67,6 +75,7 @@ Result<acme::PrivateKey> IssuerReconciler::LoadOrCreateAccountKey(const api::Iss
   // The account key outlives the Issuer on purpose (the account stays usable): no owner.
   auto created = ctx_.client->Create(kube::kSecrets, ns, obj);
   if (!created.ok()) return created.status().WithContext("creating account key Secret");
+  *secret_out = *created;
   Event(ctx_, owner, kube::kEventNormal, "AccountKeyGenerated",
         "Generated a new ACME account key in Secret " + ref.name);
   return key;
@@ -147,35 +156,71 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   api::Issuer issuer = std::move(parsed).value();
 
   std::string reason;
-  auto account_key = LoadOrCreateAccountKey(issuer, obj, &reason);
+  Json key_secret;
+  auto account_key = LoadOrCreateAccountKey(issuer, obj, &reason, &key_secret);
   if (!account_key.ok()) return Fail(obj, issuer, reason, account_key.status());
-  const std::string fingerprint = acme::PublicKeyFingerprint(*account_key);
-  const std::string hash =
-      issuer.spec.acme.server + "|" + fingerprint + "|" + issuer.spec.acme.profile;
+  const std::string field = AccountKeyField(issuer);
+  // A request of `kubectl certsmith account rollover`, or a key staged by one
+  // (account_key_rollover.h).
+  std::string request = PendingRolloverRequest(obj, key_secret);
+  const bool staged = StagedKey(key_secret, field).has_value();
+  std::string fingerprint = acme::PublicKeyFingerprint(*account_key);
+  // The profile is part of it: a changed profile is checked against the directory again.
+  auto hash_of = [&](const std::string& fp) {
+    return issuer.spec.acme.server + "|" + fp + "|" + issuer.spec.acme.profile;
+  };
 
   auto cached = ctx_.accounts->Find(ikey);
-  if (cached && cached->hash == hash && issuer.status.acme.uri == cached->account_url &&
-      api::IsConditionTrue(issuer.status.conditions, api::kConditionReady)) {
+  if (cached && cached->hash == hash_of(fingerprint) &&
+      issuer.status.acme.uri == cached->account_url &&
+      api::IsConditionTrue(issuer.status.conditions, api::kConditionReady) && request.empty() &&
+      !staged) {
     return SyncResult::Done();
   }
 
-  auto client = ctx_.acme_factory(issuer, std::make_shared<acme::KeySigner>(*account_key));
+  // A rollover goes through the client the Order and Challenge reconcilers already share, so it
+  // switches keys in place for them too (acme::Client::KeyRollover).
+  auto client = !request.empty() && cached && cached->hash == hash_of(fingerprint)
+                    ? Result<std::shared_ptr<acme::AcmeClient>>(cached->client)
+                    : ctx_.acme_factory(issuer, std::make_shared<acme::KeySigner>(*account_key));
   if (!client.ok()) return Fail(obj, issuer, "ErrInitIssuer", client.status());
-  // The account for this key, or a new one bound with the EAB (read only then: an existing
-  // account needs no EAB Secret). acme::AcmeClient::EnsureAccount keeps the rule that any lookup
-  // error other than "does not exist" never spends the EAB.
-  std::string failure = "ErrRegisterACMEAccount";
-  auto account = (*client)->EnsureAccount([&]() -> Result<acme::NewAccountRequest> {
-    auto eab = LoadEab(issuer, &reason);
-    if (!eab.ok()) {
-      failure = reason;
-      return eab.status();
+  Result<acme::Account> account = MakeError(ErrorCode::kNotFound, "no account looked up yet");
+  if (staged) {
+    // A rollover stopped between the CA's keyChange and the Secret update: the account answers
+    // only to the staged key, and the update is finished from it (no second keyChange).
+    account = (*client)->LookupAccount();
+    if (!account.ok() && account.status().code() == ErrorCode::kNotFound) {
+      auto recovered = RecoverStagedKey(obj, issuer, &key_secret, field);
+      if (!recovered.ok()) return Fail(obj, issuer, "ErrRegisterACMEAccount", recovered.status());
+      if (recovered->has_value()) {
+        Recovered& r = **recovered;
+        account_key = r.key;
+        client = r.client;
+        account = r.account;
+        fingerprint = acme::PublicKeyFingerprint(r.key);
+        request = PendingRolloverRequest(obj, key_secret);
+      }
     }
-    acme::NewAccountRequest request;
-    if (!issuer.spec.acme.email.empty()) request.contact = {"mailto:" + issuer.spec.acme.email};
-    request.eab = *eab;
-    return request;
-  });
+  }
+  std::string failure = "ErrRegisterACMEAccount";
+  if (!account.ok() && account.status().code() == ErrorCode::kNotFound) {
+    // The account for this key, or a new one bound with the EAB (read only then: an existing
+    // account needs no EAB Secret). acme::AcmeClient::EnsureAccount keeps the rule that any
+    // lookup error other than "does not exist" never spends the EAB.
+    account = (*client)->EnsureAccount([&]() -> Result<acme::NewAccountRequest> {
+      auto eab = LoadEab(issuer, &reason);
+      if (!eab.ok()) {
+        failure = reason;
+        return eab.status();
+      }
+      acme::NewAccountRequest new_account;
+      if (!issuer.spec.acme.email.empty()) {
+        new_account.contact = {"mailto:" + issuer.spec.acme.email};
+      }
+      new_account.eab = *eab;
+      return new_account;
+    });
+  }
   if (!account.ok()) return Fail(obj, issuer, failure, account.status());
   if (Status offered = CheckProfile(issuer, **client); !offered.ok()) {
     return Fail(obj, issuer, "ProfileNotOffered", offered);
@@ -189,8 +234,13 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
           "Found the existing ACME account for this key: " + account->url +
               (eab ? " (the External Account Binding was not used)" : ""));
   }
+  if (request.empty() && StagedKey(key_secret, field)) {
+    // The account answers to its key and no rollover is asked for: a staged key is left over.
+    Status dropped = WriteKeySecret(&key_secret, field, std::nullopt, std::nullopt, "");
+    if (!dropped.ok()) return SyncResult::Error(dropped);
+  }
 
-  ctx_.accounts->Put(ikey, {hash, account->url, *client});
+  ctx_.accounts->Put(ikey, {hash_of(fingerprint), account->url, *client});
   issuer.status.acme.uri = account->url;
   issuer.status.acme.last_registered_email = issuer.spec.acme.email;
   issuer.status.acme.last_private_key_hash = fingerprint;
@@ -199,10 +249,14 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
                account->created ? "The ACME account is registered with the ACME server"
                                 : "The ACME account for this key was found on the ACME server",
                issuer.metadata.generation);
+  SyncResult result = SyncResult::Done();
+  if (!request.empty()) {
+    result = RollOver(obj, &issuer, ikey, {field, *client, account->url}, &key_secret, request);
+  }
   auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
   if (!written.ok()) return SyncResult::Error(written.status());
   log::Info("issuer ready", {{"issuer", kube::ObjectKey(obj)}, {"account", account->url}});
-  return SyncResult::Done();
+  return result;
 }
 
 }  // namespace certsmith::reconcilers

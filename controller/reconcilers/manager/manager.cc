@@ -31,6 +31,15 @@ bool MetadataChanged(const Json& old_obj, const Json& obj, const char* field) {
   return old_obj["metadata"].value(field, Json()) != obj["metadata"].value(field, Json());
 }
 
+// The annotations through which `kubectl certsmith` asks for something (renew, account key
+// rollover): a change wakes the object though its generation stays the same.
+bool AnnotationChanged(const Json& old_obj, const Json& obj, const char* key) {
+  auto value = [key](const Json& o) {
+    return o["metadata"].value("annotations", Json::object()).value(key, Json());
+  };
+  return value(old_obj) != value(obj);
+}
+
 // What the Certificate reconciler acts on: an Order that ended (valid with its certificate,
 // invalid, expired, errored; with the reason), or one held up by a problem that needs a person
 // (its pending reason, repeated in the Certificate's Ready message). Progress in between (ready,
@@ -159,7 +168,10 @@ void Manager::StartInformers() {
         .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
         .on_update =
             [this, &q](const Json& old_obj, const Json& o) {
-              if (SpecOrDeletionChanged(old_obj, o)) q.queue->Add(kube::ObjectKey(o));
+              if (SpecOrDeletionChanged(old_obj, o) ||
+                  AnnotationChanged(old_obj, o, api::kAccountKeyRolloverAnnotation)) {
+                q.queue->Add(kube::ObjectKey(o));
+              }
               if (old_obj.value("status", Json()) != o.value("status", Json())) {
                 EnqueueAllCertificates();
               }
@@ -182,7 +194,8 @@ void Manager::StartInformers() {
   ci.AddHandlers({.on_add = [&certs](const Json& o) { certs.queue->Add(kube::ObjectKey(o)); },
                   .on_update =
                       [&certs](const Json& old_obj, const Json& o) {
-                        if (SpecOrDeletionChanged(old_obj, o)) {
+                        if (SpecOrDeletionChanged(old_obj, o) ||
+                            AnnotationChanged(old_obj, o, api::kRenewRevisionAnnotation)) {
                           certs.queue->Add(kube::ObjectKey(o));
                         }
                       },

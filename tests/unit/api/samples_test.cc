@@ -3,7 +3,6 @@
 // with the error at the named field path. check_crds.py checks the "# schema:" line against the
 // CRD schemas with the same files.
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,35 +13,10 @@
 #include "api/challenge.h"
 #include "api/issuer.h"
 #include "api/order.h"
+#include "kube/manifests.h"
 
 namespace certsmith::api {
 namespace {
-
-// YAML to JSON with YAML 1.2 core-schema scalars: quoted scalars stay strings.
-Json ToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json j = Json::object();
-      for (const auto& kv : node) j[kv.first.as<std::string>()] = ToJson(kv.second);
-      return j;
-    }
-    case YAML::NodeType::Sequence: {
-      Json j = Json::array();
-      for (const auto& item : node) j.push_back(ToJson(item));
-      return j;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (node.Tag() == "!") return s;
-      if (s == "true") return true;
-      if (s == "false") return false;
-      if (std::regex_match(s, std::regex("-?[0-9]+"))) return std::stoll(s);
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 Status Parse(const Json& j) {
   std::string kind = j.value("kind", "");
@@ -74,9 +48,9 @@ void CheckFile(const std::filesystem::path& file, int* objects) {
     want = m[1];
     path = m[2];
   }
-  for (const YAML::Node& doc : YAML::LoadAll(content)) {
-    Json j = ToJson(doc);
-    if (!j.is_object()) continue;
+  auto docs = kube::ParseManifests(content, file.string());
+  ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+  for (const Json& j : *docs) {
     Status s = Parse(j);
     if (s.code() == ErrorCode::kNotFound) continue;  // a Secret in an example
     ++*objects;

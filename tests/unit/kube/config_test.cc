@@ -71,6 +71,37 @@ TEST(KubeconfigTest, FilesResolvedRelativeToKubeconfig) {
   EXPECT_EQ(*cfg->token->Token(), "tok-from-file");
 }
 
+// kubectl's KUBECONFIG=a:b: entries merge, the first file to name one wins, current-context
+// from the first file that sets it, relative paths per file, missing files skipped.
+TEST(KubeconfigTest, ListMergesFilesTheWayKubectlDoes) {
+  TempDir one, two;
+  one.Write("token", "tok-one\n");
+  two.Write("token", "tok-two\n");
+  two.Write("ca.crt", kPem);
+  std::string a = one.Write("config",
+                            "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
+                            "users:\n- name: admin\n  user: {tokenFile: token}\n");
+  std::string b =
+      two.Write("config",
+                "apiVersion: v1\nkind: Config\ncurrent-context: other\n"
+                "clusters:\n- name: c1\n  cluster: {server: 'https://10.0.0.1:6443', "
+                "certificate-authority: ca.crt}\n"
+                "contexts:\n- name: dev\n  context: {cluster: c1, user: admin, namespace: team-b}\n"
+                "users:\n- name: admin\n  user: {tokenFile: token}\n");
+  auto cfg = LoadKubeconfigList({one.path() + "/missing", a, b});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->server, "https://10.0.0.1:6443");
+  EXPECT_EQ(cfg->tls.ca_pem, kPem);            // two's file, relative to two
+  EXPECT_EQ(*cfg->token->Token(), "tok-one");  // one's user wins
+  EXPECT_EQ(cfg->default_namespace, "team-b");
+  EXPECT_NE(cfg->origin.find(a + ":" + b), std::string::npos);
+  auto missing = LoadKubeconfigList({one.path() + "/x", one.path() + "/y"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no such file"), std::string::npos);
+  // --context picks another context from the merged set.
+  EXPECT_FALSE(LoadKubeconfigList({a, b}, "other").ok());  // names cluster c2: not defined
+}
+
 TEST(KubeconfigTest, InsecureSkipVerify) {
   auto cfg = ParseKubeconfig(Kubeconfig("    token: t\n", "    insecure-skip-tls-verify: true\n"),
                              "kubeconfig t");

@@ -13,7 +13,7 @@
 
 namespace certsmith::reconcilers::testing {
 
-class FakeAcmeClient final : public acme::AcmeClient {
+class FakeAcmeClient : public acme::AcmeClient {
  public:
   std::vector<std::string> calls;
   bool account_exists = false;

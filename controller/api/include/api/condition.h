@@ -15,6 +15,8 @@ namespace certsmith::api {
 
 inline constexpr char kConditionReady[] = "Ready";
 inline constexpr char kConditionIssuing[] = "Issuing";
+// Issuers, while and after `kubectl certsmith account rollover` (its message names the request).
+inline constexpr char kConditionAccountKeyRollover[] = "AccountKeyRollover";
 
 enum class ConditionStatus { kTrue, kFalse, kUnknown };
 const char* ConditionStatusName(ConditionStatus s);  // "True", "False", "Unknown"

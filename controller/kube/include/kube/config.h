@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "certsmith/clock.h"
 #include "certsmith/http_transport.h"
@@ -55,6 +56,12 @@ Result<RestConfig> LoadKubeconfig(const std::string& path, const std::string& co
 Result<RestConfig> ParseKubeconfig(const std::string& text, const std::string& origin,
                                    const std::string& context = "",
                                    const std::string& base_dir = "");
+
+// kubectl's $KUBECONFIG: several files merged, the first to name a cluster, user or context (or
+// to set current-context) wins; relative file references resolve against their own file's
+// directory. Files that do not exist are skipped; none existing is an error.
+Result<RestConfig> LoadKubeconfigList(const std::vector<std::string>& paths,
+                                      const std::string& context = "");
 
 // In-cluster configuration: KUBERNETES_SERVICE_HOST/PORT from getenv, token, CA and namespace
 // from sa_dir (default /var/run/secrets/kubernetes.io/serviceaccount).
