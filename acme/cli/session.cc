@@ -71,12 +71,14 @@ Result<Session> OpenSession(const ServerOptions& options, bool create_key,
 }
 
 Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptions& account,
-                                            const Reporter& reporter) {
-  ASSIGN_OR_RETURN(acme::Directory directory, client.GetDirectory());
+                                            const Reporter& reporter, const RateLimitWait& limits) {
+  ASSIGN_OR_RETURN(acme::Directory directory,
+                   limits.Call("the directory", [&] { return client.GetDirectory(); }));
   reporter.Step(
       "directory " + directory.url +
       (directory.meta.external_account_required ? " (External Account Binding required)" : ""));
-  Result<acme::Account> existing = client.LookupAccount();
+  Result<acme::Account> existing =
+      limits.Call("the account lookup", [&] { return client.LookupAccount(); });
   if (existing.ok()) {
     reporter.Step("found existing account " + existing->url + " (" +
                   acme::ToString(existing->status) + "); EAB not sent");
@@ -88,7 +90,8 @@ Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptio
   acme::NewAccountRequest request;
   if (!account.email.empty()) request.contact.push_back(account.email);
   request.eab = account.eab;
-  ASSIGN_OR_RETURN(acme::Account created, client.NewAccount(request));
+  ASSIGN_OR_RETURN(acme::Account created,
+                   limits.Call("the new account", [&] { return client.NewAccount(request); }));
   reporter.Step("registered account " + created.url + " (" + acme::ToString(created.status) + ")");
   return created;
 }
