@@ -25,6 +25,7 @@
 #include "metrics/controller_metrics.h"
 #include "metrics/metrics_server.h"
 #include "reconcilers/context.h"
+#include "solvers/http01/self_check.h"
 
 namespace certsmith {
 namespace {
@@ -50,6 +51,8 @@ struct Flags {
   bool honour_cert_manager_annotations = false;
   std::string default_secret_deletion_policy;  // "" until set: Retain
   std::optional<bool> certificate_owner_ref;   // --enable-certificate-owner-ref (cert-manager's)
+  std::vector<solvers::http01::SelfCheckNameserver> self_check_nameservers;
+  int self_check_port = 80;
 };
 
 void Usage(FILE* out) {
@@ -77,7 +80,13 @@ void Usage(FILE* out) {
       "                                    garbage-collected with it (Delete)\n"
       "  --enable-certificate-owner-ref[=true|false]\n"
       "                                    cert-manager's name: true is the same as\n"
-      "                                    --default-secret-deletion-policy=Delete\n",
+      "                                    --default-secret-deletion-policy=Delete\n"
+      "  --acme-http01-solver-nameservers IP[:PORT][,...]\n"
+      "                                    DNS servers that resolve names for the http-01 self\n"
+      "                                    check (default: the system resolver), e.g. public\n"
+      "                                    ones where the cluster's DNS is split-horizon\n"
+      "  --acme-http01-self-check-port N   port the self check connects to (default 80, where\n"
+      "                                    CAs validate; for test CAs on another port)\n",
       out);
 }
 
@@ -144,15 +153,26 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     else if (arg == "--solver-image") f->solver_image = value;
     else if (arg == "--log-level") f->log_level = value;
     else if (arg == "--log-format") f->log_format = value;
-    else if (arg == "--default-secret-deletion-policy") {
+    else if (arg == "--acme-http01-solver-nameservers") {
+      auto servers = solvers::http01::ParseSelfCheckNameservers(value);
+      if (!servers.ok()) {
+        std::fprintf(stderr, "certsmith controller: %s\n", servers.status().message().c_str());
+        return 2;
+      }
+      f->self_check_nameservers = *servers;
+    } else if (arg == "--acme-http01-self-check-port") {
+      if (!ParseInt(value, &f->self_check_port) || f->self_check_port > 65535) {
+        std::fprintf(stderr, "certsmith controller: %s must be a port number\n", arg.c_str());
+        return 2;
+      }
+    } else if (arg == "--default-secret-deletion-policy") {
       if (value != "Retain" && value != "Delete") {
         std::fprintf(stderr, "certsmith controller: %s must be Retain or Delete, not \"%s\"\n",
                      arg.c_str(), value.c_str());
         return 2;
       }
       f->default_secret_deletion_policy = value;
-    }
-    else if (arg == "--kube-api-qps") {
+    } else if (arg == "--kube-api-qps") {
       if (!ParseDouble(value, &f->kube_api_qps)) {
         std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
         return 2;
@@ -206,13 +226,21 @@ Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(
       SystemClock::Instance(), std::move(signer)));
 }
 
-reconcilers::HttpGetter MakeSelfChecker(std::chrono::milliseconds timeout) {
+// The http-01 self check's GET (solvers/http01/self_check.h): resolved with the given nameservers
+// when there are any, else by the transport (the system resolver).
+reconcilers::HttpGetter MakeSelfChecker(std::chrono::milliseconds timeout,
+                                        std::vector<solvers::http01::SelfCheckNameserver> servers,
+                                        uint16_t port) {
   std::shared_ptr<HttpTransport> transport = MakeCpprestTransport({});
   if (!transport) return nullptr;
-  return [transport, timeout](const std::string& url) -> Result<std::string> {
-    HttpRequest req;
-    req.url = url;
-    req.timeout = timeout;
+  return [transport, timeout, servers, port](const std::string& url) -> Result<std::string> {
+    std::string address;
+    if (!servers.empty()) {
+      ASSIGN_OR_RETURN(std::string host, solvers::http01::SelfCheckHost(url));
+      ASSIGN_OR_RETURN(address, solvers::http01::ResolveWith(servers, host, timeout));
+    }
+    ASSIGN_OR_RETURN(HttpRequest req,
+                     solvers::http01::SelfCheckRequest(url, address, port, timeout));
     ASSIGN_OR_RETURN(HttpResponse resp, transport->Send(req));
     if (resp.status != 200) {
       return MakeError(ErrorCode::kUnavailable, "HTTP status " + std::to_string(resp.status));
@@ -280,7 +308,8 @@ int RunControllerCommand(int argc, char** argv) {
   }
   ctx.acme_factory = MakeAcmeClient;
   ctx.accounts = &accounts;
-  ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
+  ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout, flags.self_check_nameservers,
+                                 static_cast<uint16_t>(flags.self_check_port));
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);

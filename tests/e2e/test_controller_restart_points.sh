@@ -11,8 +11,11 @@
 #                    creating the Pod and the rest leaves. The restart must not ask the CA before
 #                    the ingress can have picked up the new route. Held there deterministically
 #                    (an issuance takes about a second, faster than kubectl polls): its Issuer
-#                    keeps the controller's self check on, which cannot resolve *.e2e.example;
-#                    while the controller is down the Challenge is switched to skip it
+#                    keeps the controller's self check on, which (this test's controller resolves
+#                    with the machine's resolver, not the testbed's DNS) cannot resolve
+#                    *.e2e.example; while the controller is down the Challenge is switched to
+#                    skip it. The other Issuer skips the self check: this test covers
+#                    skipSelfCheck (on the Issuer, and switched on a Challenge).
 #   accepted         the CA was asked to validate (Challenge status.processing)
 #   unrecorded       as accepted, then the Challenge status is put back to what it was before:
 #                    what a kill between the CA's acceptance and that status write leaves. The CA
@@ -20,9 +23,9 @@
 #   order-ready      the authorizations are valid (Order state ready, processing or valid)
 . "$(dirname "$0")/lib.sh"
 testbed_up
-issuer pebble pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer"
-issuer held pebble-eab | sed 's/skipSelfCheck: true/skipSelfCheck: false/' |
-  kubectl apply -f - >/dev/null || fail "ClusterIssuer held"
+SELF_CHECK_FLAGS=()
+SKIP_SELF_CHECK=true issuer pebble pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer"
+issuer held pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer held"
 start_controller
 wait_for 60 ready clusterissuer pebble "" True || fail "ClusterIssuer pebble not Ready"
 wait_for 60 ready clusterissuer held "" True || fail "ClusterIssuer held not Ready"
