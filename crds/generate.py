@@ -351,6 +351,11 @@ def challenge_status():
         "presented": b("The record or solver is in place."),
         "reason": s("Why it failed or what it waits for."),
         "state": s("ACME challenge state.", enum=STATES),
+        "conditions": conditions("SolverReady (http-01: the solver Pod runs; False with the "
+                                 "Pod's reason and message when it cannot)"),
+        "solverPodFailures": i("Solver Pods that failed and were replaced (certsmith extra)."),
+        "solverRetryTime": s("When a failed solver Pod's replacement may be made (backoff).",
+                             format="date-time"),
     })
 
 

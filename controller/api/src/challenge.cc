@@ -40,6 +40,11 @@ Result<Challenge> Challenge::FromJson(const Json& object) {
         ch->status.presented = st.Bool("presented");
         ch->status.reason = st.String("reason");
         ch->status.state = internal::ReadState(st, "state");
+        if (const Json* c = st.Raw("conditions")) {
+          ch->status.conditions = ConditionsFromJson(*c, st.Path("conditions"), st.errors());
+        }
+        ch->status.solver_pod_failures = st.Int("solverPodFailures").value_or(0);
+        ch->status.solver_retry_time = st.Time("solverRetryTime");
       });
 }
 
@@ -83,6 +88,9 @@ Json ChallengeStatus::ToJson() const {
   j["presented"] = presented;
   PutString(j, "reason", reason);
   PutString(j, "state", OrderStateName(state));
+  if (!conditions.empty()) j["conditions"] = ConditionsToJson(conditions);
+  internal::PutInt(j, "solverPodFailures", solver_pod_failures);
+  internal::PutTime(j, "solverRetryTime", solver_retry_time);
   return j;
 }
 

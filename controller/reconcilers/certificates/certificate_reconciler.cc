@@ -21,7 +21,8 @@ constexpr char kTlsKey[] = "tls.key";
 constexpr char kCaCrt[] = "ca.crt";
 // A short requeue while an RSA key is generated on another thread.
 constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
-constexpr auto kIssuerRetryDelay = std::chrono::seconds(30);
+// Only a safety net: the manager wakes a Certificate when its issuer's spec or status changes.
+constexpr auto kIssuerRetryDelay = std::chrono::minutes(5);
 
 std::optional<std::string> DataField(const Json* secret, const std::string& field) {
   if (secret == nullptr) return std::nullopt;
@@ -113,6 +114,29 @@ acme::CsrRequest CsrFor(const api::Certificate& cert) {
   req.dns_names = cert.spec.DnsIdentifiers();
   req.ip_addresses = cert.spec.IpIdentifiers();
   return req;
+}
+
+// Why the Certificate's issuer cannot take an order now, naming the issuer and, when it is not
+// Ready, the reason and message of its Ready condition; empty when it can.
+std::string IssuerRefusal(const api::Certificate& cert, const Result<api::Issuer>& issuer) {
+  const api::IssuerRef& ref = cert.spec.issuer_ref;
+  const std::string who =
+      (ref.IsClusterIssuer() ? "ClusterIssuer \"" : "Issuer \"") + ref.name + "\"";
+  if (!issuer.ok()) return who + ": " + issuer.status().message();
+  const api::Condition* ready = api::FindCondition(issuer->status.conditions, api::kConditionReady);
+  if (ready == nullptr) {
+    return who + " is not Ready yet: its ACME account has not been registered";
+  }
+  if (ready->status != api::ConditionStatus::kTrue) {
+    return who + " is not Ready (" + ready->reason + "): " + ready->message;
+  }
+  if (!issuer->AllowsNamespace(cert.metadata.namespace_)) {
+    return who + " does not allow namespace " + cert.metadata.namespace_;
+  }
+  for (const std::string& n : cert.spec.DnsIdentifiers()) {
+    if (!issuer->AllowsDnsName(n)) return who + " does not allow the name " + n;
+  }
+  return "";
 }
 
 }  // namespace
@@ -403,22 +427,19 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     return SyncResult::After(*retry_at - now);
   }
   auto issuer = GetIssuer(ctx_, cert.spec.issuer_ref, cert.metadata.namespace_);
-  std::string refusal;
-  if (!issuer.ok()) {
-    refusal = "Issuer " + cert.spec.issuer_ref.name + ": " + issuer.status().message();
-  } else if (!issuer->AllowsNamespace(cert.metadata.namespace_)) {
-    refusal = "ClusterIssuer " + cert.spec.issuer_ref.name + " does not allow namespace " +
-              cert.metadata.namespace_;
-  } else {
-    for (const std::string& n : cert.spec.DnsIdentifiers()) {
-      if (!issuer->AllowsDnsName(n)) refusal = "Issuer does not allow the name " + n;
-    }
-  }
+  const std::string refusal = IssuerRefusal(cert, issuer);
   if (!refusal.empty()) {
-    SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
-                 api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    // No key and no Order while the issuer cannot serve them: an Order now would never get a
+    // status. The manager wakes this Certificate when the issuer's status changes.
+    const bool changed = SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
+                                      api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    if (!check.current_valid) {
+      SetCondition(ctx_, &cert.status.conditions, api::kConditionReady,
+                   api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    }
     auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
     if (!w.ok()) return SyncResult::Error(w.status());
+    if (changed) Event(ctx_, obj, kube::kEventWarning, "IssuerNotReady", refusal);
     return SyncResult::After(kIssuerRetryDelay);
   }
 
@@ -470,6 +491,8 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
       return SyncResult::Error(created.status());
     }
     Event(ctx_, obj, kube::kEventNormal, "OrderCreated", "Created Order " + order_name);
+    Status superseded = DeleteSupersededOrders(obj, cert, order_name);
+    if (!superseded.ok()) return SyncResult::Error(superseded);
     SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
                  api::ConditionStatus::kTrue, check.reason, check.message, gen);
     auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
@@ -489,10 +512,44 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert,
     default:
       break;
   }
+  // An Order in progress may be held by something a person must fix (a solver Pod that cannot
+  // run): the Order's reason says what, and `kubectl get certificate -o wide` shows it.
+  std::string progress = check.message;
+  if (!order->status.reason.empty()) {
+    progress += ". Order " + order_name + " is waiting: " + order->status.reason;
+  }
   SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kTrue,
-               check.reason, check.message, gen);
+               check.reason, progress, gen);
+  if (!check.current_valid) {
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+                 check.reason, progress, gen);
+  }
   auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
   return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+}
+
+// The Certificate's other Orders still in progress were made for a spec, key or attempt that is
+// no longer current: they are deleted, and the Order reconciler deactivates their pending
+// authorizations at the CA (RFC 8555 §7.5.2) instead of letting them drive on.
+Status CertificateReconciler::DeleteSupersededOrders(const Json& obj, const api::Certificate& cert,
+                                                     const std::string& current) {
+  kube::ListOptions options;
+  options.label_selector = std::string(api::kCertificateNameLabel) + "=" + cert.metadata.name;
+  auto orders = ctx_.client->List(api::kOrders, cert.metadata.namespace_, options);
+  if (!orders.ok()) return orders.status().WithContext("listing the Certificate's Orders");
+  for (const Json& o : orders->value("items", Json::array())) {
+    const std::string name = o["metadata"].value("name", "");
+    if (name == current || !IsOwnedBy(o, obj) || o["metadata"].contains("deletionTimestamp")) {
+      continue;
+    }
+    auto order = api::Order::FromJson(o);
+    if (order.ok() && api::IsFinalOrderState(order->status.state)) continue;
+    Status deleted = ctx_.client->Delete(api::kOrders, cert.metadata.namespace_, name);
+    if (!deleted.ok() && !kube::IsNotFound(deleted)) return deleted;
+    Event(ctx_, obj, kube::kEventNormal, "OrderSuperseded",
+          "Deleted Order " + name + ", replaced by " + current);
+  }
+  return Status::Ok();
 }
 
 SyncResult CertificateReconciler::Failed(const Json& obj, api::Certificate cert,

@@ -11,6 +11,7 @@
 
 #include "api/challenge.h"
 #include "reconcilers/context.h"
+#include "solvers/http01/solver_resources.h"
 
 namespace certsmith::reconcilers {
 
@@ -24,6 +25,8 @@ class ChallengeReconciler {
 
  private:
   SyncResult Present(const Json& obj, api::Challenge ch);
+  SyncResult SolverPodFailed(const Json& obj, api::Challenge ch,
+                             const solvers::http01::SolverPodState& pod);
   // Records that the CA was told to validate; Poll takes over after poll_in.
   SyncResult Accepted(const Json& obj, api::Challenge ch, Duration poll_in);
   SyncResult Poll(const Json& obj, api::Challenge ch);

@@ -31,8 +31,9 @@ bool MetadataChanged(const Json& old_obj, const Json& obj, const char* field) {
 }
 
 // What the Certificate reconciler acts on: an Order that ended (valid with its certificate,
-// invalid, expired, errored; with the reason). Progress in between (pending, ready, processing,
-// authorizations, poll times) changes nothing for it.
+// invalid, expired, errored; with the reason), or what holds one in progress (its reason).
+// Progress in between (pending, ready, processing, authorizations, poll times) changes nothing
+// for it.
 std::string OrderOutcome(const Json& obj) {
   const Json status = obj.value("status", Json::object());
   const std::string state = status.value("state", "");
@@ -40,12 +41,19 @@ std::string OrderOutcome(const Json& obj) {
   if (state == "invalid" || state == "expired" || state == "errored") {
     return state + "|" + status.value("reason", "");
   }
-  return "";
+  // A pending Order's reason is what holds it (a solver Pod that cannot run): the Certificate
+  // shows it in Ready.
+  return "waiting|" + status.value("reason", "");
 }
 
 bool ChallengeStateChanged(const Json& old_obj, const Json& obj) {
   auto state = [](const Json& o) { return o.value("status", Json::object()).value("state", ""); };
-  return state(old_obj) != state(obj) || SpecOrDeletionChanged(old_obj, obj);
+  // Conditions: a solver Pod that cannot run (SolverReady) is shown by the Order.
+  auto conditions = [](const Json& o) {
+    return o.value("status", Json::object()).value("conditions", Json::array());
+  };
+  return state(old_obj) != state(obj) || conditions(old_obj) != conditions(obj) ||
+         SpecOrDeletionChanged(old_obj, obj);
 }
 
 bool OrderOutcomeChanged(const Json& old_obj, const Json& obj) {
@@ -124,10 +132,17 @@ void Manager::EnqueueOwner(Controller& target, const Json& obj, const std::strin
   }
 }
 
-void Manager::EnqueueAllCertificates() {
+void Manager::EnqueueCertificatesOf(const std::string& kind, const Json& issuer) {
   if (certificate_informer_ == nullptr) return;
-  for (Controller* c : {controllers_[2].get()}) {
-    for (const std::string& key : certificate_informer_->store().Keys()) c->queue->Add(key);
+  const std::string ns = kube::GetNamespace(issuer);
+  const std::string name = issuer["metadata"].value("name", "");
+  for (const kube::ObjectPtr& cert : certificate_informer_->store().List()) {
+    const Json ref = cert->value("spec", Json::object()).value("issuerRef", Json::object());
+    if (!ref.is_object() || ref.value("name", "") != name) continue;
+    const bool cluster = ref.value("kind", "") == "ClusterIssuer";
+    if (cluster != (kind == "ClusterIssuer")) continue;
+    if (!cluster && kube::GetNamespace(*cert) != ns) continue;
+    controllers_[2]->queue->Add(kube::ObjectKey(*cert));
   }
 }
 
@@ -146,10 +161,13 @@ void Manager::StartInformers() {
     return kube::ResourceEventHandlers{
         .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
         .on_update =
-            [this, &q](const Json& old_obj, const Json& o) {
+            [this, &q, kind](const Json& old_obj, const Json& o) {
               if (SpecOrDeletionChanged(old_obj, o)) q.queue->Add(kube::ObjectKey(o));
-              if (old_obj.value("status", Json()) != o.value("status", Json())) {
-                EnqueueAllCertificates();
+              // A Certificate waits for its issuer to be Ready and to allow it (no Order
+              // before): wake the ones that name it as soon as its status or spec changes.
+              if (old_obj.value("status", Json()) != o.value("status", Json()) ||
+                  SpecOrDeletionChanged(old_obj, o)) {
+                EnqueueCertificatesOf(kind, o);
               }
             },
         .on_delete =
@@ -188,7 +206,13 @@ void Manager::StartInformers() {
                EnqueueOwner(certs, o, "Certificate");
              }
            },
-       .on_delete = [this, &certs](const Json& o) { EnqueueOwner(certs, o, "Certificate"); }});
+       .on_delete =
+           [this, &orders, &certs](const Json& o) {
+             // Its pending authorizations are deactivated at the CA by the next sync of its key.
+             orders_->Deleted(o);
+             orders.queue->Add(kube::ObjectKey(o));
+             EnqueueOwner(certs, o, "Certificate");
+           }});
   challenge_informer_ = &Watch(api::kChallenges, ns, "");
   challenge_informer_->AddHandlers(
       {.on_add = [&challenges](const Json& o) { challenges.queue->Add(kube::ObjectKey(o)); },

@@ -21,6 +21,9 @@ namespace {
 // Pending authorizations are looked at again this often even when no Challenge changed.
 constexpr auto kPendingRecheck = std::chrono::seconds(10);
 constexpr auto kIssuerNotReadyDelay = std::chrono::seconds(5);
+// How long deactivating a removed Order's authorizations may take in all (RFC 8555 §7.5.2;
+// best effort: Let's Encrypt limits pending authorizations per account, they expire anyway).
+constexpr auto kDeactivationBudget = std::chrono::seconds(20);
 
 api::OrderState StateOf(acme::OrderStatus s) {
   switch (s) {
@@ -46,13 +49,88 @@ std::string AuthorizationProblem(const acme::Authorization& authz) {
   return "authorization for " + authz.identifier.value + " is " + acme::ToString(authz.status);
 }
 
+// "challenge for NAME: <why>" when the Challenge's solver cannot run (condition SolverReady
+// False), else "".
+std::string SolverProblem(const Json& challenge, const std::string& name) {
+  const Json conditions =
+      challenge.value("status", Json::object()).value("conditions", Json::array());
+  for (const Json& c : conditions.is_array() ? conditions : Json::array()) {
+    if (!c.is_object() || c.value("type", "") != api::kConditionSolverReady) continue;
+    if (c.value("status", "") != "False") return "";
+    return "challenge for " + name + ": " + c.value("message", c.value("reason", ""));
+  }
+  return "";
+}
+
 }  // namespace
+
+void OrderReconciler::Deleted(const Json& obj) {
+  auto order = api::Order::FromJson(obj);
+  if (!order.ok() || order->status.url.empty()) return;     // never reached the CA
+  if (api::IsFinalOrderState(order->status.state)) return;  // nothing left pending there
+  Abandoned abandoned{order->spec.issuer_ref, order->metadata.namespace_, {}};
+  for (const api::AuthorizationStatus& a : order->status.authorizations) {
+    // Pre-validated (valid from the start) authorizations are the CA's to keep: reusable.
+    if (a.initial_state == "pending") abandoned.authorizations.push_back(a.url);
+  }
+  if (abandoned.authorizations.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  abandoned_[kube::ObjectKey(obj)] = std::move(abandoned);
+}
+
+size_t OrderReconciler::AbandonedForTest() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return abandoned_.size();
+}
+
+SyncResult OrderReconciler::DeactivateAbandoned(const std::string& key) {
+  Abandoned abandoned;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = abandoned_.find(key);
+    if (it == abandoned_.end()) return SyncResult::Done();
+    abandoned = std::move(it->second);
+    abandoned_.erase(it);  // once: a CA that does not answer is not asked again
+  }
+  auto acme = AcmeClientFor(ctx_, abandoned.issuer_ref, abandoned.ns);
+  if (!acme.ok()) return SyncResult::Done();  // the issuer went too: nothing to ask with
+  // A budget of wall time (a duration, not the injected clock): with a CA that hangs, a worker
+  // is held for at most about this plus one request's timeout.
+  const auto started = std::chrono::steady_clock::now();
+  int deactivated = 0;
+  for (const std::string& url : abandoned.authorizations) {
+    if (std::chrono::steady_clock::now() - started > kDeactivationBudget) {
+      log::Warn("order: deactivation budget spent", {{"order", key}});
+      break;
+    }
+    auto authz = (*acme)->GetAuthorization(url, 0);
+    if (!authz.ok()) {
+      log::Warn("order: reading an abandoned authorization failed",
+                {{"order", key}, {"error", ErrorText(authz.status())}});
+      continue;
+    }
+    if (authz->status != acme::AuthorizationStatus::kPending) continue;
+    auto done = (*acme)->DeactivateAuthorization(url);
+    if (!done.ok()) {
+      log::Warn("order: deactivating an abandoned authorization failed",
+                {{"order", key}, {"error", ErrorText(done.status())}});
+      continue;
+    }
+    ++deactivated;
+  }
+  if (deactivated > 0) {
+    log::Info("order removed: pending authorizations deactivated at the CA",
+              {{"order", key}, {"count", std::to_string(deactivated)}});
+  }
+  return SyncResult::Done();
+}
 
 SyncResult OrderReconciler::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   auto got = ctx_.client->Get(api::kOrders, ns, name);
   if (!got.ok()) {
-    return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
+    if (kube::IsNotFound(got.status())) return DeactivateAbandoned(key);
+    return SyncResult::Error(got.status());
   }
   const Json& obj = *got;
   // Being deleted (its Certificate went, in the foreground): no new Challenges or CA calls for
@@ -165,6 +243,9 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     }
   }
   std::vector<api::AuthorizationStatus> authorizations;
+  // What a pending Order waits on that a person must fix (a solver Pod that cannot run), for the
+  // Certificate to show; empty while everything progresses.
+  std::string blocked;
   for (const std::string& url : remote.authorizations) {
     auto authz = acme.GetAuthorization(url, 0);
     if (!authz.ok()) return AcmeError(obj, std::move(order), authz.status(), "fetching an authorization");
@@ -207,6 +288,7 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
         return Terminal(obj, std::move(order), api::OrderState::kInvalid,
                         "challenge " + ch_name + " failed: " + st.value("reason", ""));
       }
+      if (blocked.empty()) blocked = SolverProblem(*existing, name);
       continue;
     }
     if (!kube::IsNotFound(existing.status())) return SyncResult::Error(existing.status());
@@ -233,6 +315,7 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     }
   }
   order.status.authorizations = authorizations;
+  order.status.reason = blocked;
   return Write(obj, order, SyncResult::After(kPendingRecheck));
 }
 

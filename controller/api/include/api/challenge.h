@@ -24,11 +24,20 @@ struct ChallengeSpec {
   Json ToJson() const;
 };
 
+// The http-01 solver Pod's health, as condition SolverReady (certsmith extra).
+inline constexpr char kConditionSolverReady[] = "SolverReady";
+
 struct ChallengeStatus {
   bool processing = false;
   bool presented = false;
   std::string reason;
   OrderState state = OrderState::kUnknown;  // challenge states share the order's names
+  // SolverReady: False with the Pod's reason and message while the solver Pod cannot run.
+  std::vector<Condition> conditions;
+  // Solver Pods that failed (phase Failed) and were replaced; the next one is made no earlier
+  // than solver_retry_time (backoff).
+  int64_t solver_pod_failures = 0;
+  std::optional<Clock::TimePoint> solver_retry_time;
   Json ToJson() const;
 };
 
