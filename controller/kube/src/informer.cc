@@ -206,7 +206,7 @@ Status Informer::WatchOnce() {
     try {
       Apply(e.type, std::move(e.object));
     } catch (const Json::exception& ex) {
-      // A malformed object (a name that is not a string, ...): end this watch with an error (the
+      // A malformed object that makes nlohmann::json throw: end this watch with an error (the
       // informer backs off and relists) rather than let the exception end the thread.
       result = MakeError(ErrorCode::kProtocol, "watch " + options_.resource.resource +
                                                    ": malformed object: " + ex.what());
