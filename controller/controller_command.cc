@@ -29,6 +29,7 @@
 #include "metrics/metrics_server.h"
 #include "reconcilers/context.h"
 #include "solvers/dns01/ldns_client.h"
+#include "solvers/http01/self_check.h"
 
 namespace certsmith {
 namespace {
@@ -58,6 +59,8 @@ struct Flags {
   std::optional<api::Duration> revocation_timeout;
   std::vector<std::string> dns01_recursive_nameservers;
   bool dns01_recursive_nameservers_only = false;
+  std::vector<solvers::http01::SelfCheckNameserver> self_check_nameservers;
+  int self_check_port = 80;
 };
 
 void Usage(FILE* out) {
@@ -96,7 +99,13 @@ void Usage(FILE* out) {
       "                                    (default: /etc/resolv.conf; [IPv6]:port)\n"
       "  --dns01-recursive-nameservers-only[=true|false]\n"
       "                                    dns-01: check records at those servers only, not at\n"
-      "                                    the zone's authoritative servers (locked-down egress)\n",
+      "                                    the zone's authoritative servers (locked-down egress)\n"
+      "  --acme-http01-solver-nameservers IP[:PORT][,...]\n"
+      "                                    DNS servers that resolve names for the http-01 self\n"
+      "                                    check (default: the system resolver), e.g. public\n"
+      "                                    ones where the cluster's DNS is split-horizon\n"
+      "  --acme-http01-self-check-port N   port the self check connects to (default 80, where\n"
+      "                                    CAs validate; for test CAs on another port)\n",
       out);
 }
 
@@ -162,15 +171,24 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       std::fprintf(stderr, "certsmith controller: %s needs a value\n", arg.c_str());
       return 2;
     }
-    if (arg == "--kubeconfig") f->kubeconfig = value;
-    else if (arg == "--context") f->context = value;
-    else if (arg == "--namespace") f->ns = value;
-    else if (arg == "--leader-election-namespace") f->leader_election_namespace = value;
-    else if (arg == "--metrics-listen") f->metrics_listen = value;
-    else if (arg == "--cluster-resource-namespace") f->cluster_resource_namespace = value;
-    else if (arg == "--solver-image") f->solver_image = value;
-    else if (arg == "--log-level") f->log_level = value;
-    else if (arg == "--log-format") f->log_format = value;
+    if (arg == "--kubeconfig")
+      f->kubeconfig = value;
+    else if (arg == "--context")
+      f->context = value;
+    else if (arg == "--namespace")
+      f->ns = value;
+    else if (arg == "--leader-election-namespace")
+      f->leader_election_namespace = value;
+    else if (arg == "--metrics-listen")
+      f->metrics_listen = value;
+    else if (arg == "--cluster-resource-namespace")
+      f->cluster_resource_namespace = value;
+    else if (arg == "--solver-image")
+      f->solver_image = value;
+    else if (arg == "--log-level")
+      f->log_level = value;
+    else if (arg == "--log-format")
+      f->log_format = value;
     else if (arg == "--dns01-recursive-nameservers") {
       // cert-manager's syntax: comma-separated host:port (a bare IPv6 address needs brackets).
       size_t start = 0;
@@ -189,6 +207,18 @@ int ParseFlags(int argc, char** argv, Flags* f) {
         }
         if (comma == std::string::npos) break;
         start = comma + 1;
+      }
+    } else if (arg == "--acme-http01-solver-nameservers") {
+      auto servers = solvers::http01::ParseSelfCheckNameservers(value);
+      if (!servers.ok()) {
+        std::fprintf(stderr, "certsmith controller: %s\n", servers.status().message().c_str());
+        return 2;
+      }
+      f->self_check_nameservers = *servers;
+    } else if (arg == "--acme-http01-self-check-port") {
+      if (!ParseInt(value, &f->self_check_port) || f->self_check_port > 65535) {
+        std::fprintf(stderr, "certsmith controller: %s must be a port number\n", arg.c_str());
+        return 2;
       }
     } else if (arg == "--default-secret-deletion-policy") {
       if (value != "Retain" && value != "Delete") {
@@ -264,13 +294,21 @@ Result<std::shared_ptr<acme::AcmeClient>> MakeAcmeClient(const api::Issuer& issu
       std::move(transport), SystemClock::Instance(), std::move(signer)));
 }
 
-reconcilers::HttpGetter MakeSelfChecker(std::chrono::milliseconds timeout) {
+// The http-01 self check's GET (solvers/http01/self_check.h): resolved with the given nameservers
+// when there are any, else by the transport (the system resolver).
+reconcilers::HttpGetter MakeSelfChecker(std::chrono::milliseconds timeout,
+                                        std::vector<solvers::http01::SelfCheckNameserver> servers,
+                                        uint16_t port) {
   std::shared_ptr<HttpTransport> transport = MakeCpprestTransport({});
   if (!transport) return nullptr;
-  return [transport, timeout](const std::string& url) -> Result<std::string> {
-    HttpRequest req;
-    req.url = url;
-    req.timeout = timeout;
+  return [transport, timeout, servers, port](const std::string& url) -> Result<std::string> {
+    std::string address;
+    if (!servers.empty()) {
+      ASSIGN_OR_RETURN(std::string host, solvers::http01::SelfCheckHost(url));
+      ASSIGN_OR_RETURN(address, solvers::http01::ResolveWith(servers, host, timeout));
+    }
+    ASSIGN_OR_RETURN(HttpRequest req,
+                     solvers::http01::SelfCheckRequest(url, address, port, timeout));
     ASSIGN_OR_RETURN(HttpResponse resp, transport->Send(req));
     if (resp.status != 200) {
       return MakeError(ErrorCode::kUnavailable, "HTTP status " + std::to_string(resp.status));
@@ -300,9 +338,12 @@ int RunControllerCommand(int argc, char** argv) {
     return 2;
   }
   log::SetFormat(flags.log_format);
-  if (flags.log_level == "debug") log::SetLevel(log::Level::kDebug);
-  else if (flags.log_level == "warning") log::SetLevel(log::Level::kWarning);
-  else if (flags.log_level == "error") log::SetLevel(log::Level::kError);
+  if (flags.log_level == "debug")
+    log::SetLevel(log::Level::kDebug);
+  else if (flags.log_level == "warning")
+    log::SetLevel(log::Level::kWarning);
+  else if (flags.log_level == "error")
+    log::SetLevel(log::Level::kError);
 
   const bool in_cluster = flags.kubeconfig.empty() && std::getenv("KUBERNETES_SERVICE_HOST");
   auto config = flags.kubeconfig.empty() ? kube::DefaultConfig("", flags.context)
@@ -356,7 +397,8 @@ int RunControllerCommand(int argc, char** argv) {
     return transport;
   };
   ctx.accounts = &accounts;
-  ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout);
+  ctx.http_get = MakeSelfChecker(ctx.options.self_check_timeout, flags.self_check_nameservers,
+                                 static_cast<uint16_t>(flags.self_check_port));
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
@@ -402,9 +444,8 @@ int RunControllerCommand(int argc, char** argv) {
   std::thread election;
   if (leader_elect) {
     kube::LeaderElectionConfig le;
-    le.lease_namespace = flags.leader_election_namespace.empty()
-                             ? flags.cluster_resource_namespace
-                             : flags.leader_election_namespace;
+    le.lease_namespace = flags.leader_election_namespace.empty() ? flags.cluster_resource_namespace
+                                                                 : flags.leader_election_namespace;
     le.lease_name = api::kLeaderLeaseName;
     le.identity = Identity();
     le.on_started_leading = [&manager] {

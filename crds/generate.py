@@ -486,7 +486,9 @@ def challenge_status():
         "presented": b("The record or solver is in place."),
         "reason": s("Why it failed or what it waits for."),
         "state": s("ACME challenge state.", enum=STATES),
-        "conditions": conditions("Ready"),
+        "conditions": conditions("Ready (dns-01: False with the step it is at or what needs a "
+                                 "person; True once valid); SolverReady (http-01: the solver Pod "
+                                 "runs; False with the Pod's reason and message when it cannot)"),
         "dns01": obj("dns-01 progress: where the record is, and what the last propagation "
                      "check saw.", {
             "resolvedFQDN": s("Where the TXT record is written (after CNAMEs are followed)."),
@@ -498,6 +500,9 @@ def challenge_status():
             "lastCheckTime": s("When the record was last checked.", format="date-time"),
             "nameservers": arr("The last check, server by server.", nameserver),
         }),
+        "solverPodFailures": i("Solver Pods that failed and were replaced (certsmith extra)."),
+        "solverRetryTime": s("When a failed solver Pod's replacement may be made (backoff).",
+                             format="date-time"),
     })
 
 

@@ -27,13 +27,15 @@ constexpr char kSynopsis[] =
     "           (--http01-listen HOST:PORT | --http01-webroot DIR | --dns01-hook CMD)\n"
     "           --out DIR [--key-type TYPE] [--subject DN] [--preferred-chain ISSUER-CN]\n"
     "           [--email ADDR --eab-kid KID (--eab-hmac-key-file FILE | --eab-hmac-key KEY)]\n"
-    "           [--ca-bundle FILE] [--timeout DURATION] [--verbose]\n"
+    "           [--ca-bundle FILE] [--timeout DURATION] [--max-wait DURATION] [--verbose]\n"
     "\n"
     "Obtains a certificate and writes privkey.pem (0600), cert.pem, chain.pem and fullchain.pem\n"
     "to --out. Registers the account first when the key has none (EAB from the flags, a file or\n"
     "CERTSMITH_EAB_HMAC_KEY). Authorizations the CA already holds as valid need no challenge.\n"
     "The new private key is written to privkey.pem.pending before finalize and moved to\n"
     "privkey.pem with the certificate.\n"
+    "A CA's rate limit (HTTP 429) is waited out when its Retry-After is at most --max-wait\n"
+    "(default 60s), with a line on stderr; a longer one ends the command.\n"
     "--dns01-hook CMD runs `CMD present <record-name> <txt-value>` and, always, `CMD cleanup\n"
     "<record-name> <txt-value>`, with CERTSMITH_DOMAIN, CERTSMITH_RECORD_NAME and\n"
     "CERTSMITH_TXT_VALUE set.\n";
@@ -66,13 +68,14 @@ class Issuance {
         client_(*session.client),
         solver_(solver),
         reporter_(reporter),
-        waiter_(options.server.timeout) {}
+        waiter_(options.server.timeout),
+        limits_(options.server.max_wait) {}
 
   ~Issuance() { CleanUpAll(); }
 
   Status Run(std::future<Result<acme::PrivateKey>> key_future) {
     ASSIGN_OR_RETURN(acme::Account account,
-                     FindOrRegisterAccount(client_, options_.account, reporter_));
+                     FindOrRegisterAccount(client_, options_.account, reporter_, limits_));
     ASSIGN_OR_RETURN(acme::Order order, CreateOrder());
     RETURN_IF_ERROR(Authorize(order));
     CleanUpAll();
@@ -90,8 +93,9 @@ class Issuance {
       ASSIGN_OR_RETURN(order, FinalizeOrder(order, key));
     }
     reporter_.Step("certificate " + order.certificate);
-    ASSIGN_OR_RETURN(acme::CertificateChain chain,
-                     client_.DownloadPreferredChain(order.certificate, options_.preferred_chain));
+    ASSIGN_OR_RETURN(acme::CertificateChain chain, limits_.Call("the certificate download", [&] {
+      return client_.DownloadPreferredChain(order.certificate, options_.preferred_chain);
+    }));
     RETURN_IF_ERROR(WriteIssuedCertificate(files, key, chain.pem));
     reporter_.Step("wrote " + files.fullchain + " and " + files.privkey);
     PrintSummary(files, chain);
@@ -105,7 +109,8 @@ class Issuance {
       ASSIGN_OR_RETURN(acme::Identifier id, acme::IdentifierFor(name));
       request.identifiers.push_back(std::move(id));
     }
-    ASSIGN_OR_RETURN(acme::Order order, client_.NewOrder(request));
+    ASSIGN_OR_RETURN(acme::Order order,
+                     limits_.Call("the new order", [&] { return client_.NewOrder(request); }));
     reporter_.Step("order " + order.url + " (" + acme::ToString(order.status) + ", " +
                    std::to_string(order.authorizations.size()) + " authorizations)");
     return order;
@@ -116,7 +121,9 @@ class Issuance {
   Status Authorize(const acme::Order& order) {
     std::vector<std::string> waiting;
     for (const std::string& url : order.authorizations) {
-      ASSIGN_OR_RETURN(acme::Authorization authz, client_.GetAuthorization(url, 0));
+      ASSIGN_OR_RETURN(acme::Authorization authz, limits_.Call("an authorization", [&] {
+        return client_.GetAuthorization(url, 0);
+      }));
       std::string who = authz.identifier.ToString();
       if (authz.status == acme::AuthorizationStatus::kValid) {
         reporter_.Step("authorization " + who + ": already valid, no challenge needed");
@@ -153,7 +160,9 @@ class Issuance {
                    type + " challenge " + challenge->url);
     RETURN_IF_ERROR(solver_.Present(authz.identifier, *challenge, key_authorization));
     if (challenge->status == acme::ChallengeStatus::kPending) {
-      ASSIGN_OR_RETURN(acme::Challenge answered, client_.RespondToChallenge(challenge->url));
+      ASSIGN_OR_RETURN(acme::Challenge answered, limits_.Call("the challenge answer", [&] {
+        return client_.RespondToChallenge(challenge->url);
+      }));
       reporter_.Step("challenge " + answered.url + ": " + acme::ToString(answered.status));
     }
     return Status::Ok();
@@ -206,7 +215,8 @@ class Issuance {
     if (!options_.save_csr.empty()) {
       RETURN_IF_ERROR(WriteFileAtomic(options_.save_csr, PemOf(der, "CERTIFICATE REQUEST"), 0644));
     }
-    ASSIGN_OR_RETURN(acme::Order finalized, client_.Finalize(order, der));
+    ASSIGN_OR_RETURN(acme::Order finalized,
+                     limits_.Call("the finalize", [&] { return client_.Finalize(order, der); }));
     reporter_.Step("finalize " + order.finalize + ": " + acme::ToString(finalized.status));
     ASSIGN_OR_RETURN(finalized, WaitOrder(finalized, "valid"));
     if (finalized.status != acme::OrderStatus::kValid) return OrderFailed(finalized);
@@ -273,6 +283,7 @@ class Issuance {
   ChallengeSolver& solver_;
   const Reporter& reporter_;
   Waiter waiter_;
+  RateLimitWait limits_;
   std::vector<Presented> presented_;
 };
 

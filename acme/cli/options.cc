@@ -27,6 +27,10 @@ std::vector<FlagSpec> ServerFlags() {
        "type of a new account key: ec256 (default), ec384, rsa2048, rsa3072, rsa4096", "TYPE"},
       {"timeout", 0, true, false, "give up waiting for the CA after this long (default 10m)",
        "DURATION"},
+      {"max-wait", 0, true, false,
+       "wait out a CA's rate limit (HTTP 429) whose Retry-After is at most this long (default "
+       "60s; 0 never waits)",
+       "DURATION"},
       {"verbose", 'v', false, false, "show the protocol steps (URLs, statuses; never secrets)"},
   };
 }
@@ -72,6 +76,9 @@ Status ParseServer(const ParsedFlags& flags, bool key_required, ServerOptions* o
   }
   if (auto t = flags.Get("timeout")) {
     ASSIGN_OR_RETURN(out->timeout, ParseDuration(*t));
+  }
+  if (auto t = flags.Get("max-wait")) {
+    ASSIGN_OR_RETURN(out->max_wait, ParseDuration(*t));
   }
   out->verbose = flags.Has("verbose");
   return Status::Ok();

@@ -29,6 +29,8 @@ struct ServerOptions {
   acme::KeyType account_key_type = acme::KeyType::kEcdsaP256;
   bool verbose = false;
   std::chrono::seconds timeout{600};
+  // A 429 whose Retry-After fits in this is waited out (cli/rate_limit_wait.h).
+  std::chrono::seconds max_wait{60};
 };
 
 // EAB as given on the command line: the HMAC key is decoded here (lenient base64/base64url)

@@ -31,8 +31,8 @@ int RunRegister(const std::vector<std::string>& args) {
   Reporter reporter(options->server.verbose);
   Result<Session> session = OpenSession(options->server, /*create_key=*/true, reporter);
   if (!session.ok()) return Fail(session.status());
-  Result<acme::Account> account =
-      FindOrRegisterAccount(*session->client, options->account, reporter);
+  Result<acme::Account> account = FindOrRegisterAccount(
+      *session->client, options->account, reporter, RateLimitWait(options->server.max_wait));
   if (!account.ok()) return Fail(account.status());
   std::printf("account: %s\nstatus: %s\n%s\n", account->url.c_str(),
               acme::ToString(account->status),

@@ -71,8 +71,9 @@ Result<Session> OpenSession(const ServerOptions& options, bool create_key,
 }
 
 Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptions& account,
-                                            const Reporter& reporter) {
-  ASSIGN_OR_RETURN(acme::Directory directory, client.GetDirectory());
+                                            const Reporter& reporter, const RateLimitWait& limits) {
+  ASSIGN_OR_RETURN(acme::Directory directory,
+                   limits.Call("the directory", [&] { return client.GetDirectory(); }));
   reporter.Step(
       "directory " + directory.url +
       (directory.meta.external_account_required ? " (External Account Binding required)" : ""));
@@ -86,7 +87,10 @@ Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptio
     request.eab = account.eab;
     return request;
   };
-  ASSIGN_OR_RETURN(acme::Account found, client.EnsureAccount(new_account));
+  // A 429 on either step is waited out (within --max-wait) and the whole rule run again: a
+  // rate-limited lookup is not "no account", so it never spends the EAB.
+  ASSIGN_OR_RETURN(acme::Account found,
+                   limits.Call("the account", [&] { return client.EnsureAccount(new_account); }));
   reporter.Step((found.created ? "registered account " : "found existing account ") + found.url +
                 " (" + acme::ToString(found.status) + ")" +
                 (found.created ? "" : "; EAB not sent"));

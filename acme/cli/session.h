@@ -10,6 +10,7 @@
 #include "acme/key.h"
 #include "certsmith/status.h"
 #include "cli/options.h"
+#include "cli/rate_limit_wait.h"
 
 namespace certsmith::cli {
 
@@ -44,7 +45,8 @@ Result<std::shared_ptr<HttpTransport>> MakeTransport(const ServerOptions& option
 
 // The existing account for the key (onlyReturnExisting, no EAB sent), or a new one bound with
 // EAB when there is none (§7.3, §7.3.4): an EAB pair is consumed only when really needed.
+// Short rate limits are waited out (limits).
 Result<acme::Account> FindOrRegisterAccount(acme::Client& client, const EabOptions& account,
-                                            const Reporter& reporter);
+                                            const Reporter& reporter, const RateLimitWait& limits);
 
 }  // namespace certsmith::cli

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "certsmith/time_point.h"
 #include "openssl_util.h"
 
 namespace certsmith::acme {
@@ -57,8 +58,9 @@ Result<system_clock::time_point> ToTimePoint(const ASN1_TIME* t) {
   using namespace std::chrono;
   year_month_day date{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
                       day{static_cast<unsigned>(tm.tm_mday)}};
-  return system_clock::time_point(sys_days{date} + hours{tm.tm_hour} + minutes{tm.tm_min} +
-                                  seconds{tm.tm_sec});
+  const sys_seconds at =
+      sys_days{date} + hours{tm.tm_hour} + minutes{tm.tm_min} + seconds{tm.tm_sec};
+  return TimePointFromSeconds(at.time_since_epoch().count());  // 9999-12-31: "no expiration"
 }
 
 void ReadSans(X509* cert, CertificateInfo& info) {
@@ -236,8 +238,9 @@ Result<system_clock::time_point> ParseRfc3339(std::string_view text) {
     return bad("missing Z or offset");
   }
   if (pos != text.size()) return bad("trailing characters");
-  auto local = sys_days{date} + hours{h} + minutes{mi} + seconds{s};
-  return time_point_cast<system_clock::duration>(local - offset + fraction);
+  const sys_seconds utc = sys_days{date} + hours{h} + minutes{mi} + seconds{s} - offset;
+  const system_clock::time_point whole = TimePointFromSeconds(utc.time_since_epoch().count());
+  return whole + duration_cast<system_clock::duration>(fraction);
 }
 
 }  // namespace certsmith::acme

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "certsmith/time_point.h"
+
 namespace certsmith::acme {
 
 namespace {
@@ -41,7 +43,7 @@ std::optional<Clock::TimePoint> ParseHttpDate(std::string_view s) {
     if (end == nullptr || *end != '\0') continue;
     time_t t = timegm(&tm);
     if (t == static_cast<time_t>(-1)) continue;
-    return Clock::TimePoint(std::chrono::seconds(t));
+    return TimePointFromSeconds(t);
   }
   return std::nullopt;
 }

@@ -17,6 +17,7 @@ E2E_ON_EXIT=()
 # on_exit CMD: CMD runs at exit, before the teardown. Scripts register their own cleanup here
 # rather than with `trap ... EXIT`, which would replace e2e_cleanup or hand it another status.
 on_exit() { E2E_ON_EXIT+=("$*"); }
+SELF_CHECK_FLAGS=()
 # CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
 # =always keeps it in any case. The script's exit status decides, whatever the cleanup returns.
 e2e_cleanup() {
@@ -64,11 +65,16 @@ testbed_up() {
   kubectl -n certsmith create secret generic pebble-eab --from-literal=secret="$EAB_HMAC_KEY" >/dev/null \
     || fail "EAB secret"
   if [ -f "$ACME_CA_BUNDLE" ]; then CA_B64=$(base64 -w0 <"$ACME_CA_BUNDLE"); else CA_B64=$(printf '%s' "$ACME_CA_BUNDLE" | base64 -w0); fi
+  # The controller's http-01 self check resolves names with the testbed's DNS (the one Pebble
+  # uses) and connects to the ingress on Pebble's http port, as a CA would. A test that wants the
+  # machine's own resolver (where *.example names do not exist) sets SELF_CHECK_FLAGS=().
+  SELF_CHECK_FLAGS=(--acme-http01-solver-nameservers "$TESTBED_DNS"
+                    --acme-http01-self-check-port "$INGRESS_PORT")
 }
 
-issuer() {  # name eab-secret
+issuer() {  # name eab-secret; the self check is on unless SKIP_SELF_CHECK=true
   issuer_with_solvers "$1" "    - http01:
-        skipSelfCheck: true
+        skipSelfCheck: ${SKIP_SELF_CHECK:-false}
         ingress: {ingressClassName: $INGRESS_CLASS}" "$2"
 }
 certificate() {  # name dnsNames(comma-separated) issuer
@@ -87,7 +93,8 @@ YAML
 # background, appending to controller.log.
 start_controller() {
   "$BIN" controller --kubeconfig "$KUBECONFIG" --leader-elect=false \
-    --cluster-resource-namespace certsmith --log-level debug "$@" >>"$WORK/controller.log" 2>&1 &
+    --cluster-resource-namespace certsmith --log-level debug "${SELF_CHECK_FLAGS[@]}" "$@" \
+    >>"$WORK/controller.log" 2>&1 &
   CONTROLLER_PID=$!
 }
 

@@ -22,21 +22,20 @@ echo "ok: bad deletion-policy flags refused"
 
 testbed_up
 issuer pebble pebble-eab | kubectl apply -f - >/dev/null || fail "ClusterIssuer pebble"
-# Issuers whose challenges cannot finish: the controller's own self check is on, and the
-# controller resolves names with this machine's resolver, where *.e2e.example does not exist.
+# Issuers whose challenges cannot finish: their solver's route is on an Ingress of a class no
+# ingress controller serves, so the controller's self check gets a 404 and never asks the CA.
 # The challenge stays presented (solver Pod, Service, Ingress) until something removes it.
-issuer stuck pebble-eab | sed 's/skipSelfCheck: true/skipSelfCheck: false/' |
+issuer stuck pebble-eab | sed "s/ingressClassName: $INGRESS_CLASS/ingressClassName: unserved/" |
   kubectl apply -f - >/dev/null || fail "ClusterIssuer stuck"
-issuer stuck-edit pebble-eab |
-  sed -e 's/skipSelfCheck: true/skipSelfCheck: false/' -e "s/ingressClassName: $INGRESS_CLASS/name: shop/" |
+issuer stuck-edit pebble-eab | sed "s/ingressClassName: $INGRESS_CLASS/name: shop/" |
   kubectl apply -f - >/dev/null || fail "ClusterIssuer stuck-edit"
-# The user's Ingress that stuck-edit adds its path rule to.
+# The user's Ingress that stuck-edit adds its path rule to (not served either).
 kubectl apply -f - >/dev/null <<YAML || fail "Ingress shop"
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: shop, namespace: default}
 spec:
-  ingressClassName: $INGRESS_CLASS
+  ingressClassName: unserved
   rules:
   - host: shop.e2e.example
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: shop, port: {number: 80}}}}]}

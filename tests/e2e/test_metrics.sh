@@ -14,7 +14,7 @@ PIDS=()
 # start_replica NAME PORT: a controller with leader election and a metrics endpoint.
 start_replica() {
   "$BIN" controller --kubeconfig "$KUBECONFIG" --leader-elect --leader-election-namespace certsmith \
-    --cluster-resource-namespace certsmith --metrics-listen "127.0.0.1:$2" \
+    --cluster-resource-namespace certsmith --metrics-listen "127.0.0.1:$2" "${SELF_CHECK_FLAGS[@]}" \
     >>"$WORK/controller-$1.log" 2>&1 &
   PIDS+=($!)
 }

@@ -58,6 +58,8 @@ Result<Challenge> Challenge::FromJson(const Json& object) {
           });
           ch->status.dns01 = dns;
         }
+        ch->status.solver_pod_failures = st.Int("solverPodFailures").value_or(0);
+        ch->status.solver_retry_time = st.Time("solverRetryTime");
       });
 }
 
@@ -126,6 +128,10 @@ bool IsChallengeProblemReason(std::string_view reason) {
 }
 
 std::string ChallengeProblem(const ChallengeStatus& status) {
+  const Condition* solver = FindCondition(status.conditions, kConditionSolverReady);
+  if (solver != nullptr && solver->status == ConditionStatus::kFalse) {
+    return solver->message.empty() ? solver->reason : solver->message;
+  }
   const Condition* ready = FindCondition(status.conditions, kConditionReady);
   if (ready == nullptr || ready->status != ConditionStatus::kFalse) return "";
   return IsChallengeProblemReason(ready->reason) ? ready->message : "";
@@ -139,6 +145,8 @@ Json ChallengeStatus::ToJson() const {
   PutString(j, "state", OrderStateName(state));
   if (!conditions.empty()) j["conditions"] = ConditionsToJson(conditions);
   if (dns01) j["dns01"] = dns01->ToJson();
+  internal::PutInt(j, "solverPodFailures", solver_pod_failures);
+  internal::PutTime(j, "solverRetryTime", solver_retry_time);
   return j;
 }
 

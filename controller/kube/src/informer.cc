@@ -85,14 +85,32 @@ Status Informer::ListOnce() {
   for (;;) {
     Result<Json> page = client_.List(options_.resource, options_.ns, lo);
     if (!page.ok()) return page.status().WithContext("list " + options_.resource.resource);
-    if (page->contains("items") && (*page)["items"].is_array())
-      for (Json& item : (*page)["items"]) {
-        Prepare(item);
-        store_.Stage(std::make_shared<const Json>(std::move(item)));
-      }
-    const Json& md = (*page)["metadata"];
-    rv = md.is_object() ? md.value("resourceVersion", "") : "";
-    lo.continue_token = md.is_object() ? md.value("continue", "") : "";
+    // Whatever answered (the API server, a proxy) may send any JSON: nlohmann::json throws on a
+    // wrong type, and an exception here would end the informer's thread and the controller.
+    if (!page->is_object()) {
+      store_.DiscardStaged();
+      return MakeError(ErrorCode::kProtocol,
+                       "list " + options_.resource.resource + ": the answer is not a JSON object");
+    }
+    try {
+      if (page->contains("items") && (*page)["items"].is_array())
+        for (Json& item : (*page)["items"]) {
+          if (!item.is_object()) continue;
+          Prepare(item);
+          store_.Stage(std::make_shared<const Json>(std::move(item)));
+        }
+    } catch (const Json::exception& ex) {
+      store_.DiscardStaged();
+      return MakeError(ErrorCode::kProtocol,
+                       "list " + options_.resource.resource + ": malformed object: " + ex.what());
+    }
+    const Json md = page->value("metadata", Json::object());
+    rv = md.is_object() && md.contains("resourceVersion") && md["resourceVersion"].is_string()
+             ? md["resourceVersion"].get<std::string>()
+             : "";
+    lo.continue_token = md.is_object() && md.contains("continue") && md["continue"].is_string()
+                            ? md["continue"].get<std::string>()
+                            : "";
     if (lo.continue_token.empty()) break;
   }
   Store::Diff diff = store_.CommitStaged();
@@ -175,14 +193,25 @@ Status Informer::WatchOnce() {
       continue;
     }
     if (e.type == "ERROR") {
-      int code = e.object.is_object() ? e.object.value("code", 0) : 0;
-      std::string msg = e.object.is_object() ? e.object.value("message", "") : "";
+      const Json code_field = e.object.is_object() ? e.object.value("code", Json()) : Json();
+      const Json msg_field = e.object.is_object() ? e.object.value("message", Json()) : Json();
+      const int64_t code = code_field.is_number_integer() ? code_field.get<int64_t>() : 0;
+      const std::string msg = msg_field.is_string() ? msg_field.get<std::string>() : "";
       result = MakeError(code == 410 ? ErrorCode::kGone : ErrorCode::kUnavailable,
                          "watch " + options_.resource.resource + ": " + log::Sanitize(msg));
       break;
     }
     if (e.type != "ADDED" && e.type != "MODIFIED" && e.type != "DELETED") continue;
-    Apply(e.type, std::move(e.object));
+    if (!e.object.is_object()) continue;  // not a Kubernetes object: nothing to store
+    try {
+      Apply(e.type, std::move(e.object));
+    } catch (const Json::exception& ex) {
+      // A malformed object that makes nlohmann::json throw: end this watch with an error (the
+      // informer backs off and relists) rather than let the exception end the thread.
+      result = MakeError(ErrorCode::kProtocol, "watch " + options_.resource.resource +
+                                                   ": malformed object: " + ex.what());
+      break;
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   current_watch_ = nullptr;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "certsmith/time_point.h"
+
 namespace certsmith::kube {
 
 std::string FormatTime(Clock::TimePoint t) {
@@ -42,7 +44,7 @@ std::optional<Clock::TimePoint> ParseTime(std::string_view text) {
     }
   }
   while (frac_digits++ < 9) frac *= 10;
-  auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+  auto t = TimePointFromSeconds(timegm(&tm));
   return t + std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::nanoseconds(frac));
 }
 

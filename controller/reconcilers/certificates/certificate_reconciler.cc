@@ -26,7 +26,8 @@ constexpr char kTlsKey[] = "tls.key";
 constexpr char kCaCrt[] = "ca.crt";
 // A short requeue while an RSA key is generated on another thread.
 constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
-constexpr auto kIssuerRetryDelay = std::chrono::seconds(30);
+// Only a safety net: the manager wakes a Certificate when its issuer's spec or status changes.
+constexpr auto kIssuerRetryDelay = std::chrono::minutes(5);
 
 std::optional<std::string> DataField(const Json* secret, const std::string& field) {
   if (secret == nullptr) return std::nullopt;
@@ -138,6 +139,29 @@ std::string RenewalMessage(const api::Certificate& cert, const IssuanceCheck& ch
     if (!ri.explanation_url.empty()) m += "; the CA explains: " + ri.explanation_url;
   }
   return m;
+}
+
+// Why the Certificate's issuer cannot take an order now, naming the issuer and, when it is not
+// Ready, the reason and message of its Ready condition; empty when it can.
+std::string IssuerRefusal(const api::Certificate& cert, const Result<api::Issuer>& issuer) {
+  const api::IssuerRef& ref = cert.spec.issuer_ref;
+  const std::string who =
+      (ref.IsClusterIssuer() ? "ClusterIssuer \"" : "Issuer \"") + ref.name + "\"";
+  if (!issuer.ok()) return who + ": " + issuer.status().message();
+  const api::Condition* ready = api::FindCondition(issuer->status.conditions, api::kConditionReady);
+  if (ready == nullptr) {
+    return who + " is not Ready yet: its ACME account has not been registered";
+  }
+  if (ready->status != api::ConditionStatus::kTrue) {
+    return who + " is not Ready (" + ready->reason + "): " + ready->message;
+  }
+  if (!issuer->AllowsNamespace(cert.metadata.namespace_)) {
+    return who + " does not allow namespace " + cert.metadata.namespace_;
+  }
+  for (const std::string& n : cert.spec.DnsIdentifiers()) {
+    if (!issuer->AllowsDnsName(n)) return who + " does not allow the name " + n;
+  }
+  return "";
 }
 
 }  // namespace
@@ -530,22 +554,19 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert, 
     return SyncResult::After(*retry_at - now);
   }
   auto issuer = GetIssuer(ctx_, cert.spec.issuer_ref, cert.metadata.namespace_);
-  std::string refusal;
-  if (!issuer.ok()) {
-    refusal = "Issuer " + cert.spec.issuer_ref.name + ": " + issuer.status().message();
-  } else if (!issuer->AllowsNamespace(cert.metadata.namespace_)) {
-    refusal = "ClusterIssuer " + cert.spec.issuer_ref.name + " does not allow namespace " +
-              cert.metadata.namespace_;
-  } else {
-    for (const std::string& n : cert.spec.DnsIdentifiers()) {
-      if (!issuer->AllowsDnsName(n)) refusal = "Issuer does not allow the name " + n;
-    }
-  }
+  const std::string refusal = IssuerRefusal(cert, issuer);
   if (!refusal.empty()) {
-    SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
-                 api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    // No key and no Order while the issuer cannot serve them: an Order now would never get a
+    // status. The manager wakes this Certificate when the issuer's status changes.
+    const bool changed = SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing,
+                                      api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    if (!check.current_valid) {
+      SetCondition(ctx_, &cert.status.conditions, api::kConditionReady,
+                   api::ConditionStatus::kFalse, "IssuerNotReady", refusal, gen);
+    }
     auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
     if (!w.ok()) return SyncResult::Error(w.status());
+    if (changed) Event(ctx_, obj, kube::kEventWarning, "IssuerNotReady", refusal);
     return SyncResult::After(kIssuerRetryDelay);
   }
 
@@ -597,6 +618,8 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert, 
       return SyncResult::Error(created.status());
     }
     Event(ctx_, obj, kube::kEventNormal, "OrderCreated", "Created Order " + order_name);
+    Status superseded = DeleteSupersededOrders(obj, cert, order_name);
+    if (!superseded.ok()) return SyncResult::Error(superseded);
     SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kTrue,
                  check.reason, check.message, gen);
     auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
@@ -616,20 +639,45 @@ SyncResult CertificateReconciler::Issue(const Json& obj, api::Certificate cert, 
     default:
       break;
   }
-  // An Order held up by something only a person can fix (a Challenge's refused DNS update,
-  // an unreachable nameserver, ...) says so in its pending reason: repeat it here.
-  std::string message = check.message;
+  // An Order in progress may be held by something a person must fix (a solver Pod that cannot
+  // run, a refused DNS update, an unreachable nameserver): the Order's reason says what, and the
+  // Certificate repeats it (`kubectl get certificate -o wide`).
+  std::string progress = check.message;
   if (!order->status.reason.empty()) {
-    message += ". Order " + order_name + " is waiting: " + order->status.reason;
-    if (!check.current_valid) {
-      SetCondition(ctx_, &cert.status.conditions, api::kConditionReady,
-                   api::ConditionStatus::kFalse, check.reason, message, gen);
-    }
+    progress += ". Order " + order_name + " is waiting: " + order->status.reason;
   }
   SetCondition(ctx_, &cert.status.conditions, api::kConditionIssuing, api::ConditionStatus::kTrue,
-               check.reason, message, gen);
+               check.reason, progress, gen);
+  if (!check.current_valid) {
+    SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
+                 check.reason, progress, gen);
+  }
   auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
   return w.ok() ? SyncResult::Done() : SyncResult::Error(w.status());
+}
+
+// The Certificate's other Orders still in progress were made for a spec, key or attempt that is
+// no longer current: they are deleted, and the Order reconciler deactivates their pending
+// authorizations at the CA (RFC 8555 §7.5.2) instead of letting them drive on.
+Status CertificateReconciler::DeleteSupersededOrders(const Json& obj, const api::Certificate& cert,
+                                                     const std::string& current) {
+  kube::ListOptions options;
+  options.label_selector = std::string(api::kCertificateNameLabel) + "=" + cert.metadata.name;
+  auto orders = ctx_.client->List(api::kOrders, cert.metadata.namespace_, options);
+  if (!orders.ok()) return orders.status().WithContext("listing the Certificate's Orders");
+  for (const Json& o : orders->value("items", Json::array())) {
+    const std::string name = o["metadata"].value("name", "");
+    if (name == current || !IsOwnedBy(o, obj) || o["metadata"].contains("deletionTimestamp")) {
+      continue;
+    }
+    auto order = api::Order::FromJson(o);
+    if (order.ok() && api::IsFinalOrderState(order->status.state)) continue;
+    Status deleted = ctx_.client->Delete(api::kOrders, cert.metadata.namespace_, name);
+    if (!deleted.ok() && !kube::IsNotFound(deleted)) return deleted;
+    Event(ctx_, obj, kube::kEventNormal, "OrderSuperseded",
+          "Deleted Order " + name + ", replaced by " + current);
+  }
+  return Status::Ok();
 }
 
 SyncResult CertificateReconciler::Failed(const Json& obj, api::Certificate cert,

@@ -80,6 +80,8 @@ class CertificateReconciler {
                    const IssuanceCheck& check);
   SyncResult Complete(const Json& obj, api::Certificate cert, const Json* secret,
                       const acme::PrivateKey& key, const api::Order& order);
+  Status DeleteSupersededOrders(const Json& obj, const api::Certificate& cert,
+                                const std::string& current);
   SyncResult Failed(const Json& obj, api::Certificate cert, const std::string& message);
   SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check,
                       const Json* secret);

@@ -16,6 +16,9 @@ constexpr auto kWaitDelay = std::chrono::seconds(5);
 // Solver Pods start in about a second; poll readiness often so issuance is not slowed.
 constexpr auto kSolverReadyPoll = std::chrono::milliseconds(500);
 constexpr auto kPollCap = std::chrono::seconds(10);
+// A failed solver Pod is replaced after 5 s, then 10 s, 20 s, ... at most 5 minutes apart.
+constexpr auto kSolverRetryBase = std::chrono::seconds(5);
+constexpr auto kSolverRetryCap = std::chrono::minutes(5);
 
 bool HasFinalizer(const Json& obj) {
   for (const Json& f : obj["metadata"].value("finalizers", Json::array())) {
@@ -105,6 +108,11 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                        " challenges are already presented (--max-concurrent-challenges)";
     return Write(obj, ch, SyncResult::After(kWaitDelay));
   }
+  // A failed solver Pod was deleted; its replacement waits out the backoff.
+  const auto now = ctx_.clock->Now();
+  if (ch.status.solver_retry_time && now < *ch.status.solver_retry_time) {
+    return Write(obj, ch, SyncResult::After(*ch.status.solver_retry_time - now));
+  }
   auto created = solvers::http01::Present(
       *ctx_.client, ch, obj,
       {.image = ctx_.options.solver_image, .first_presentation = !ch.status.presented});
@@ -112,14 +120,24 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
     return SyncResult::Error(created.status().WithContext("presenting http-01 solver"));
   }
   ch.status.presented = true;
+  ch.status.solver_retry_time.reset();
   // A Service or Ingress created just now is not routed yet: the ingress controller learns of it
   // from its watch. A new Pod takes longer to be Ready than that, but a controller killed between
   // creating the Pod and the Ingress finds the Pod Ready after its restart: told at once, the CA
   // got a 503 and the Order failed. So the CA is asked one readiness poll after the last change.
-  auto ready = solvers::http01::SolverPodReady(*ctx_.client, ch);
-  if (!ready.ok() && !kube::IsNotFound(ready.status())) {
-    return SyncResult::Error(ready.status().WithContext("reading the solver Pod"));
+  auto pod = solvers::http01::GetSolverPod(*ctx_.client, ch);
+  if (!pod.ok() && !kube::IsNotFound(pod.status())) {
+    return SyncResult::Error(pod.status().WithContext("reading the solver Pod"));
   }
+  if (pod.ok() && !pod->reason.empty()) return SolverPodFailed(obj, std::move(ch), *pod);
+  const bool pod_ready = pod.ok() && pod->ready;
+  if (pod_ready) {
+    SetCondition(ctx_, &ch.status.conditions, api::kConditionSolverReady,
+                 api::ConditionStatus::kTrue, "SolverPodReady",
+                 "solver Pod " + solvers::http01::SolverName(ch) + " is Ready",
+                 ch.metadata.generation);
+  }
+  auto ready = pod.ok() ? Result<bool>(pod_ready) : Result<bool>(pod.status());
   if (*created || !ready.ok() || !*ready) {
     const std::string solver = solvers::http01::SolverName(ch);
     ch.status.reason = ready.ok() && *ready
@@ -162,6 +180,38 @@ SyncResult ChallengeReconciler::Respond(const Json& obj, api::Challenge ch,
     return SyncResult::Error(responded.status().WithContext("accepting the challenge"));
   }
   return Accepted(obj, std::move(ch), std::chrono::seconds(1));
+}
+
+// The solver Pod cannot run: the Challenge says why (condition SolverReady, reason, a Warning
+// event when that changes), in the Pod's words. A Failed Pod never runs again: it is deleted and
+// replaced after a backoff that grows with each failure. A container the kubelet keeps retrying
+// (image pull, crash loop) is left to it and looked at again.
+SyncResult ChallengeReconciler::SolverPodFailed(const Json& obj, api::Challenge ch,
+                                                const solvers::http01::SolverPodState& pod) {
+  const std::string solver = solvers::http01::SolverName(ch);
+  std::string why =
+      "solver Pod " + solver + (pod.failed ? " failed" : " cannot run") + " (" + pod.reason + ")";
+  if (!pod.message.empty()) why += ": " + log::Sanitize(pod.message, 512);
+  Duration wait = kWaitDelay;
+  if (pod.failed) {
+    Status deleted = solvers::http01::DeleteSolverPod(*ctx_.client, ch);
+    if (!deleted.ok()) return SyncResult::Error(deleted.WithContext("replacing the solver Pod"));
+    ch.status.solver_pod_failures += 1;
+    wait = Backoff(ch.status.solver_pod_failures, kSolverRetryBase, kSolverRetryCap);
+    ch.status.solver_retry_time = ctx_.clock->Now() + wait;
+  }
+  const bool changed =
+      SetCondition(ctx_, &ch.status.conditions, api::kConditionSolverReady,
+                   api::ConditionStatus::kFalse, pod.reason, why, ch.metadata.generation);
+  // Each failed Pod is a new failure; a waiting container is reported once per reason.
+  if (changed || pod.failed) Event(ctx_, obj, kube::kEventWarning, "SolverPodFailed", why);
+  log::Warn("solver Pod cannot run", {{"challenge", kube::ObjectKey(obj)}, {"reason", pod.reason}});
+  ch.status.reason =
+      pod.failed
+          ? why + "; replacing it in " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count()) + "s"
+          : why;
+  return Write(obj, ch, SyncResult::After(wait));
 }
 
 SyncResult ChallengeReconciler::Accepted(const Json& obj, api::Challenge ch, Duration poll_in) {

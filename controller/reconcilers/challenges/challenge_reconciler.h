@@ -13,6 +13,7 @@
 
 #include "api/challenge.h"
 #include "reconcilers/context.h"
+#include "solvers/http01/solver_resources.h"
 
 namespace certsmith::reconcilers {
 
@@ -28,6 +29,8 @@ class ChallengeReconciler {
   SyncResult Present(const Json& obj, api::Challenge ch);
   // Tells the CA to validate (RFC 8555 §7.5.1), for both challenge types.
   SyncResult Respond(const Json& obj, api::Challenge ch, acme::AcmeClient& acme);
+  SyncResult SolverPodFailed(const Json& obj, api::Challenge ch,
+                             const solvers::http01::SolverPodState& pod);
   // Records that the CA was told to validate; Poll takes over after poll_in.
   SyncResult Accepted(const Json& obj, api::Challenge ch, Duration poll_in);
   SyncResult Poll(const Json& obj, api::Challenge ch);

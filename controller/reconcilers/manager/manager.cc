@@ -41,25 +41,32 @@ bool AnnotationChanged(const Json& old_obj, const Json& obj, const char* key) {
 }
 
 // What the Certificate reconciler acts on: an Order that ended (valid with its certificate,
-// invalid, expired, errored; with the reason), or one held up by a problem that needs a person
-// (its pending reason, repeated in the Certificate's Ready message). Progress in between (ready,
-// processing, authorizations, poll times) changes nothing for it.
+// invalid, expired, errored; with the reason), or what holds one in progress (its pending reason,
+// repeated in the Certificate's Ready message: a solver Pod that cannot run, a refused DNS
+// update). Progress in between (pending, ready, processing, authorizations, poll times) changes
+// nothing for it.
 std::string OrderOutcome(const Json& obj) {
   const Json status = obj.value("status", Json::object());
   const std::string state = status.value("state", "");
   if (state == "valid") return status.value("certificate", "").empty() ? "" : "valid";
-  return state + "|" + status.value("reason", "");
+  if (state == "invalid" || state == "expired" || state == "errored") {
+    return state + "|" + status.value("reason", "");
+  }
+  return "waiting|" + status.value("reason", "");
 }
 
-// What an Order acts on: its Challenge's state, and a problem that needs a person (Ready=False
-// with a reason of api::ChallengeProblem), which the Order repeats.
+// What an Order acts on: its Challenge's state, and a problem that needs a person
+// (api::ChallengeProblem: Ready=False with a problem reason, or SolverReady=False), which the
+// Order repeats.
 std::string ChallengeOutcome(const Json& obj) {
   const Json status = obj.value("status", Json::object());
   std::string problem;
   for (const Json& c : status.value("conditions", Json::array())) {
-    if (c.value("type", "") == api::kConditionReady && c.value("status", "") == "False" &&
-        api::IsChallengeProblemReason(c.value("reason", ""))) {
-      problem = c.value("reason", "") + "|" + c.value("message", "");
+    const std::string type = c.value("type", "");
+    if (c.value("status", "") != "False") continue;
+    if (type == api::kConditionSolverReady ||
+        (type == api::kConditionReady && api::IsChallengeProblemReason(c.value("reason", "")))) {
+      problem += type + "|" + c.value("reason", "") + "|" + c.value("message", "") + "|";
     }
   }
   return status.value("state", "") + "|" + problem;
@@ -145,10 +152,17 @@ void Manager::EnqueueOwner(Controller& target, const Json& obj, const std::strin
   }
 }
 
-void Manager::EnqueueAllCertificates() {
+void Manager::EnqueueCertificatesOf(const std::string& kind, const Json& issuer) {
   if (certificate_informer_ == nullptr) return;
-  for (Controller* c : {controllers_[2].get()}) {
-    for (const std::string& key : certificate_informer_->store().Keys()) c->queue->Add(key);
+  const std::string ns = kube::GetNamespace(issuer);
+  const std::string name = issuer["metadata"].value("name", "");
+  for (const kube::ObjectPtr& cert : certificate_informer_->store().List()) {
+    const Json ref = cert->value("spec", Json::object()).value("issuerRef", Json::object());
+    if (!ref.is_object() || ref.value("name", "") != name) continue;
+    const bool cluster = ref.value("kind", "") == "ClusterIssuer";
+    if (cluster != (kind == "ClusterIssuer")) continue;
+    if (!cluster && kube::GetNamespace(*cert) != ns) continue;
+    controllers_[2]->queue->Add(kube::ObjectKey(*cert));
   }
 }
 
@@ -167,13 +181,16 @@ void Manager::StartInformers() {
     return kube::ResourceEventHandlers{
         .on_add = [&q](const Json& o) { q.queue->Add(kube::ObjectKey(o)); },
         .on_update =
-            [this, &q](const Json& old_obj, const Json& o) {
+            [this, &q, kind](const Json& old_obj, const Json& o) {
               if (SpecOrDeletionChanged(old_obj, o) ||
                   AnnotationChanged(old_obj, o, api::kAccountKeyRolloverAnnotation)) {
                 q.queue->Add(kube::ObjectKey(o));
               }
-              if (old_obj.value("status", Json()) != o.value("status", Json())) {
-                EnqueueAllCertificates();
+              // A Certificate waits for its issuer to be Ready and to allow it (no Order
+              // before): wake the ones that name it as soon as its status or spec changes.
+              if (old_obj.value("status", Json()) != o.value("status", Json()) ||
+                  SpecOrDeletionChanged(old_obj, o)) {
+                EnqueueCertificatesOf(kind, o);
               }
             },
         .on_delete =
@@ -213,7 +230,13 @@ void Manager::StartInformers() {
                EnqueueOwner(certs, o, "Certificate");
              }
            },
-       .on_delete = [this, &certs](const Json& o) { EnqueueOwner(certs, o, "Certificate"); }});
+       .on_delete =
+           [this, &orders, &certs](const Json& o) {
+             // Its pending authorizations are deactivated at the CA by the next sync of its key.
+             orders_->Deleted(o);
+             orders.queue->Add(kube::ObjectKey(o));
+             EnqueueOwner(certs, o, "Certificate");
+           }});
   challenge_informer_ = &Watch(api::kChallenges, ns, "");
   challenge_informer_->AddHandlers(
       {.on_add = [&challenges](const Json& o) { challenges.queue->Add(kube::ObjectKey(o)); },

@@ -62,7 +62,8 @@ class Manager {
                         std::function<void(Json&)> transform = kube::StripManagedFields);
   void Work(Controller& c);
   void EnqueueOwner(Controller& target, const Json& obj, const std::string& kind);
-  void EnqueueAllCertificates();
+  // Wakes the Certificates whose spec.issuerRef names this Issuer or ClusterIssuer.
+  void EnqueueCertificatesOf(const std::string& issuer_kind, const Json& issuer);
   void WatchIngresses(kube::Informer& certificates);
 
   kube::Client& api_;  // the API server, uncached: informers list and watch through it

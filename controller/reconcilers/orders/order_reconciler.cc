@@ -21,15 +21,24 @@ namespace {
 // Pending authorizations are looked at again this often even when no Challenge changed.
 constexpr auto kPendingRecheck = std::chrono::seconds(10);
 constexpr auto kIssuerNotReadyDelay = std::chrono::seconds(5);
+// How long deactivating a removed Order's authorizations may take in all (RFC 8555 §7.5.2;
+// best effort: Let's Encrypt limits pending authorizations per account, they expire anyway).
+constexpr auto kDeactivationBudget = std::chrono::seconds(20);
 
 api::OrderState StateOf(acme::OrderStatus s) {
   switch (s) {
-    case acme::OrderStatus::kPending: return api::OrderState::kPending;
-    case acme::OrderStatus::kReady: return api::OrderState::kReady;
-    case acme::OrderStatus::kProcessing: return api::OrderState::kProcessing;
-    case acme::OrderStatus::kValid: return api::OrderState::kValid;
-    case acme::OrderStatus::kInvalid: return api::OrderState::kInvalid;
-    default: return api::OrderState::kUnknown;
+    case acme::OrderStatus::kPending:
+      return api::OrderState::kPending;
+    case acme::OrderStatus::kReady:
+      return api::OrderState::kReady;
+    case acme::OrderStatus::kProcessing:
+      return api::OrderState::kProcessing;
+    case acme::OrderStatus::kValid:
+      return api::OrderState::kValid;
+    case acme::OrderStatus::kInvalid:
+      return api::OrderState::kInvalid;
+    default:
+      return api::OrderState::kUnknown;
   }
 }
 
@@ -48,11 +57,73 @@ std::string AuthorizationProblem(const acme::Authorization& authz) {
 
 }  // namespace
 
+void OrderReconciler::Deleted(const Json& obj) {
+  auto order = api::Order::FromJson(obj);
+  if (!order.ok() || order->status.url.empty()) return;     // never reached the CA
+  if (api::IsFinalOrderState(order->status.state)) return;  // nothing left pending there
+  Abandoned abandoned{order->spec.issuer_ref, order->metadata.namespace_, {}};
+  for (const api::AuthorizationStatus& a : order->status.authorizations) {
+    // Pre-validated (valid from the start) authorizations are the CA's to keep: reusable.
+    if (a.initial_state == "pending") abandoned.authorizations.push_back(a.url);
+  }
+  if (abandoned.authorizations.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  abandoned_[kube::ObjectKey(obj)] = std::move(abandoned);
+}
+
+size_t OrderReconciler::AbandonedForTest() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return abandoned_.size();
+}
+
+SyncResult OrderReconciler::DeactivateAbandoned(const std::string& key) {
+  Abandoned abandoned;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = abandoned_.find(key);
+    if (it == abandoned_.end()) return SyncResult::Done();
+    abandoned = std::move(it->second);
+    abandoned_.erase(it);  // once: a CA that does not answer is not asked again
+  }
+  auto acme = AcmeClientFor(ctx_, abandoned.issuer_ref, abandoned.ns);
+  if (!acme.ok()) return SyncResult::Done();  // the issuer went too: nothing to ask with
+  // A budget of wall time (a duration, not the injected clock): with a CA that hangs, a worker
+  // is held for at most about this plus one request's timeout.
+  const auto started = std::chrono::steady_clock::now();
+  int deactivated = 0;
+  for (const std::string& url : abandoned.authorizations) {
+    if (std::chrono::steady_clock::now() - started > kDeactivationBudget) {
+      log::Warn("order: deactivation budget spent", {{"order", key}});
+      break;
+    }
+    auto authz = (*acme)->GetAuthorization(url, 0);
+    if (!authz.ok()) {
+      log::Warn("order: reading an abandoned authorization failed",
+                {{"order", key}, {"error", ErrorText(authz.status())}});
+      continue;
+    }
+    if (authz->status != acme::AuthorizationStatus::kPending) continue;
+    auto done = (*acme)->DeactivateAuthorization(url);
+    if (!done.ok()) {
+      log::Warn("order: deactivating an abandoned authorization failed",
+                {{"order", key}, {"error", ErrorText(done.status())}});
+      continue;
+    }
+    ++deactivated;
+  }
+  if (deactivated > 0) {
+    log::Info("order removed: pending authorizations deactivated at the CA",
+              {{"order", key}, {"count", std::to_string(deactivated)}});
+  }
+  return SyncResult::Done();
+}
+
 SyncResult OrderReconciler::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   auto got = ctx_.client->Get(api::kOrders, ns, name);
   if (!got.ok()) {
-    return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
+    if (kube::IsNotFound(got.status())) return DeactivateAbandoned(key);
+    return SyncResult::Error(got.status());
   }
   const Json& obj = *got;
   // Being deleted (its Certificate went, in the foreground): no new Challenges or CA calls for
@@ -75,10 +146,12 @@ SyncResult OrderReconciler::Sync(const std::string& key) {
 SyncResult OrderReconciler::Create(const Json& obj, api::Order order, acme::AcmeClient& acme,
                                    const api::Issuer& issuer) {
   acme::NewOrderRequest request;
-  for (const std::string& n : order.spec.dns_names) request.identifiers.push_back(acme::DnsIdentifier(n));
+  for (const std::string& n : order.spec.dns_names)
+    request.identifiers.push_back(acme::DnsIdentifier(n));
   for (const std::string& ip : order.spec.ip_addresses) {
     auto id = acme::IpIdentifier(ip);
-    if (!id.ok()) return Terminal(obj, std::move(order), api::OrderState::kErrored, id.status().message());
+    if (!id.ok())
+      return Terminal(obj, std::move(order), api::OrderState::kErrored, id.status().message());
     request.identifiers.push_back(*id);
   }
   // An order at the CA is not undone by deleting ours: ask the API server itself that the Order
@@ -134,9 +207,12 @@ SyncResult OrderReconciler::Drive(const Json& obj, api::Order order, acme::AcmeC
       return Authorizations(obj, std::move(order), *remote, acme, issuer);
     case acme::OrderStatus::kReady: {
       auto csr = Base64DecodeLenient(order.spec.request);
-      if (!csr.ok()) return Terminal(obj, std::move(order), api::OrderState::kErrored, "spec.request is not base64");
+      if (!csr.ok())
+        return Terminal(obj, std::move(order), api::OrderState::kErrored,
+                        "spec.request is not base64");
       auto finalized = acme.Finalize(*remote, *csr);
-      if (!finalized.ok()) return AcmeError(obj, std::move(order), finalized.status(), "finalizing");
+      if (!finalized.ok())
+        return AcmeError(obj, std::move(order), finalized.status(), "finalizing");
       order.status.state = StateOf(finalized->status);
       order.status.next_poll_time = finalized->next_poll;
       if (finalized->status == acme::OrderStatus::kInvalid) {
@@ -195,13 +271,15 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
   std::vector<std::string> problems;
   for (const std::string& url : remote.authorizations) {
     auto authz = acme.GetAuthorization(url, 0);
-    if (!authz.ok()) return AcmeError(obj, std::move(order), authz.status(), "fetching an authorization");
+    if (!authz.ok())
+      return AcmeError(obj, std::move(order), authz.status(), "fetching an authorization");
     api::AuthorizationStatus as;
     as.url = url;
     as.identifier = authz->identifier.value;
     as.wildcard = authz->wildcard;
     as.initial_state = acme::ToString(authz->status);
-    for (const acme::Challenge& c : authz->challenges) as.challenges.push_back({c.url, c.type, c.token});
+    for (const acme::Challenge& c : authz->challenges)
+      as.challenges.push_back({c.url, c.type, c.token});
     // CAs may list challenges in any order (Pebble shuffles them on every fetch): sorted, an
     // unchanged authorization writes no new status on the next look.
     std::sort(as.challenges.begin(), as.challenges.end(),
@@ -212,7 +290,8 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     if (authz->status == acme::AuthorizationStatus::kValid) continue;  // pre-validated
     if (authz->status != acme::AuthorizationStatus::kPending) {
       order.status.authorizations = authorizations;
-      return Terminal(obj, std::move(order), api::OrderState::kInvalid, AuthorizationProblem(*authz));
+      return Terminal(obj, std::move(order), api::OrderState::kInvalid,
+                      AuthorizationProblem(*authz));
     }
     const std::string name = (authz->wildcard ? "*." : "") + authz->identifier.value;
     std::vector<std::string> offered_types;
@@ -285,7 +364,8 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
 SyncResult OrderReconciler::Download(const Json& obj, api::Order order, const acme::Order& remote,
                                      acme::AcmeClient& acme, const api::Issuer& issuer) {
   auto chain = acme.DownloadPreferredChain(remote.certificate, issuer.spec.acme.preferred_chain);
-  if (!chain.ok()) return AcmeError(obj, std::move(order), chain.status(), "downloading the certificate");
+  if (!chain.ok())
+    return AcmeError(obj, std::move(order), chain.status(), "downloading the certificate");
   order.status.state = api::OrderState::kValid;
   order.status.certificate = Base64Encode(chain->pem);
   Event(ctx_, obj, kube::kEventNormal, "Complete", "Order completed successfully");
@@ -308,8 +388,8 @@ SyncResult OrderReconciler::AcmeError(const Json& obj, api::Order order, const S
   if (problem && !acme::IsRetryable(*problem)) {
     return Terminal(obj, std::move(order), api::OrderState::kInvalid, problem->Summary());
   }
-  log::Warn("order: retrying", {{"order", kube::ObjectKey(obj)}, {"step", what},
-                                {"error", ErrorText(error)}});
+  log::Warn("order: retrying",
+            {{"order", kube::ObjectKey(obj)}, {"step", what}, {"error", ErrorText(error)}});
   if (error.retry_after()) return SyncResult::After(*error.retry_after());
   return SyncResult::Error(error.WithContext(what));
 }
@@ -317,7 +397,8 @@ SyncResult OrderReconciler::AcmeError(const Json& obj, api::Order order, const S
 SyncResult OrderReconciler::Write(const Json& obj, const api::Order& order, SyncResult then) {
   auto w = WriteStatus(ctx_, api::kOrders, obj, order.status.ToJson());
   // NotFound: deleted during this sync (with its Certificate); nothing left to record or retry.
-  if (!w.ok()) return kube::IsNotFound(w.status()) ? SyncResult::Done() : SyncResult::Error(w.status());
+  if (!w.ok())
+    return kube::IsNotFound(w.status()) ? SyncResult::Done() : SyncResult::Error(w.status());
   return then;
 }
 

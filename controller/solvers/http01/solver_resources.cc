@@ -195,17 +195,89 @@ Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json&
   return changed;
 }
 
-Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch) {
-  ASSIGN_OR_RETURN(Json pod, client.Get(kube::kPods, ch.metadata.namespace_, SolverName(ch)));
-  const Json* conditions = pod.contains("status") ? &pod["status"] : nullptr;
-  if (!conditions || !conditions->contains("conditions") ||
-      !(*conditions)["conditions"].is_array()) {
-    return false;
-  }
-  for (const Json& c : (*conditions)["conditions"]) {
-    if (c.is_object() && c.value("type", "") == "Ready") return c.value("status", "") == "True";
+namespace {
+
+// Container waiting reasons that mean the solver cannot start without someone changing
+// something (an image, a Secret, the solver itself), as opposed to ContainerCreating.
+bool IsBlockingWaitReason(const std::string& reason) {
+  static const char* const kBlocking[] = {
+      "ErrImagePull",      "ImagePullBackOff",           "InvalidImageName",
+      "CrashLoopBackOff",  "CreateContainerConfigError", "CreateContainerError",
+      "RunContainerError", "ErrImageNeverPull"};
+  for (const char* r : kBlocking) {
+    if (reason == r) return true;
   }
   return false;
+}
+
+std::string StringAt(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// obj[a][b]... when every step is an object member; a null Json otherwise.
+Json At(const Json& obj, std::initializer_list<const char*> path) {
+  const Json* at = &obj;
+  for (const char* key : path) {
+    if (!at->is_object()) return Json();
+    auto it = at->find(key);
+    if (it == at->end()) return Json();
+    at = &*it;
+  }
+  return *at;
+}
+
+std::vector<Json> Items(const Json& list) {
+  return list.is_array() ? list.get<std::vector<Json>>() : std::vector<Json>();
+}
+
+}  // namespace
+
+SolverPodState ReadSolverPod(const Json& pod) {
+  SolverPodState state;
+  const Json status = At(pod, {"status"});
+  if (!status.is_object()) return state;
+  for (const Json& c : Items(At(status, {"conditions"}))) {
+    if (StringAt(c, "type") == "Ready") state.ready = StringAt(c, "status") == "True";
+  }
+  const std::vector<Json> containers = Items(At(status, {"containerStatuses"}));
+  if (StringAt(status, "phase") == "Failed") {
+    state.ready = false;
+    state.failed = true;
+    state.reason = StringAt(status, "reason");
+    state.message = StringAt(status, "message");
+    // A real kubelet puts the process's outcome on the container, not the Pod.
+    for (const Json& c : containers) {
+      const Json terminated = At(c, {"state", "terminated"});
+      if (!terminated.is_object()) continue;
+      if (state.reason.empty()) state.reason = StringAt(terminated, "reason");
+      if (state.message.empty()) state.message = StringAt(terminated, "message");
+      if (state.message.empty() && terminated.contains("exitCode")) {
+        state.message = "the solver exited with code " + terminated["exitCode"].dump();
+      }
+    }
+    if (state.reason.empty()) state.reason = "PodFailed";
+    return state;
+  }
+  for (const Json& c : containers) {
+    const Json waiting = At(c, {"state", "waiting"});
+    if (!IsBlockingWaitReason(StringAt(waiting, "reason"))) continue;
+    state.ready = false;
+    state.reason = StringAt(waiting, "reason");
+    state.message = StringAt(waiting, "message");
+    return state;
+  }
+  return state;
+}
+
+Result<SolverPodState> GetSolverPod(kube::Client& client, const api::Challenge& ch) {
+  ASSIGN_OR_RETURN(Json pod, client.Get(kube::kPods, ch.metadata.namespace_, SolverName(ch)));
+  return ReadSolverPod(pod);
+}
+
+Status DeleteSolverPod(kube::Client& client, const api::Challenge& ch) {
+  return IgnoreNotFound(client.Delete(kube::kPods, ch.metadata.namespace_, SolverName(ch)));
 }
 
 Status CleanUp(kube::Client& client, const api::Challenge& ch) {

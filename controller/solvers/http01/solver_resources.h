@@ -47,9 +47,24 @@ Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress);
 // already there.
 Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json& challenge_obj,
                      const SolverOptions& options);
-// True when the solver Pod reports the Ready condition. The CA must not be told to validate
-// before then: it would reach a route with no endpoint yet (a 503) and fail the order.
-Result<bool> SolverPodReady(kube::Client& client, const api::Challenge& ch);
+// What the solver Pod's status says. The CA must not be told to validate before it is Ready:
+// it would reach a route with no endpoint yet (a 503) and fail the order.
+struct SolverPodState {
+  bool ready = false;
+  // Phase Failed: the Pod will never run again (its process exited, or the kubelet refused it);
+  // it has to be replaced.
+  bool failed = false;
+  // Why it cannot run, from the Pod (phase Failed) or its container (waiting with
+  // ErrImagePull, ImagePullBackOff, CrashLoopBackOff, CreateContainerConfigError, ...: the kubelet
+  // retries those itself); empty while it is starting normally or Ready.
+  std::string reason;
+  std::string message;
+};
+SolverPodState ReadSolverPod(const Json& pod);
+// The solver Pod's state; NotFound when there is no Pod.
+Result<SolverPodState> GetSolverPod(kube::Client& client, const api::Challenge& ch);
+// Deletes only the solver Pod (to replace a failed one); NotFound is success.
+Status DeleteSolverPod(kube::Client& client, const api::Challenge& ch);
 // Deletes the Pod, Service and Ingress and reverts an edited Ingress; NotFound is success.
 Status CleanUp(kube::Client& client, const api::Challenge& ch);
 

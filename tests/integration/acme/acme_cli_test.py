@@ -6,13 +6,19 @@ pebble-challtestsrv, each case with its own instance on free loopback ports.
 
 Needs $CERTSMITH_BIN (set by ctest). Exits 77 (skipped) when pebble or openssl is missing."""
 
+import http.client
+import http.server
 import json
 import os
 import re
+import ssl
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
@@ -105,6 +111,89 @@ class Case:
 
     def serial(self, out):
         return self.openssl_x509(out, "-serial").strip().split("=", 1)[1]
+
+
+class RateLimitingProxy:
+    """A TLS proxy in front of Pebble that answers the first `times` POSTs to newOrder with 429,
+    a rateLimited problem and `Retry-After: retry_after`, as Sectigo and Google Trust Services
+    throttle bursts, and passes everything else on. The Host header is kept, so Pebble builds
+    its URLs (and checks each JWS url) against the proxy's address."""
+
+    def __init__(self, pebble, times=1, retry_after="1"):
+        self.p = pebble
+        self.times = times
+        self.retry_after = retry_after
+        self.refused = []  # monotonic times of the 429s
+        self.passed = []   # monotonic times of newOrder requests passed on
+        upstream = urllib.parse.urlsplit(pebble.directory_url)
+        context = ssl.create_default_context(cafile=pebble.ca_bundle)
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if self.command == "POST" and self.path.endswith("order-plz"):
+                    if len(proxy.refused) < proxy.times:
+                        proxy.refused.append(time.monotonic())
+                        return self._rate_limited()
+                    proxy.passed.append(time.monotonic())
+                conn = http.client.HTTPSConnection(upstream.hostname, upstream.port,
+                                                   context=context, timeout=30)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("connection", "content-length")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            def _rate_limited(self):
+                # A fresh nonce from Pebble, as a real CA sends with every error (RFC 8555 §6.5).
+                conn = http.client.HTTPSConnection(upstream.hostname, upstream.port,
+                                                   context=context, timeout=30)
+                conn.request("HEAD", "/nonce-plz", headers={"Host": self.headers["Host"]})
+                nonce = conn.getresponse().getheader("Replay-Nonce")
+                conn.close()
+                body = json.dumps({"type": "urn:ietf:params:acme:error:rateLimited",
+                                   "detail": "too many new orders, retry in a moment",
+                                   "status": 429}).encode()
+                self.send_response(429)
+                self.send_header("Content-Type", "application/problem+json")
+                self.send_header("Retry-After", proxy.retry_after)
+                self.send_header("Replay-Nonce", nonce)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_HEAD = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(pebble._tls_cert, pebble._tls_key)
+        self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.directory_url = f"https://127.0.0.1:{self.server.server_address[1]}{upstream.path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 # -- the cases ------------------------------------------------------------------------------------
@@ -303,6 +392,32 @@ def case_ov_subject(c):
     check("CN = ov.example" in c.openssl_x509("out", "-subject"), "issued subject")
 
 
+def case_rate_limited(c):
+    """A 429 with Retry-After: 1 on newOrder is waited out (said on stderr), then issued; a
+    Retry-After longer than --max-wait ends with the CA's error and exit code 5."""
+    with RateLimitingProxy(c.p, times=1, retry_after="1") as proxy:
+        r = c.run(["issue", "--server", proxy.directory_url, "--account-key",
+                   c.path("account.pem")] + c.eab() +
+                  ["-d", "slow.example", "--http01-listen", f"127.0.0.1:{c.p.http_port}",
+                   "--out", c.path("out")], server=False)
+        check(len(proxy.refused) == 1 and len(proxy.passed) == 1,
+              f"newOrder refused {len(proxy.refused)}x, passed {len(proxy.passed)}x")
+        check("the CA is rate limiting the new order (HTTP 429); waiting 1s" in r.stderr, r.stderr)
+        check("--max-wait 60s" in r.stderr, r.stderr)
+        waited = proxy.passed[0] - proxy.refused[0]
+        check(waited >= 0.95, f"the retry came {waited:.2f}s after the 429, before Retry-After")
+        c.verify_chain("out")
+    with RateLimitingProxy(c.p, times=1, retry_after="30") as proxy:
+        r = c.run(["issue", "--server", proxy.directory_url, "--account-key",
+                   c.path("account.pem"), "-d", "slow.example", "--http01-listen",
+                   f"127.0.0.1:{c.p.http_port}", "--out", c.path("out2"), "--max-wait", "5s"],
+                  server=False, expect=5)
+        check(len(proxy.refused) == 1 and not proxy.passed, "a second newOrder was sent")
+        check("waiting" not in r.stderr, r.stderr)
+        check("urn:ietf:params:acme:error:rateLimited" in r.stderr, r.stderr)
+        check("retry after: 30 s" in r.stderr, r.stderr)
+
+
 def case_usage(c):
     r = c.run(["issue", "--account-key", c.path("k.pem"), "-d", "a.example", "--out",
                c.path("o")], expect=2)
@@ -327,6 +442,7 @@ CASES = {
     "eab_errors": ({}, case_eab_errors),
     "connection_errors": ({}, case_connection_errors),
     "ov_subject": ({}, case_ov_subject),
+    "rate_limited": ({}, case_rate_limited),
     "usage": ({}, case_usage),
 }
 

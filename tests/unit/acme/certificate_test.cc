@@ -61,6 +61,31 @@ PrivateKey* CertificateTest::leaf_key_ = nullptr;
 X509* CertificateTest::ca_cert_ = nullptr;
 X509* CertificateTest::leaf_cert_ = nullptr;
 
+// RFC 5280 §4.1.2.5: notAfter 99991231235959Z means "no well-defined expiration". It must read
+// as far in the future (saturated), not overflow the nanosecond clock into the past, which would
+// make a TLS Secret holding it look expired and re-issued forever (pem_der_fuzz corpus:
+// regression-notafter-9999).
+TEST(CertificateTimesTest, NotAfterInTheYear9999IsFarInTheFuture) {
+  constexpr char kForever[] = R"(-----BEGIN CERTIFICATE-----
+MIIBHjCBxAIBATAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9mb3JldmVyLmV4YW1w
+bGUwIBcNMjQwMTAxMDAwMDAwWhgPOTk5OTEyMzEyMzU5NTlaMBoxGDAWBgNVBAMM
+D2ZvcmV2ZXIuZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABIo7pTOO
+peQUnZ2QVitoHXm829gX2817N436+untCUpNWsKWxtcFAOItfsthWWsmLBNBbadI
+lDfC8dLT2BmKTNAwCgYIKoZIzj0EAwIDSQAwRgIhAMkGG+9xvcEHI2EL71J5DpwK
+fAjtPr/CTCh/nBK33Dx1AiEAzclnm7Ec0QBVlROgGIX25iresTExZOJcWu9qElc9
+htA=
+-----END CERTIFICATE-----
+)";
+  auto info = ParseCertificatePem(kForever);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  const auto now = system_clock::now();
+  EXPECT_GT(info->not_after, now + hours(24 * 365 * 200));
+  EXPECT_LT(info->not_before, now);
+  auto rfc3339 = ParseRfc3339("9999-12-31T23:59:59Z");
+  ASSERT_TRUE(rfc3339.ok());
+  EXPECT_EQ(*rfc3339, info->not_after);
+}
+
 TEST_F(CertificateTest, ParsesLeafFields) {
   auto info = ParseCertificatePem(LeafPem());
   ASSERT_TRUE(info.ok()) << info.status().ToString();

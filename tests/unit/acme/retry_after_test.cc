@@ -21,6 +21,16 @@ TEST(RetryAfterTest, HugeDelayDoesNotOverflow) {
   EXPECT_GT(*d, seconds(86400));
 }
 
+// Found by retry_after_fuzz: the year 9999 overflowed the nanosecond clock (UBSan: signed
+// integer overflow). It is a wait longer than anyone accepts, not a wrapped-around date.
+TEST(RetryAfterTest, AFarFutureDateIsALongWaitNotAnOverflow) {
+  const Clock::TimePoint now{std::chrono::seconds(1748736000)};
+  auto wait = ParseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now);
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_GT(*wait, std::chrono::hours(24 * 365 * 200));
+  EXPECT_EQ(PollDelay(0, wait), kMaxRetryAfter);
+}
+
 TEST(RetryAfterTest, ImfFixdate) {
   EXPECT_EQ(ParseRetryAfter("Mon, 23 Nov 2026 16:01:30 GMT", kNow), seconds(90));
 }

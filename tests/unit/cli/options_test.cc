@@ -56,6 +56,21 @@ TEST(IssueOptionsTest, ParsesEverything) {
   EXPECT_EQ(o->account.eab->algorithm, acme::HmacAlgorithm::kHS512);
 }
 
+TEST(IssueOptionsTest, MaxWaitDefaultsToAMinute) {
+  auto dflt =
+      ParseIssueOptions(Flags(IssueFlags(), IssueArgs({"--http01-webroot", "/w"})), FakeEnv({}));
+  ASSERT_TRUE(dflt.ok()) << dflt.status().message();
+  EXPECT_EQ(dflt->server.max_wait, std::chrono::seconds(60));
+  auto set = ParseIssueOptions(
+      Flags(IssueFlags(), IssueArgs({"--http01-webroot", "/w", "--max-wait", "2m"})), FakeEnv({}));
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->server.max_wait, std::chrono::seconds(120));
+  auto bad = ParseIssueOptions(
+      Flags(IssueFlags(), IssueArgs({"--http01-webroot", "/w", "--max-wait", "soon"})),
+      FakeEnv({}));
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(IssueOptionsTest, ExactlyOneSolver) {
   auto none = ParseIssueOptions(Flags(IssueFlags(), IssueArgs({})), FakeEnv({}));
   ASSERT_FALSE(none.ok());

@@ -167,6 +167,27 @@ TEST_F(InformerTest, GoneErrorEventAsksForRelistWhichReconcilesDeletions) {
   EXPECT_EQ(inf.store().Keys(), (std::vector<std::string>{"ns/a", "ns/d"}));
 }
 
+// Found with watch_stream_fuzz (corpus: regression-error-code-not-a-number,
+// regression-list-is-an-array): JSON of an unexpected type from whatever answers (an API server,
+// a proxy) made nlohmann::json throw, and the exception ended the informer's thread and the
+// controller. Now it is an error: the informer backs off and relists.
+TEST_F(InformerTest, MalformedWatchEventsAreErrorsNotExceptions) {
+  Informer inf(client_, Options());
+  Record(inf);
+  ASSERT_TRUE(inf.ListOnce().ok());
+  client_.scripts.push_back(
+      {Status::Ok(), {{"ERROR", {{"code", "410"}, {"message", 7}}}}, Status::Ok()});
+  Status st;
+  EXPECT_NO_THROW(st = inf.WatchOnce());
+  EXPECT_EQ(st.code(), ErrorCode::kUnavailable);  // not a number: not taken as 410 Gone
+  // An event whose object is not an object is skipped; the watch goes on.
+  client_.scripts.push_back(
+      {Status::Ok(), {{"ADDED", Json::array({1, 2})}, {"ADDED", Cm("c", "9")}}, Status::Ok()});
+  EXPECT_NO_THROW(st = inf.WatchOnce());
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(inf.store().Keys(), (std::vector<std::string>{"ns/a", "ns/b", "ns/c"}));
+}
+
 TEST_F(InformerTest, RunResumesAfterDropRelistsOnGoneAndBacksOffOnErrors) {
   Informer inf(client_, Options());
   Record(inf);

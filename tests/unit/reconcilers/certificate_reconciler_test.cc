@@ -385,6 +385,110 @@ INSTANTIATE_TEST_SUITE_P(
         SecretOwnershipCase{"AlreadyOwnedStaysOwned", "Delete", "Retain", true, true, true}),
     [](const ::testing::TestParamInfo<SecretOwnershipCase>& info) { return info.param.name; });
 
+// An Issuer that is not Ready (its account Secret's namespace missing, a wrong HMAC key, ...)
+// cannot serve an Order: none is made, and no key either, until it is. The Certificate says which
+// Issuer and why, once as an event.
+TEST_F(CertificateReconcilerTest, NoKeyAndNoOrderWhileTheIssuerIsNotReady) {
+  Json issuer = *kube.Peek(api::kClusterIssuers, "", "ca");
+  issuer["status"]["conditions"] = {{{"type", "Ready"},
+                                     {"status", "False"},
+                                     {"reason", "AccountKeySecretError"},
+                                     {"message", "namespaces \"certsmith\" not found"}}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kClusterIssuers, "", issuer).ok());
+  kube.Add(api::kCertificates, Certificate());
+  for (int i = 0; i < 2; ++i) {
+    SyncResult r = Sync();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_TRUE(r.requeue_after.has_value());
+  }
+  EXPECT_TRUE(Orders().empty());
+  EXPECT_TRUE(kube.All(kube::kSecrets).empty());
+  const api::Certificate cert = api::Certificate::FromJson(Cert()).value();
+  const api::Condition* ready = api::FindCondition(cert.status.conditions, api::kConditionReady);
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->status, api::ConditionStatus::kFalse);
+  EXPECT_EQ(ready->reason, "IssuerNotReady");
+  EXPECT_EQ(ready->message,
+            "ClusterIssuer \"ca\" is not Ready (AccountKeySecretError): "
+            "namespaces \"certsmith\" not found");
+  auto events = EventsWithReason("IssuerNotReady");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["type"], "Warning");
+  EXPECT_EQ(events[0]["message"], ready->message);
+
+  // Ready now: the next sync (the manager wakes it) orders.
+  issuer = *kube.Peek(api::kClusterIssuers, "", "ca");
+  issuer["status"]["conditions"] = {
+      {{"type", "Ready"}, {"status", "True"}, {"reason", "ACMEAccountRegistered"}}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kClusterIssuers, "", issuer).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Orders().size(), 1u);
+}
+
+TEST_F(CertificateReconcilerTest, AnIssuerNeverCheckedYetIsNotReadyEither) {
+  ASSERT_TRUE(kube.Delete(api::kClusterIssuers, "", "ca").ok());
+  kube.Add(api::kClusterIssuers, ClusterIssuer());  // no status yet
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(Orders().empty());
+  const api::Certificate cert = api::Certificate::FromJson(Cert()).value();
+  const api::Condition* ready = api::FindCondition(cert.status.conditions, api::kConditionReady);
+  ASSERT_NE(ready, nullptr);
+  EXPECT_EQ(ready->reason, "IssuerNotReady");
+  EXPECT_EQ(ready->message,
+            "ClusterIssuer \"ca\" is not Ready yet: its ACME account has not been registered");
+}
+
+// What holds an Order in progress (a solver Pod that cannot run) reaches the Certificate's Ready
+// message, and goes away with it.
+TEST_F(CertificateReconcilerTest, ReadyShowsWhatHoldsTheOrder) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  Json order = Orders()[0];
+  const std::string name = order["metadata"]["name"];
+  const std::string why = "challenge for a.example: solver Pod x failed (Error): boom";
+  order["status"] = {{"state", "pending"}, {"reason", why}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  auto ready = [&] {
+    const api::Certificate cert = api::Certificate::FromJson(Cert()).value();
+    return *api::FindCondition(cert.status.conditions, api::kConditionReady);
+  };
+  EXPECT_EQ(ready().status, api::ConditionStatus::kFalse);
+  EXPECT_EQ(ready().message,
+            "Issuing certificate as Secret does not exist. Order " + name + " is waiting: " + why);
+  order = Orders()[0];
+  order["status"].erase("reason");
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(ready().message, "Issuing certificate as Secret does not exist");
+}
+
+// A spec change while an Order is in progress makes a new Order; the old one is deleted (its
+// pending authorizations are then deactivated by the Order reconciler), ended ones are kept.
+TEST_F(CertificateReconcilerTest, ANewOrderReplacesTheOneInProgress) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  Json first = Orders()[0];
+  first["status"] = {{"state", "pending"}, {"url", "https://ca.test/order/1"}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", first).ok());
+  Json cert = Cert();
+  cert["spec"]["dnsNames"] = {"a.example", "b.example"};
+  cert["metadata"]["generation"] = 2;
+  ASSERT_TRUE(kube.Update(api::kCertificates, "default", cert).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  auto orders = Orders();
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_NE(orders[0]["metadata"]["name"], first["metadata"]["name"]);
+  EXPECT_EQ(orders[0]["spec"]["dnsNames"], Json::array({"a.example", "b.example"}));
+  ASSERT_EQ(EventsWithReason("OrderSuperseded").size(), 1u);
+  EXPECT_NE(EventsWithReason("OrderSuperseded")[0]["message"].get<std::string>().find(
+                first["metadata"]["name"].get<std::string>()),
+            std::string::npos);
+}
+
 TEST_F(CertificateReconcilerTest, DeletedCertificateTakesItsOrdersAndNextKeyAlong) {
   kube.Add(api::kCertificates, Certificate());
   ASSERT_TRUE(Sync().status.ok());

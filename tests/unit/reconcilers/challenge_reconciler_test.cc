@@ -102,6 +102,137 @@ TEST_F(ChallengeReconcilerTest, AnErrorReadingTheSolverPodIsNotAWait) {
   EXPECT_TRUE(acme->calls.empty());
 }
 
+// The testbed kubelet's and a real kubelet's words for a solver that exited at once.
+void SetSolverPodStatus(kube::testing::FakeClient& kube, const Json& status) {
+  for (Json pod : kube.All(kube::kPods)) {
+    pod["status"] = status;
+    ASSERT_TRUE(kube.UpdateStatus(kube::kPods, "default", pod).ok());
+  }
+}
+
+const Json kExitedPod = {{"phase", "Failed"},
+                         {"reason", "Error"},
+                         {"message", "process exited with code 3: boom"},
+                         {"conditions", Json::array({{{"type", "Ready"}, {"status", "False"}}})}};
+
+// A solver Pod that exits at once is shown on the Challenge (condition, reason, a Warning event
+// in the Pod's words), deleted, and replaced after 5 s, then 10 s; a replacement that runs is
+// used as usual.
+TEST_F(ChallengeReconcilerTest, AFailedSolverPodIsReportedAndReplacedWithBackoff) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(kube.All(kube::kPods).size(), 1u);
+  SetSolverPodStatus(kube, kExitedPod);
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.requeue_after, std::chrono::seconds(5));
+  EXPECT_TRUE(kube.All(kube::kPods).empty()) << "the failed Pod is deleted";
+  const api::Challenge ch =
+      api::Challenge::FromJson(*kube.Peek(api::kChallenges, "default", "ch-1")).value();
+  const api::Condition* solver = api::FindCondition(ch.status.conditions, "SolverReady");
+  ASSERT_NE(solver, nullptr);
+  EXPECT_EQ(solver->status, api::ConditionStatus::kFalse);
+  EXPECT_EQ(solver->reason, "Error");
+  EXPECT_NE(solver->message.find("failed (Error): process exited with code 3: boom"),
+            std::string::npos)
+      << solver->message;
+  EXPECT_NE(ch.status.reason.find("replacing it in 5s"), std::string::npos) << ch.status.reason;
+  EXPECT_EQ(ch.status.solver_pod_failures, 1);
+  auto events = EventsWithReason("SolverPodFailed");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["type"], "Warning");
+  EXPECT_EQ(events[0]["message"], solver->message);
+  EXPECT_TRUE(acme->calls.empty());
+
+  // Woken by the Pod's deletion: still backing off, no new Pod.
+  r = Sync();
+  EXPECT_TRUE(kube.All(kube::kPods).empty());
+  EXPECT_EQ(r.requeue_after, std::chrono::seconds(5));
+  clock.Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(kube.All(kube::kPods).size(), 1u) << "a new solver Pod after the backoff";
+
+  // It fails again: twice the wait, the same event counted twice (Kubernetes aggregates equal
+  // events).
+  SetSolverPodStatus(kube, kExitedPod);
+  r = Sync();
+  EXPECT_EQ(r.requeue_after, std::chrono::seconds(10));
+  events = EventsWithReason("SolverPodFailed");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].value("count", 0), 2);
+  clock.Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(Sync().status.ok());
+  MarkSolverPodsReady();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls.size(), 1u) << "the working replacement is answered";
+  const api::Challenge done =
+      api::Challenge::FromJson(*kube.Peek(api::kChallenges, "default", "ch-1")).value();
+  EXPECT_TRUE(api::IsConditionTrue(done.status.conditions, "SolverReady"));
+}
+
+// A container the kubelet keeps retrying (image pull, crash loop) is reported, once per reason,
+// and left to the kubelet.
+TEST_F(ChallengeReconcilerTest, AWaitingSolverContainerIsReportedOncePerReason) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().status.ok());
+  auto waiting = [](const std::string& reason, const std::string& message) {
+    return Json{
+        {"phase", "Pending"},
+        {"containerStatuses",
+         Json::array({{{"name", "acmesolver"},
+                       {"ready", false},
+                       {"state", {{"waiting", {{"reason", reason}, {"message", message}}}}}}})}};
+  };
+  SetSolverPodStatus(kube, waiting("ErrImagePull", "pull access denied for certsmith"));
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(kube.All(kube::kPods).size(), 1u) << "the kubelet retries the pull itself";
+  auto events = EventsWithReason("SolverPodFailed");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0]["message"].get<std::string>().find(
+                "cannot run (ErrImagePull): pull access denied for certsmith"),
+            std::string::npos)
+      << events[0]["message"];
+  SetSolverPodStatus(kube, waiting("ImagePullBackOff", "Back-off pulling image"));
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(EventsWithReason("SolverPodFailed").size(), 2u);
+  EXPECT_NE(Status()["reason"].get<std::string>().find("ImagePullBackOff"), std::string::npos);
+  EXPECT_TRUE(acme->calls.empty());
+}
+
+TEST(SolverPodStateTest, ReadsWhatARealKubeletWrites) {
+  using solvers::http01::ReadSolverPod;
+  EXPECT_FALSE(ReadSolverPod(Json::object()).ready);
+  EXPECT_TRUE(ReadSolverPod(Json::object()).reason.empty());
+  auto crash = ReadSolverPod(
+      {{"status",
+        {{"phase", "Running"},
+         {"containerStatuses", Json::array({{{"state",
+                                              {{"waiting",
+                                                {{"reason", "CrashLoopBackOff"},
+                                                 {"message", "back-off 40s restarting"}}}}}}})}}}});
+  EXPECT_FALSE(crash.failed);
+  EXPECT_EQ(crash.reason, "CrashLoopBackOff");
+  EXPECT_EQ(crash.message, "back-off 40s restarting");
+  // Phase Failed with the outcome on the container only (no Pod reason).
+  auto exited = ReadSolverPod(
+      {{"status",
+        {{"phase", "Failed"},
+         {"containerStatuses",
+          Json::array({{{"state", {{"terminated", {{"exitCode", 2}, {"reason", "Error"}}}}}}})}}}});
+  EXPECT_TRUE(exited.failed);
+  EXPECT_EQ(exited.reason, "Error");
+  EXPECT_EQ(exited.message, "the solver exited with code 2");
+  auto creating = ReadSolverPod(
+      {{"status",
+        {{"phase", "Pending"},
+         {"containerStatuses",
+          Json::array({{{"state", {{"waiting", {{"reason", "ContainerCreating"}}}}}}})}}}});
+  EXPECT_TRUE(creating.reason.empty()) << "starting normally is not a failure";
+  auto odd = ReadSolverPod({{"status", {{"phase", 3}, {"containerStatuses", "x"}}}});
+  EXPECT_TRUE(odd.reason.empty());
+}
+
 TEST_F(ChallengeReconcilerTest, TheRouteIsCreatedBeforeTheSolverPod) {
   // A Pod can be Ready before the ingress controller routes a path created after it; created
   // last, the Pod's start-up is the route's head start.

@@ -85,8 +85,12 @@ class FakeAcmeClient : public acme::AcmeClient {
     if (it == authorizations.end()) return MakeError(ErrorCode::kNotFound, "no authz");
     return it->second;
   }
-  Result<acme::Authorization> DeactivateAuthorization(const std::string&) override {
-    return Unsupported();
+  Result<acme::Authorization> DeactivateAuthorization(const std::string& url) override {
+    calls.push_back("DeactivateAuthorization " + url);
+    auto it = authorizations.find(url);
+    if (it == authorizations.end()) return MakeError(ErrorCode::kNotFound, "no authz");
+    it->second.status = acme::AuthorizationStatus::kDeactivated;
+    return it->second;
   }
   Result<acme::Challenge> GetChallenge(const std::string&) override { return Unsupported(); }
   Result<acme::Challenge> RespondToChallenge(const std::string& url) override {

@@ -98,8 +98,8 @@ TEST_F(OrderReconcilerTest, ProcessingRequeuesAtNextPollWithoutANewOrder) {
   ASSERT_TRUE(r.status.ok());
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_EQ(*r.requeue_after, std::chrono::seconds(7));
-  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("GetOrder ") +
-                                                   FakeAcmeClient::kOrderUrl}));
+  EXPECT_EQ(acme->calls,
+            (std::vector<std::string>{std::string("GetOrder ") + FakeAcmeClient::kOrderUrl}));
   EXPECT_EQ(Status()["pollAttempts"], 1);
 }
 
@@ -199,6 +199,84 @@ TEST_F(OrderReconcilerTest, APendingOrderRepeatsAChallengesProblem) {
   ASSERT_TRUE(kube.UpdateStatus(api::kChallenges, "default", ch).ok());
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_FALSE(Status().contains("reason"));
+}
+
+// A pending Order says what holds it when a Challenge's solver Pod cannot run, and stops saying
+// it once the solver runs.
+TEST_F(OrderReconcilerTest, APendingOrderShowsASolverThatCannotRun) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  ASSERT_TRUE(Sync().status.ok());
+  Json ch = kube.All(api::kChallenges)[0];
+  const std::string why = "solver Pod cm-acme-http-solver-x failed (Error): exited with code 3";
+  ch["status"] = {
+      {"state", "pending"},
+      {"conditions",
+       {{{"type", "SolverReady"}, {"status", "False"}, {"reason", "Error"}, {"message", why}}}}};
+  ASSERT_TRUE(kube.UpdateStatus(api::kChallenges, "default", ch).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  const std::string name = ch["metadata"]["name"];
+  EXPECT_EQ(Status()["reason"], "challenge " + name + " for a.example: " + why);
+  EXPECT_EQ(Status()["state"], "pending");
+  ch = kube.All(api::kChallenges)[0];
+  ch["status"]["conditions"][0]["status"] = "True";
+  ASSERT_TRUE(kube.UpdateStatus(api::kChallenges, "default", ch).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_FALSE(Status().contains("reason")) << Status();
+}
+
+// An Order removed before it ended (its Certificate deleted, or replaced) has its pending
+// authorizations deactivated at the CA (RFC 8555 §7.5.2), once, after it is gone; valid ones
+// (reusable) and Orders that ended are left alone.
+TEST_F(OrderReconcilerTest, ARemovedOrdersPendingAuthorizationsAreDeactivatedOnce) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  const std::string valid_url = "https://ca.test/acme/authz/2";
+  acme::Authorization valid = acme->authorizations[kAuthz];
+  valid.url = valid_url;
+  valid.status = acme::AuthorizationStatus::kValid;
+  acme->authorizations[valid_url] = valid;
+  acme->order.authorizations = {kAuthz, valid_url};
+  ASSERT_TRUE(Sync().status.ok());
+  const Json last = *kube.Peek(api::kOrders, "default", "web-1-abc");
+  ASSERT_EQ(last["status"]["authorizations"].size(), 2u);
+  ASSERT_TRUE(kube.Delete(api::kOrders, "default", "web-1-abc").ok());
+  reconciler.Deleted(last);
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls,
+            (std::vector<std::string>{"GetAuthorization " + std::string(kAuthz),
+                                      "DeactivateAuthorization " + std::string(kAuthz)}));
+  EXPECT_EQ(acme->authorizations[kAuthz].status, acme::AuthorizationStatus::kDeactivated);
+  EXPECT_EQ(acme->authorizations[valid_url].status, acme::AuthorizationStatus::kValid);
+  // Once: another sync of the key asks nothing.
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_EQ(reconciler.AbandonedForTest(), 0u);
+}
+
+TEST_F(OrderReconcilerTest, ARemovedOrderThatEndedOrNeverReachedTheCaAsksNothing) {
+  Json ended = {
+      {"apiVersion", "acme.certsmith.io/v1"},
+      {"kind", "Order"},
+      {"metadata", {{"name", "web-1-abc"}, {"namespace", "default"}}},
+      {"spec",
+       {{"request", "AA=="},
+        {"dnsNames", {"a.example"}},
+        {"issuerRef", {{"name", "ca"}, {"kind", "ClusterIssuer"}}}}},
+      {"status",
+       {{"url", FakeAcmeClient::kOrderUrl},
+        {"state", "valid"},
+        {"authorizations",
+         {{{"url", kAuthz}, {"identifier", "a.example"}, {"initialState", "pending"}}}}}}};
+  reconciler.Deleted(ended);
+  Json unsent = ended;
+  unsent["status"] = Json::object();
+  reconciler.Deleted(unsent);
+  EXPECT_EQ(reconciler.AbandonedForTest(), 0u);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());
 }
 
 TEST_F(OrderReconcilerTest, ChallengesListedInAnotherOrderWriteNoNewStatus) {
@@ -373,12 +451,13 @@ TEST_F(OrderReconcilerTest, StatusWriteAfterTheOrderWasDeletedIsNotAnError) {
   AddOrder();
   acme->order.status = acme::OrderStatus::kPending;
   // The Order's Certificate is deleted while this sync talks to the CA.
-  kube.PrependReactor("update", "orders", [](const kube::testing::Action& a)
-                                              -> std::optional<kube::testing::ReactorResult> {
-    if (a.subresource != "status") return std::nullopt;
-    return kube::testing::ReactorResult{MakeError(ErrorCode::kNotFound, "orders not found"),
-                                        std::nullopt};
-  });
+  kube.PrependReactor(
+      "update", "orders",
+      [](const kube::testing::Action& a) -> std::optional<kube::testing::ReactorResult> {
+        if (a.subresource != "status") return std::nullopt;
+        return kube::testing::ReactorResult{MakeError(ErrorCode::kNotFound, "orders not found"),
+                                            std::nullopt};
+      });
   SyncResult r = Sync();
   EXPECT_TRUE(r.status.ok()) << r.status.ToString();  // not retried, not logged as a failure
   EXPECT_FALSE(r.requeue_after.has_value());

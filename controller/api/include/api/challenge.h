@@ -47,6 +47,9 @@ struct Dns01ChallengeStatus {
   Json ToJson() const;
 };
 
+// The http-01 solver Pod's health, as condition SolverReady (certsmith extra).
+inline constexpr char kConditionSolverReady[] = "SolverReady";
+
 struct ChallengeStatus {
   bool processing = false;
   bool presented = false;
@@ -56,6 +59,10 @@ struct ChallengeStatus {
   // (NeedsAttention); True once valid.
   std::vector<Condition> conditions;
   std::optional<Dns01ChallengeStatus> dns01;
+  // Solver Pods that failed (phase Failed) and were replaced; the next one is made no earlier
+  // than solver_retry_time (backoff).
+  int64_t solver_pod_failures = 0;
+  std::optional<Clock::TimePoint> solver_retry_time;
   Json ToJson() const;
 };
 
@@ -67,7 +74,8 @@ inline constexpr char kChallengeCleanUpError[] = "CleanUpError";
 inline constexpr char kChallengeLookupError[] = "LookupError";
 inline constexpr char kChallengePropagationError[] = "PropagationCheckError";
 bool IsChallengeProblemReason(std::string_view reason);
-// The Ready=False message of a challenge that needs attention, or "" when it does not.
+// What needs a person: SolverReady=False (http-01: the solver Pod cannot run) or a Ready=False
+// problem (dns-01), with its message; "" when nothing does.
 std::string ChallengeProblem(const ChallengeStatus& status);
 
 struct Challenge {
