@@ -8,6 +8,7 @@
 #include "issuers/issuer_reconciler.h"
 #include "kube/errors.h"
 #include "orders/order_reconciler.h"
+#include "reconcilers/util.h"
 #include "solvers/http01/solver_resources.h"
 
 namespace certsmith::reconcilers {
@@ -84,10 +85,11 @@ Manager::Manager(Context& ctx, ManagerOptions options)
 
 Manager::~Manager() { Stop(); }
 
-Manager::Controller& Manager::Add(std::string name,
+Manager::Controller& Manager::Add(std::string name, const kube::ResourceRef& resource,
                                   std::function<SyncResult(const std::string&)> sync) {
   auto c = std::make_unique<Controller>();
   c->name = std::move(name);
+  c->resource = &resource;
   c->queue = std::make_unique<kube::WorkQueue>(
       kube::WorkQueueOptions{.clock = ctx_.clock,
                              .backoff_base = std::chrono::seconds(1),
@@ -132,14 +134,17 @@ void Manager::EnqueueAllCertificates() {
 }
 
 void Manager::StartInformers() {
-  Controller& issuers = Add("issuers", [this](const std::string& k) { return issuers_->Sync(k); });
+  Controller& issuers =
+      Add("issuers", api::kIssuers, [this](const std::string& k) { return issuers_->Sync(k); });
   Controller& cluster_issuers =
-      Add("clusterissuers", [this](const std::string& k) { return cluster_issuers_->Sync(k); });
-  Controller& certs =
-      Add("certificates", [this](const std::string& k) { return certificates_->Sync(k); });
-  Controller& orders = Add("orders", [this](const std::string& k) { return orders_->Sync(k); });
-  Controller& challenges =
-      Add("challenges", [this](const std::string& k) { return challenges_->Sync(k); });
+      Add("clusterissuers", api::kClusterIssuers,
+          [this](const std::string& k) { return cluster_issuers_->Sync(k); });
+  Controller& certs = Add("certificates", api::kCertificates,
+                          [this](const std::string& k) { return certificates_->Sync(k); });
+  Controller& orders =
+      Add("orders", api::kOrders, [this](const std::string& k) { return orders_->Sync(k); });
+  Controller& challenges = Add("challenges", api::kChallenges,
+                               [this](const std::string& k) { return challenges_->Sync(k); });
   const std::string ns = options_.watch_namespace;
 
   auto issuer_handlers = [this](Controller& q, const std::string& kind) {
@@ -273,8 +278,8 @@ void Manager::StartInformers() {
 }
 
 void Manager::WatchIngresses(kube::Informer& certificates) {
-  Controller& shim =
-      Add("ingresses", [this](const std::string& k) { return ingress_shim_->Sync(k); });
+  Controller& shim = Add("ingresses", kube::kIngresses,
+                         [this](const std::string& k) { return ingress_shim_->Sync(k); });
   const IngressShimOptions options{options_.honour_cert_manager_annotations};
   kube::Informer& ingresses =
       Watch(kube::kIngresses, options_.watch_namespace, "", StripOnlyManagedFields);
@@ -375,6 +380,9 @@ void Manager::Work(Controller& c) {
     } else if (!r.status.ok()) {
       log::Warn("sync failed",
                 {{"controller", c.name}, {"key", *key}, {"error", r.status.ToString()}});
+      // Retrying will not help until someone grants the permission: say which one, where it
+      // is seen (an event and a condition), and back off as for any error.
+      if (kube::IsForbidden(r.status)) ReportForbidden(ctx_, *c.resource, *key, r.status);
       if (r.status.retry_after()) {
         c.queue->AddAfter(*key, *r.status.retry_after());
       } else {

@@ -54,8 +54,10 @@ class Manager {
     std::string name;
     std::unique_ptr<kube::WorkQueue> queue;
     std::function<SyncResult(const std::string&)> sync;
+    const kube::ResourceRef* resource = nullptr;  // what its keys name (a 403 is reported on it)
   };
-  Controller& Add(std::string name, std::function<SyncResult(const std::string&)> sync);
+  Controller& Add(std::string name, const kube::ResourceRef& resource,
+                  std::function<SyncResult(const std::string&)> sync);
   // An informer whose store also serves the reconcilers' reads of res. complete: it caches
   // every object of the kind (no selector), so a miss means NotFound.
   kube::Informer& Watch(const kube::ResourceRef& res, std::string ns, std::string selector,
