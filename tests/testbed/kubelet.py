@@ -591,9 +591,10 @@ class Kubelet:
                     except (KubeError, OSError) as e:
                         log.warning("pod %s/%s: renewing its token: %s", key[0], key[1], e)
                         token.renew_at = time.monotonic() + 10
+            first = False
             if not running.listening:
                 if all(processes.port_open(p) for p in running.ports.values()):
-                    running.listening = True
+                    running.listening = first = True
                 elif time.monotonic() - running.started > READY_TIMEOUT:
                     self._kill(key)
                     self._set_failed_process(running, "NotListening",
@@ -602,7 +603,7 @@ class Kubelet:
                     continue
             if running.listening:
                 ready = self._probe(running)
-                if ready != running.ready:
+                if first or ready != running.ready:
                     running.ready = ready
                     self._write_state()
                     self._set_running(running)

@@ -130,7 +130,11 @@ class ControlPlane:
             "--listen-peer-urls", f"http://127.0.0.1:{etcd_peer}",
             "--initial-advertise-peer-urls", f"http://127.0.0.1:{etcd_peer}",
             "--initial-cluster", f"testbed=http://127.0.0.1:{etcd_peer}",
-            "--listen-metrics-urls", ""])
+            "--listen-metrics-urls", "",
+            # The API server's watch cache learns the current revision of a quiet resource from
+            # these; without them a watch or list at the latest revision waits 3 s and fails
+            # ("Too large resource version"). kubeadm sets 5s.
+            "--experimental-watch-progress-notify-interval=1s"])
         self._wait(lambda: self._http_ok(f"http://127.0.0.1:{etcd_port}/health"), "etcd", 60)
         pki = os.path.join(self.dir, "pki")
         policy = os.path.join(self.dir, "audit-policy.json")
