@@ -14,11 +14,13 @@ WORK=$(mktemp -d -t certsmith-e2e.XXXXXX)
 CONTROLLER_PID=""
 # On the real control plane the controller runs as the chart's ServiceAccount, the chart's RBAC
 # its only permissions (controller_rbac); CONTROLLER_KUBECONFIG is what to start it with.
-# E2E_CHART_SET=(key=value ...) before testbed_up sets chart values for that RBAC (e.g. a
-# dnsWebhooks entry); E2E_ALLOW_FORBIDDEN=1 for a test that provokes refusals on purpose.
+# E2E_CHART_SET=(key=value ...) (scalars) and E2E_CHART_VALUES (YAML, for lists such as a
+# dnsWebhooks entry) before testbed_up set chart values for that RBAC; E2E_ALLOW_FORBIDDEN=1 for
+# a test that provokes refusals on purpose.
 CONTROLLER_USER=system:serviceaccount:certsmith:certsmith
 CONTROLLER_KUBECONFIG=""
 E2E_CHART_SET=("${E2E_CHART_SET[@]}")
+E2E_CHART_VALUES=${E2E_CHART_VALUES:-}
 REQUESTS_DIR=${CERTSMITH_E2E_REQUESTS_DIR:-${CERTSMITH_BUILD_DIR:+$CERTSMITH_BUILD_DIR/e2e-requests}}
 # CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
 # =always keeps it in any case.
@@ -91,11 +93,15 @@ testbed_up() {
 }
 
 # controller_rbac: the chart's ServiceAccount certsmith/certsmith with its Roles, ClusterRoles and
-# bindings (rendered with E2E_CHART_SET), and $WORK/controller.kubeconfig with a token of that
+# bindings (rendered with E2E_CHART_SET and E2E_CHART_VALUES), and $WORK/controller.kubeconfig with a token of that
 # ServiceAccount from the TokenRequest API.
 controller_rbac() {
   local sets=() s
   for s in "${E2E_CHART_SET[@]}"; do sets+=(--set "$s"); done
+  if [ -n "$E2E_CHART_VALUES" ]; then
+    printf '%s\n' "$E2E_CHART_VALUES" >"$WORK/values.yaml"
+    sets+=(-f "$WORK/values.yaml")
+  fi
   "$SRC/tests/e2e/rbac.py" manifests "${sets[@]}" >"$WORK/rbac.json" || fail "rendering the chart's RBAC"
   kubectl apply -f "$WORK/rbac.json" >/dev/null || fail "applying the chart's RBAC"
   CONTROLLER_KUBECONFIG=$WORK/controller.kubeconfig

@@ -2,7 +2,8 @@
 """The Helm chart's RBAC against the requests certsmith really sends, read from the real API
 server's audit log (tests/testbed/realkube.py writes it on the real control plane).
 
-    rbac.py manifests [--set K=V]...        the chart's ServiceAccount, Roles, ClusterRoles and
+    rbac.py manifests [-f VALUES] [--set K=V]...
+                                            the chart's ServiceAccount, Roles, ClusterRoles and
                                             bindings (release certsmith, namespace certsmith) as
                                             a JSON List for `kubectl apply -f -`
     rbac.py record --audit LOG --user U --out FILE
@@ -47,7 +48,7 @@ SKIP = 77
 PLURALS = {"Ingress": "ingresses", "IngressClass": "ingressclasses", "Endpoints": "endpoints"}
 
 
-def render(sets=()):
+def render(sets=(), values=()):
     try:
         import yaml
     except ImportError:
@@ -57,6 +58,8 @@ def render(sets=()):
         print(f"SKIP: {RENDER} is absent", file=sys.stderr)
         sys.exit(SKIP)
     argv = [RENDER, "--name", RELEASE, "--namespace", NAMESPACE]
+    for v in values:
+        argv += ["-f", v]
     for s in sets:
         argv += ["--set", s]
     r = subprocess.run(argv + [CHART], capture_output=True, text=True, timeout=900)
@@ -220,7 +223,7 @@ def cmd_compare(args):
 
 
 def cmd_manifests(args):
-    objects = rbac_objects(render(args.set))
+    objects = rbac_objects(render(args.set, args.values))
     json.dump({"apiVersion": "v1", "kind": "List", "items": objects}, sys.stdout)
     return 0
 
@@ -230,6 +233,7 @@ def main():
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("manifests")
     p.add_argument("--set", action="append", default=[])
+    p.add_argument("-f", "--values", action="append", default=[])
     for name in ("record", "forbidden"):
         p = sub.add_parser(name)
         p.add_argument("--audit", required=True)

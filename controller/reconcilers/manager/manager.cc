@@ -220,32 +220,38 @@ void Manager::StartInformers() {
   // Only the Secrets certsmith manages are cached (ARCHITECTURE.md "Scale and operation"), with
   // their data (the Certificate reconciler reads keys and certificates from the cache); a
   // Secret outside the selector (a user's, not yet managed) is read from the API server.
-  auto& secrets =
-      Watch(kube::kSecrets, ns, std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
-            StripOnlyManagedFields);
-  secrets.AddHandlers(
-      {.on_add = nullptr,
-       .on_update =
-           [&certs](const Json& old_obj, const Json& o) {
-             if (old_obj.value("data", Json()) == o.value("data", Json()) &&
-                 old_obj["metadata"].value("annotations", Json()) ==
-                     o["metadata"].value("annotations", Json())) {
-               return;
-             }
-             auto labels = o["metadata"].value("labels", Json::object());
-             auto it = labels.find(api::kCertificateNameLabel);
-             if (it != labels.end() && it->is_string()) {
-               certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
-             }
-           },
-       .on_delete =
-           [&certs](const Json& o) {
-             auto labels = o["metadata"].value("labels", Json::object());
-             auto it = labels.find(api::kCertificateNameLabel);
-             if (it != labels.end() && it->is_string()) {
-               certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
-             }
-           }});
+  // With --secret-namespaces, one informer per namespace: RBAC that grants Secrets in some
+  // namespaces only allows no list or watch across all of them.
+  std::vector<std::string> secret_namespaces = options_.secret_namespaces;
+  if (secret_namespaces.empty()) secret_namespaces.push_back(ns);
+  for (const std::string& secret_ns : secret_namespaces) {
+    auto& secrets = Watch(kube::kSecrets, secret_ns,
+                          std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
+                          StripOnlyManagedFields);
+    secrets.AddHandlers(
+        {.on_add = nullptr,
+         .on_update =
+             [&certs](const Json& old_obj, const Json& o) {
+               if (old_obj.value("data", Json()) == o.value("data", Json()) &&
+                   old_obj["metadata"].value("annotations", Json()) ==
+                       o["metadata"].value("annotations", Json())) {
+                 return;
+               }
+               auto labels = o["metadata"].value("labels", Json::object());
+               auto it = labels.find(api::kCertificateNameLabel);
+               if (it != labels.end() && it->is_string()) {
+                 certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
+               }
+             },
+         .on_delete =
+             [&certs](const Json& o) {
+               auto labels = o["metadata"].value("labels", Json::object());
+               auto it = labels.find(api::kCertificateNameLabel);
+               if (it != labels.end() && it->is_string()) {
+                 certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
+               }
+             }});
+  }
   if (ctx_.metrics) {
     // A deleted Certificate's series go with it (its sync is not run: nothing is left to do).
     certificate_informer_->AddHandlers(

@@ -31,7 +31,10 @@ class IngressShim;
 
 struct ManagerOptions {
   std::string watch_namespace;  // empty: all namespaces
-  int workers = 2;              // per reconciler
+  // Where Secrets are watched (one informer each), for a controller allowed Secrets in these
+  // namespaces only (the chart's rbac.secretNamespaces); empty: watch_namespace.
+  std::vector<std::string> secret_namespaces;
+  int workers = 2;  // per reconciler
   // The Ingress shim also reads cert-manager.io/ annotations (ingress/ingress_shim.h).
   bool honour_cert_manager_annotations = false;
 };
