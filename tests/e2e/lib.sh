@@ -22,6 +22,7 @@ CONTROLLER_KUBECONFIG=""
 E2E_CHART_SET=("${E2E_CHART_SET[@]}")
 E2E_CHART_VALUES=${E2E_CHART_VALUES:-}
 REQUESTS_DIR=${CERTSMITH_E2E_REQUESTS_DIR:-${CERTSMITH_BUILD_DIR:+$CERTSMITH_BUILD_DIR/e2e-requests}}
+CHART_ARGS=()  # the chart values of controller_rbac, as rbac.py arguments
 # CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
 # =always keeps it in any case.
 e2e_cleanup() {
@@ -46,7 +47,8 @@ check_requests() {
   [ "${TESTBED_KUBE:-}" = real ] && [ -f "${TESTBED_AUDIT_LOG:-}" ] || return 0
   if [ -n "$REQUESTS_DIR" ]; then
     "$SRC/tests/e2e/rbac.py" record --audit "$TESTBED_AUDIT_LOG" --user "$CONTROLLER_USER" \
-      --out "$REQUESTS_DIR/$(basename "$0" .sh).json" || echo "FAIL: recording the controller's requests"
+      --out "$REQUESTS_DIR/$(basename "$0" .sh).json" "${CHART_ARGS[@]}" \
+      || echo "FAIL: recording the controller's requests"
   fi
   [ -n "${E2E_ALLOW_FORBIDDEN:-}" ] && return 0
   local refused
@@ -96,13 +98,14 @@ testbed_up() {
 # bindings (rendered with E2E_CHART_SET and E2E_CHART_VALUES), and $WORK/controller.kubeconfig with a token of that
 # ServiceAccount from the TokenRequest API.
 controller_rbac() {
-  local sets=() s
-  for s in "${E2E_CHART_SET[@]}"; do sets+=(--set "$s"); done
+  local s
+  CHART_ARGS=()
+  for s in "${E2E_CHART_SET[@]}"; do CHART_ARGS+=(--set "$s"); done
   if [ -n "$E2E_CHART_VALUES" ]; then
     printf '%s\n' "$E2E_CHART_VALUES" >"$WORK/values.yaml"
-    sets+=(-f "$WORK/values.yaml")
+    CHART_ARGS+=(-f "$WORK/values.yaml")
   fi
-  "$SRC/tests/e2e/rbac.py" manifests "${sets[@]}" >"$WORK/rbac.json" || fail "rendering the chart's RBAC"
+  "$SRC/tests/e2e/rbac.py" manifests "${CHART_ARGS[@]}" >"$WORK/rbac.json" || fail "rendering the chart's RBAC"
   kubectl apply -f "$WORK/rbac.json" >/dev/null || fail "applying the chart's RBAC"
   CONTROLLER_KUBECONFIG=$WORK/controller.kubeconfig
   kubectl -n certsmith create token certsmith --duration=2h | python3 -c '

@@ -6,10 +6,11 @@ server's audit log (tests/testbed/realkube.py writes it on the real control plan
                                             the chart's ServiceAccount, Roles, ClusterRoles and
                                             bindings (release certsmith, namespace certsmith) as
                                             a JSON List for `kubectl apply -f -`
-    rbac.py record --audit LOG --user U --out FILE
+    rbac.py record --audit LOG --user U --out FILE [-f VALUES] [--set K=V]...
                                             U's resource requests in LOG (verb, group, resource,
-                                            subresource, namespace, status), and the owners'
-                                            finalizers its ownerReferences needed
+                                            subresource, namespace, status), the owners'
+                                            finalizers its ownerReferences needed, and the chart
+                                            values the test rendered its RBAC with
     rbac.py forbidden --audit LOG --user U  prints U's refused (403) requests; exit 1 if any
     rbac.py compare --records DIR --tests NAME...
                                             every rule of the chart (default values) against
@@ -26,7 +27,9 @@ their informer has synced and, for the label-selected ones (Secrets, solver Pods
 on a miss, which a test run may or may not come across. `update` on OWNER/finalizers is used when the user set an ownerReference with
 blockOwnerDeletion to an OWNER (the OwnerReferencesPermissionEnforcement admission plugin, on in
 the testbed, asks for it; Request-level audit entries show the bodies). Only the chart's default
-values are compared: rules that values add (rbac.dnsWebhooks) are the values' business.
+values are looked at for excess; a request is missing when the chart rendered with the values
+of the test that sent it (E2E_CHART_SET, E2E_CHART_VALUES) has no rule for it, so a test may
+use a rule that values add (an rbac.dnsWebhooks entry).
 Needs python3-yaml and ../shared/tools/helm-render.
 """
 
@@ -118,8 +121,13 @@ def read_requests(audit, user):
 
 def cmd_record(args):
     requests, finalizers = read_requests(args.audit, args.user)
+    values = []
+    for path in args.values:
+        with open(path) as f:
+            values.append(f.read())
     record = {
         "user": args.user,
+        "chart": {"set": args.set, "values": values},
         "requests": [{"verb": k[0], "group": k[1], "resource": k[2], "subresource": k[3],
                       "namespace": k[4], "code": k[5], "count": n}
                      for k, n in sorted(requests.items())],
@@ -185,27 +193,32 @@ def cmd_compare(args):
               f"the whole e2e tier run on the real control plane (records in {args.records})")
         return SKIP
     triples = rule_triples(render())
+    own_rules = {}  # chart values (as JSON) -> the rules the chart has with them
     used = set()
     missing = collections.defaultdict(set)
     total = 0
     for name, record in records:
+        chart = record.get("chart") or {"set": [], "values": []}
+        key = json.dumps(chart, sort_keys=True)
+        if key not in own_rules:
+            own_rules[key] = triples if not chart["set"] and not chart["values"] else \
+                rule_triples(render_with(chart))
+
+        def check(verb, group, resource, namespace, what):
+            used.update(t for t in triples if allows(t, verb, group, resource, namespace))
+            if not any(allows(t, verb, group, resource, namespace) for t in own_rules[key]):
+                missing[what].add(name)
         for q in record["requests"]:
             total += q["count"]
             resource = q["resource"] + (f"/{q['subresource']}" if q["subresource"] else "")
-            matching = [t for t in triples
-                        if allows(t, q["verb"], q["group"], resource, q["namespace"])]
-            used.update(matching)
-            if not matching:
-                missing[describe(q["verb"], q["group"], q["resource"], q["subresource"],
-                                 q["namespace"])].add(name)
+            check(q["verb"], q["group"], resource, q["namespace"],
+                  describe(q["verb"], q["group"], q["resource"], q["subresource"],
+                           q["namespace"]))
         for fin in record.get("finalizers", []):
             resource = fin["resource"] + "/finalizers"
-            matching = [t for t in triples
-                        if allows(t, "update", fin["group"], resource, fin["namespace"])]
-            used.update(matching)
-            if not matching:
-                missing[f"update {resource} in API group \"{fin['group']}\" (an ownerReference "
-                        f"with blockOwnerDeletion)"].add(name)
+            check("update", fin["group"], resource, fin["namespace"],
+                  f"update {resource} in API group \"{fin['group']}\" (an ownerReference with "
+                  f"blockOwnerDeletion)")
     granted = {t[:4] for t in triples}
     excess = [t for t in triples if t not in used and not (
         t[3] == "get" and (t[0], t[1], t[2], "list") in granted and
@@ -220,6 +233,18 @@ def cmd_compare(args):
     if not missing and not excess:
         print("ok: every request allowed by a rule, every rule used by a request")
     return 1 if missing or excess else 0
+
+
+def render_with(chart):
+    """The chart rendered with a record's values (YAML texts through temporary files)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for i, text in enumerate(chart["values"]):
+            paths.append(os.path.join(d, f"values-{i}.yaml"))
+            with open(paths[-1], "w") as f:
+                f.write(text)
+        return render(chart["set"], paths)
 
 
 def cmd_manifests(args):
@@ -240,6 +265,8 @@ def main():
         p.add_argument("--user", required=True)
         if name == "record":
             p.add_argument("--out", required=True)
+            p.add_argument("--set", action="append", default=[])
+            p.add_argument("-f", "--values", action="append", default=[])
     p = sub.add_parser("compare")
     p.add_argument("--records", required=True)
     p.add_argument("--tests", nargs="+", required=True)
