@@ -10,8 +10,8 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "acme/client.h"
 #include "certsmith/base64.h"
