@@ -6,7 +6,8 @@
 # readiness probe), so `certsmith controller` runs in-cluster with leader election, the chart's
 # RBAC its only permissions. An EAB ClusterIssuer and a Certificate end Ready with no controller
 # started by hand. Then two replicas: one leads (the Lease names its Pod); the leader's Pod is
-# deleted while an issuance is in flight and the other replica takes the Lease and finishes it.
+# deleted while an issuance is in flight and another replica (the standby, or the ReplicaSet's
+# replacement if it is quicker) takes the Lease and finishes it.
 # Needs the real control plane (exit 77 without it).
 . "$(dirname "$0")/lib.sh"
 # --va-sleep: Pebble waits 0-15 s before validating, so an issuance is still in flight when the
@@ -99,15 +100,18 @@ for name in two three four; do
 done
 [ -n "$in_flight" ] || fail "no issuance was in flight when the leader's Pod was deleted (three tries)"
 echo "ok: leader $LEADER deleted while Certificate $in_flight was being issued"
+# The standby usually takes the Lease; the ReplicaSet's replacement Pod may start and win it
+# first: either way another replica leads and finishes the issuance.
 NEW=$(leader)
-[ "$NEW" = "$STANDBY" ] || fail "the Lease went to '$NEW', not to the standby $STANDBY"
+[ -n "$NEW" ] && [ "$NEW" != "$LEADER" ] && kubectl -n certsmith get pod "$NEW" >/dev/null 2>&1 \
+  || fail "the Lease holder '$(holder)' is not a live replica"
 wait_for 180 ready certificate "$in_flight" default True || fail "Certificate $in_flight not Ready after the failover"
-issued_by "$STANDBY" "$in_flight" || fail "the new leader $STANDBY did not log the issuance of $in_flight"
+issued_by "$NEW" "$in_flight" || fail "the new leader $NEW did not log the issuance of $in_flight"
 n=$(kubectl get orders -n default -l "certsmith.io/certificate-name=$in_flight" -o name | grep -c .)
 [ "$n" = 1 ] || fail "expected the in-flight Order to be finished, found $n Orders"
 secret_files "$in_flight-tls"
 openssl verify -CAfile "$WORK/root.pem" -untrusted "$WORK/$in_flight-tls.crt" "$WORK/$in_flight-tls.crt" >/dev/null \
   || fail "$in_flight-tls does not verify against Pebble's root"
 wait_for 90 count_is ready_pods 2 || fail "the ReplicaSet did not replace the deleted Pod"
-echo "ok: $STANDBY took the Lease over and finished $in_flight's Order; the ReplicaSet replaced $LEADER"
+echo "ok: $NEW ($([ "$NEW" = "$STANDBY" ] && echo "the standby" || echo "the ReplicaSet's new Pod")) took the Lease over and finished $in_flight's Order; the ReplicaSet replaced $LEADER"
 echo PASS
