@@ -20,8 +20,9 @@ server's audit log (tests/testbed/realkube.py writes it on the real control plan
                                             test left no record (the tier did not run whole on
                                             the real server)
 
-A rule is used when a request matched its group, resource[/subresource], verb and, for a Role,
-namespace. One exception, not reported as excess: `get` where the same rule grants `list` and
+A rule is used when a request that was not refused matched its group, resource[/subresource],
+verb and, for a Role, namespace; the refusals of a test that provokes them on purpose
+(E2E_ALLOW_FORBIDDEN) are not missing rules. One exception, not reported as excess: `get` where the same rule grants `list` and
 `watch`, because the controller's caches (kube::CachedClient) read from the API server until
 their informer has synced and, for the label-selected ones (Secrets, solver Pods and Services),
 on a miss, which a test run may or may not come across. `update` on OWNER/finalizers is used when the user set an ownerReference with
@@ -128,6 +129,7 @@ def cmd_record(args):
     record = {
         "user": args.user,
         "chart": {"set": args.set, "values": values},
+        "provoked_refusals": args.provoked_refusals,
         "requests": [{"verb": k[0], "group": k[1], "resource": k[2], "subresource": k[3],
                       "namespace": k[4], "code": k[5], "count": n}
                      for k, n in sorted(requests.items())],
@@ -204,8 +206,11 @@ def cmd_compare(args):
             own_rules[key] = triples if not chart["set"] and not chart["values"] else \
                 rule_triples(render_with(chart))
 
-        def check(verb, group, resource, namespace, what):
-            used.update(t for t in triples if allows(t, verb, group, resource, namespace))
+        def check(verb, group, resource, namespace, what, refused=False):
+            if refused and record.get("provoked_refusals"):
+                return  # the test took the permission away on purpose
+            if not refused:
+                used.update(t for t in triples if allows(t, verb, group, resource, namespace))
             if not any(allows(t, verb, group, resource, namespace) for t in own_rules[key]):
                 missing[what].add(name)
         for q in record["requests"]:
@@ -213,7 +218,7 @@ def cmd_compare(args):
             resource = q["resource"] + (f"/{q['subresource']}" if q["subresource"] else "")
             check(q["verb"], q["group"], resource, q["namespace"],
                   describe(q["verb"], q["group"], q["resource"], q["subresource"],
-                           q["namespace"]))
+                           q["namespace"]), refused=q["code"] == 403)
         for fin in record.get("finalizers", []):
             resource = fin["resource"] + "/finalizers"
             check("update", fin["group"], resource, fin["namespace"],
@@ -267,6 +272,8 @@ def main():
             p.add_argument("--out", required=True)
             p.add_argument("--set", action="append", default=[])
             p.add_argument("-f", "--values", action="append", default=[])
+            p.add_argument("--provoked-refusals", action="store_true",
+                           help="the test refused requests on purpose (E2E_ALLOW_FORBIDDEN)")
     p = sub.add_parser("compare")
     p.add_argument("--records", required=True)
     p.add_argument("--tests", nargs="+", required=True)
