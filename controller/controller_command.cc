@@ -41,6 +41,7 @@ struct Flags {
   std::string kubeconfig;
   std::string context;
   std::string ns;
+  std::vector<std::string> secret_namespaces;
   std::optional<bool> leader_elect;
   std::string leader_election_namespace;
   int max_concurrent_challenges = 60;
@@ -69,6 +70,9 @@ void Usage(FILE* out) {
       "  --kubeconfig PATH                 kubeconfig (default: in-cluster, else $KUBECONFIG)\n"
       "  --context NAME                    kubeconfig context\n"
       "  --namespace NS                    watch only this namespace (default: all)\n"
+      "  --secret-namespaces NS,NS...      watch Secrets in these namespaces only, one watch\n"
+      "                                    each (for RBAC granting Secrets there alone; the\n"
+      "                                    chart's rbac.secretNamespaces; default: --namespace)\n"
       "  --leader-elect[=true|false]       Lease leader election (default: true in-cluster)\n"
       "  --leader-election-namespace NS    where the Lease lives (default: cluster resource ns)\n"
       "  --max-concurrent-challenges N     http-01 solvers presented at once (default 60)\n"
@@ -171,24 +175,29 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       std::fprintf(stderr, "certsmith controller: %s needs a value\n", arg.c_str());
       return 2;
     }
-    if (arg == "--kubeconfig")
-      f->kubeconfig = value;
-    else if (arg == "--context")
-      f->context = value;
-    else if (arg == "--namespace")
-      f->ns = value;
-    else if (arg == "--leader-election-namespace")
-      f->leader_election_namespace = value;
-    else if (arg == "--metrics-listen")
-      f->metrics_listen = value;
-    else if (arg == "--cluster-resource-namespace")
-      f->cluster_resource_namespace = value;
-    else if (arg == "--solver-image")
-      f->solver_image = value;
-    else if (arg == "--log-level")
-      f->log_level = value;
-    else if (arg == "--log-format")
-      f->log_format = value;
+    if (arg == "--kubeconfig") f->kubeconfig = value;
+    else if (arg == "--context") f->context = value;
+    else if (arg == "--namespace") f->ns = value;
+    else if (arg == "--secret-namespaces") {
+      f->secret_namespaces.clear();
+      for (size_t start = 0; start <= value.size();) {
+        size_t comma = value.find(',', start);
+        if (comma == std::string::npos) comma = value.size();
+        if (comma > start) f->secret_namespaces.push_back(value.substr(start, comma - start));
+        start = comma + 1;
+      }
+      if (f->secret_namespaces.empty()) {
+        std::fprintf(stderr, "certsmith controller: %s needs at least one namespace\n",
+                     arg.c_str());
+        return 2;
+      }
+    }
+    else if (arg == "--leader-election-namespace") f->leader_election_namespace = value;
+    else if (arg == "--metrics-listen") f->metrics_listen = value;
+    else if (arg == "--cluster-resource-namespace") f->cluster_resource_namespace = value;
+    else if (arg == "--solver-image") f->solver_image = value;
+    else if (arg == "--log-level") f->log_level = value;
+    else if (arg == "--log-format") f->log_format = value;
     else if (arg == "--dns01-recursive-nameservers") {
       // cert-manager's syntax: comma-separated host:port (a bare IPv6 address needs brackets).
       size_t start = 0;
@@ -404,6 +413,7 @@ int RunControllerCommand(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   reconcilers::Manager manager(
       ctx, {.watch_namespace = flags.ns,
+            .secret_namespaces = flags.secret_namespaces,
             .workers = flags.workers,
             .honour_cert_manager_annotations = flags.honour_cert_manager_annotations});
   std::unique_ptr<metrics::MetricsServer> metrics_server;

@@ -18,6 +18,17 @@ E2E_ON_EXIT=()
 # rather than with `trap ... EXIT`, which would replace e2e_cleanup or hand it another status.
 on_exit() { E2E_ON_EXIT+=("$*"); }
 SELF_CHECK_FLAGS=()
+# On the real control plane the controller runs as the chart's ServiceAccount, the chart's RBAC
+# its only permissions (controller_rbac); CONTROLLER_KUBECONFIG is what to start it with.
+# E2E_CHART_SET=(key=value ...) (scalars) and E2E_CHART_VALUES (YAML, for lists such as a
+# dnsWebhooks entry) before testbed_up set chart values for that RBAC; E2E_ALLOW_FORBIDDEN=1 for
+# a test that provokes refusals on purpose.
+CONTROLLER_USER=system:serviceaccount:certsmith:certsmith
+CONTROLLER_KUBECONFIG=""
+E2E_CHART_SET=("${E2E_CHART_SET[@]}")
+E2E_CHART_VALUES=${E2E_CHART_VALUES:-}
+REQUESTS_DIR=${CERTSMITH_E2E_REQUESTS_DIR:-${CERTSMITH_BUILD_DIR:+$CERTSMITH_BUILD_DIR/e2e-requests}}
+CHART_ARGS=()  # the chart values of controller_rbac, as rbac.py arguments
 # CERTSMITH_E2E_KEEP_WORKDIR=1 keeps $WORK (controller log, testbed logs) when the test fails;
 # =always keeps it in any case. The script's exit status decides, whatever the cleanup returns.
 e2e_cleanup() {
@@ -27,14 +38,35 @@ e2e_cleanup() {
   local p
   for p in "${HELPER_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   "$SRC/tests/testbed/run" down --workdir "$WORK/tb" >/dev/null 2>&1
+  local refused=0
+  check_requests || refused=1
   if [ "${CERTSMITH_E2E_KEEP_WORKDIR:-}" = always ] ||
-     { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${CERTSMITH_E2E_KEEP_WORKDIR:-}" ]; }; then
+     { { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || [ $refused -ne 0 ]; } && [ -n "${CERTSMITH_E2E_KEEP_WORKDIR:-}" ]; }; then
     echo "kept workdir: $WORK"
   else
     rm -rf "$WORK"
   fi
+  [ $refused -eq 0 ] || exit 1
 }
 trap e2e_cleanup EXIT
+# check_requests (real control plane only): records the controller's requests from the audit log
+# for the chart RBAC comparison (rbac.py compare, ctest e2e_rbac_rules) and fails when the API
+# server refused one: the chart lacks a permission the controller needs.
+check_requests() {
+  [ "${TESTBED_KUBE:-}" = real ] && [ -f "${TESTBED_AUDIT_LOG:-}" ] || return 0
+  if [ -n "$REQUESTS_DIR" ]; then
+    "$SRC/tests/e2e/rbac.py" record --audit "$TESTBED_AUDIT_LOG" --user "$CONTROLLER_USER" \
+      --out "$REQUESTS_DIR/$(basename "$0" .sh).json" "${CHART_ARGS[@]}" \
+      ${E2E_ALLOW_FORBIDDEN:+--provoked-refusals} \
+      || echo "FAIL: recording the controller's requests"
+  fi
+  [ -n "${E2E_ALLOW_FORBIDDEN:-}" ] && return 0
+  local refused
+  refused=$("$SRC/tests/e2e/rbac.py" forbidden --audit "$TESTBED_AUDIT_LOG" --user "$CONTROLLER_USER") && return 0
+  echo "FAIL: the API server refused the controller (the chart's RBAC lacks these):"
+  echo "$refused"
+  return 1
+}
 fail() {
   echo "FAIL: $*"
   [ -n "${CERTSMITH_E2E_KEEP_WORKDIR:-}" ] && kubectl get clusterissuers,certificates,orders,challenges,pods,ingresses,events -A -o yaml >"$WORK/objects.yaml" 2>&1
@@ -53,15 +85,20 @@ wait_for() {
 # ready KIND NAME NAMESPACE|"" STATUS: the Ready condition has STATUS.
 ready() { [ "$(kubectl get "$1" "$2" ${3:+-n $3} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = "$4" ]; }
 
-# testbed_up [OPTION...]: starts the testbed (extra `run up` options, e.g. --validity 45),
-# applies the CRDs and the EAB secret, exports the testbed env.
+# testbed_up [OPTION...]: starts the testbed (extra `run up` options, e.g. --validity 45, or
+# --kube real for a test that needs the real control plane; by default the testbed's choice:
+# $CERTSMITH_TESTBED_KUBE, else real when it can run here), applies the CRDs and the EAB secret,
+# exports the testbed env; on the real control plane, the chart's RBAC (controller_rbac).
 testbed_up() {
   CERTSMITH_BIN="$BIN" "$SRC/tests/testbed/run" up --workdir "$WORK/tb" --max-lifetime 600 "$@" \
     >"$WORK/up.log" 2>&1 || { local rc=$?; cat "$WORK/up.log"; [ $rc -eq 77 ] && exit 77; fail "testbed up"; }
   . "$WORK/tb/env"
   export KUBECONFIG
+  echo "testbed: $TESTBED_KUBE API server $TESTBED_KUBE_VERSION"
   kubectl apply -f "$SRC/crds/" >/dev/null || fail "applying CRDs"
   kubectl create namespace certsmith >/dev/null || fail "namespace"
+  CONTROLLER_KUBECONFIG=$KUBECONFIG
+  [ "$TESTBED_KUBE" = real ] && controller_rbac
   kubectl -n certsmith create secret generic pebble-eab --from-literal=secret="$EAB_HMAC_KEY" >/dev/null \
     || fail "EAB secret"
   if [ -f "$ACME_CA_BUNDLE" ]; then CA_B64=$(base64 -w0 <"$ACME_CA_BUNDLE"); else CA_B64=$(printf '%s' "$ACME_CA_BUNDLE" | base64 -w0); fi
@@ -70,6 +107,32 @@ testbed_up() {
   # machine's own resolver (where *.example names do not exist) sets SELF_CHECK_FLAGS=().
   SELF_CHECK_FLAGS=(--acme-http01-solver-nameservers "$TESTBED_DNS"
                     --acme-http01-self-check-port "$INGRESS_PORT")
+}
+
+# controller_rbac: the chart's ServiceAccount certsmith/certsmith with its Roles, ClusterRoles and
+# bindings (rendered with E2E_CHART_SET and E2E_CHART_VALUES), and $WORK/controller.kubeconfig with a token of that
+# ServiceAccount from the TokenRequest API.
+controller_rbac() {
+  local s
+  CHART_ARGS=()
+  for s in "${E2E_CHART_SET[@]}"; do CHART_ARGS+=(--set "$s"); done
+  if [ -n "$E2E_CHART_VALUES" ]; then
+    printf '%s\n' "$E2E_CHART_VALUES" >"$WORK/values.yaml"
+    CHART_ARGS+=(-f "$WORK/values.yaml")
+  fi
+  "$SRC/tests/e2e/rbac.py" manifests "${CHART_ARGS[@]}" >"$WORK/rbac.json" || fail "rendering the chart's RBAC"
+  kubectl apply -f "$WORK/rbac.json" >/dev/null || fail "applying the chart's RBAC"
+  CONTROLLER_KUBECONFIG=$WORK/controller.kubeconfig
+  kubectl -n certsmith create token certsmith --duration=2h | python3 -c '
+import json, subprocess, sys
+config = json.loads(subprocess.run(["kubectl", "config", "view", "--raw", "--minify", "--flatten",
+                                    "-o", "json"], capture_output=True, text=True, check=True).stdout)
+config["users"] = [{"name": "certsmith", "user": {"token": sys.stdin.read().strip()}}]
+config["contexts"][0]["context"]["user"] = "certsmith"
+import os
+with open(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+    json.dump(config, f)
+' "$CONTROLLER_KUBECONFIG" || fail "a token for the controller's ServiceAccount"
 }
 
 issuer() {  # name eab-secret; the self check is on unless SKIP_SELF_CHECK=true
@@ -92,7 +155,7 @@ YAML
 # start_controller [FLAG...]: runs `certsmith controller` (with any extra flags) in the
 # background, appending to controller.log.
 start_controller() {
-  "$BIN" controller --kubeconfig "$KUBECONFIG" --leader-elect=false \
+  "$BIN" controller --kubeconfig "$CONTROLLER_KUBECONFIG" --leader-elect=false \
     --cluster-resource-namespace certsmith --log-level debug "${SELF_CHECK_FLAGS[@]}" "$@" \
     >>"$WORK/controller.log" 2>&1 &
   CONTROLLER_PID=$!

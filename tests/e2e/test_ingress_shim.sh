@@ -3,7 +3,8 @@
 # gets a Certificate owned by it, which becomes Ready and fills the named TLS Secret with a
 # certificate for the host that verifies against Pebble's root; a TLS entry without secretName
 # gives a Warning event on the Ingress; a user's Certificate of the same name is left alone until
-# deleted; the shim never updates without an Ingress change; removing the annotation deletes the
+# deleted; the shim never updates without an Ingress change, and an annotation changed on the
+# Ingress (renew-before) reaches its Certificate; removing the annotation deletes the
 # Certificates and keeps the Secret.
 . "$(dirname "$0")/lib.sh"
 testbed_up
@@ -86,6 +87,14 @@ updates=$(kubectl get events -n default -o jsonpath='{range .items[*]}{.reason}{
 [ "$(kubectl get certificate shop-tls -o jsonpath='{.metadata.generation}')" = 1 ] \
   || fail "Certificate generation moved: $(kubectl get certificate shop-tls -o jsonpath='{.metadata.generation}')"
 echo "ok: no Certificate update without an Ingress change (generation 1)"
+
+kubectl annotate ingress shop certsmith.io/renew-before=720h >/dev/null || fail "annotating renew-before"
+# Written as a Go duration, 720h0m0s.
+renew_before_is() { case $(kubectl get certificate shop-tls -o jsonpath='{.spec.renewBefore}') in 720h|720h0m0s) ;; *) false ;; esac; }
+wait_for 30 renew_before_is || fail "renew-before did not reach Certificate shop-tls: '$(kubectl get certificate shop-tls -o jsonpath='{.spec.renewBefore}')'"
+[ "$(kubectl get certificate shop-tls -o jsonpath='{.metadata.generation}')" = 2 ] \
+  || fail "Certificate generation after one Ingress change: $(kubectl get certificate shop-tls -o jsonpath='{.metadata.generation}')"
+echo "ok: certsmith.io/renew-before on the Ingress updated its Certificate (spec.renewBefore 720h, generation 2)"
 
 kubectl annotate ingress shop certsmith.io/cluster-issuer- >/dev/null || fail "removing the annotation"
 gone() { ! kubectl get certificate "$1" >/dev/null 2>&1; }

@@ -1,6 +1,8 @@
 #!/bin/bash
 # End to end: an EAB ClusterIssuer and a Certificate become a valid TLS Secret that verifies
-# against Pebble's root; a wrong HMAC key gives a clear Issuer condition. Everything is torn down on every path.
+# against Pebble's root; so do a namespaced EAB Issuer (its Secrets in its own namespace) and a
+# Certificate that names it; a wrong HMAC key gives a clear Issuer condition. Everything is torn
+# down on every path.
 . "$(dirname "$0")/lib.sh"
 testbed_up
 wrong_hmac=$(printf 'not-the-right-key-at-all-0123456' | base64 -w0 | tr '+/' '-_' | tr -d '=')
@@ -25,6 +27,21 @@ openssl x509 -in "$WORK/chain.pem" -noout -ext subjectAltName | grep -q "www.e2e
 kubectl get pods,services,ingresses -n default -l acme.certsmith.io/http01-solver=true -o name | grep -q . \
   && fail "solver resources left behind"
 echo "ok: Certificate issued, verified against Pebble's root, solver cleaned up"
+
+# 1b. A namespaced Issuer: its EAB key and account key Secrets live in its own namespace.
+kubectl create secret generic local-eab --from-literal=secret="$EAB_HMAC_KEY" >/dev/null || fail "Issuer EAB secret"
+issuer local local-eab | sed 's/^kind: ClusterIssuer/kind: Issuer/; s/^metadata: {name: local}/metadata: {name: local, namespace: default}/' \
+  | kubectl apply -f - >/dev/null || fail "Issuer local"
+wait_for 60 ready issuer local default True || fail "Issuer local not Ready"
+kubectl get secret local-account >/dev/null || fail "no account key Secret default/local-account"
+certificate shop shop.e2e.example local | sed 's/kind: ClusterIssuer/kind: Issuer/' | kubectl apply -f - >/dev/null \
+  || fail "Certificate shop"
+wait_for 120 ready certificate shop default True || fail "Certificate shop (Issuer local) not Ready"
+secret_files shop-tls
+openssl verify -CAfile "$WORK/root.pem" -untrusted "$WORK/shop-tls.crt" "$WORK/shop-tls.crt" >/dev/null \
+  || fail "shop-tls does not verify against Pebble's root"
+key_matches "$WORK/shop-tls.crt" "$WORK/shop-tls.key" || fail "shop-tls: tls.key does not match"
+echo "ok: namespaced Issuer Ready, its Certificate issued and verified"
 
 # 2. Wrong HMAC key: a clear condition on the Issuer.
 wait_for 60 ready clusterissuer wrong "" False || fail "wrong-HMAC ClusterIssuer not Ready=False"

@@ -13,7 +13,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PIDS=()
 # start_replica NAME PORT: a controller with leader election and a metrics endpoint.
 start_replica() {
-  "$BIN" controller --kubeconfig "$KUBECONFIG" --leader-elect --leader-election-namespace certsmith \
+  "$BIN" controller --kubeconfig "$CONTROLLER_KUBECONFIG" --leader-elect --leader-election-namespace certsmith \
     --cluster-resource-namespace certsmith --metrics-listen "127.0.0.1:$2" "${SELF_CHECK_FLAGS[@]}" \
     >>"$WORK/controller-$1.log" 2>&1 &
   PIDS+=($!)

@@ -71,6 +71,9 @@ class KubeClient:
         if user.get("token"):
             self.headers["Authorization"] = "Bearer " + user["token"]
         self.ssl_context = None
+        # The CA the server is verified with (PEM), for Pods' ca.crt when no kube-root-ca.crt
+        # ConfigMap exists (the test API server).
+        self.ca_pem = _file_or_data(cluster, "certificate-authority", base_dir)
         if self.scheme == "https":
             self.ssl_context = self._make_ssl_context(cluster, user, base_dir)
 
@@ -135,8 +138,8 @@ class KubeClient:
     def get(self, path, **params):
         return self.request("GET", path, params=params or None)
 
-    def create(self, path, obj):
-        return self.request("POST", path, obj)
+    def create(self, path, obj, **params):
+        return self.request("POST", path, obj, params=params or None)
 
     def delete(self, path, **params):
         return self.request("DELETE", path, params=params or None)

@@ -1,6 +1,7 @@
 """The testbed's supervisor: starts every part in order, writes DIR/env, stops in reverse.
 
-Order matters: the API server first (the stand-ins need it), then the ingress listener on a free
+Order matters: the API server first (the stand-ins need it: the real control plane from
+realkube.py or the project's test API server, per --kube), then the ingress listener on a free
 port, then Pebble told to validate http-01 on that port, then the IngressClass object.
 Processes are started from the main thread so PR_SET_PDEATHSIG ties them to the supervisor's life.
 """
@@ -14,6 +15,7 @@ import subprocess
 import time
 
 import processes
+import realkube
 from informer import Informer
 from ingress import IngressRouter, IngressServer
 from kube_client import KubeClient, KubeError
@@ -34,6 +36,9 @@ class Supervisor:
         self.dir = os.path.abspath(args.workdir)
         self.source_dir = source_dir
         self.apiserver = None
+        self.control_plane = None
+        self.kube = None  # "real" or "test", once chosen
+        self.kube_version = ""
         self.pebble = None
         self.client = None
         self.services = None
@@ -47,7 +52,7 @@ class Supervisor:
         for tool in ("kubectl", "openssl"):
             if shutil.which(tool) is None:
                 raise Unavailable(f"{tool} is not installed")
-        self._start_apiserver()
+        self._start_kube()
         self._start_stand_ins()
         if self.args.dns == "bind":
             self._start_bind()
@@ -62,6 +67,44 @@ class Supervisor:
         log.info("ready: %s", os.path.join(self.dir, "env"))
 
     # -- parts ---------------------------------------------------------------------------------
+
+    def _start_kube(self):
+        """--kube real: the real control plane or Unavailable; test: the test API server; auto
+        (the default): real when it can run here, else test, saying why in the log."""
+        want = self.args.kube
+        assets = None
+        if want in ("real", "auto"):
+            try:
+                assets = realkube.find_assets(self.source_dir)
+            except realkube.Unavailable as e:
+                if want == "real":
+                    raise Unavailable(f"--kube real: {e}") from None
+                log.info("the real control plane cannot run here (%s): using the test API server",
+                         e)
+        if assets:
+            self.kube = "real"
+            self._start_real(assets)
+        else:
+            self.kube = "test"
+            self._start_apiserver()
+        self.kube_version = self.client.get("/version").get("gitVersion", "")
+        log.info("kube: %s API server %s", self.kube, self.kube_version)
+
+    def _start_real(self, assets):
+        self.control_plane = realkube.ControlPlane(os.path.join(self.dir, "kube"), assets,
+                                                   self._record)
+        self.control_plane.start()
+        self._flatten(self.control_plane.kubeconfig)
+
+    def _flatten(self, kubeconfig):
+        # A self-contained copy (certificates inlined) so DIR/kubeconfig works from anywhere.
+        flat = subprocess.run(["kubectl", "config", "view", "--raw", "--flatten", "--kubeconfig",
+                               kubeconfig],
+                              capture_output=True, text=True, timeout=30, check=True).stdout
+        path = os.path.join(self.dir, "kubeconfig")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(flat)
+        self.client = KubeClient(path)
 
     def _start_apiserver(self):
         run = os.path.join(self.source_dir, "tests", "apiserver", "run")
@@ -84,14 +127,7 @@ class Supervisor:
             if time.monotonic() > deadline:
                 raise RuntimeError("the API server did not become ready in 60s")
             time.sleep(0.05)
-        # A self-contained copy (certificates inlined) so DIR/kubeconfig works from anywhere.
-        flat = subprocess.run(["kubectl", "config", "view", "--raw", "--flatten", "--kubeconfig",
-                               os.path.join(work, "kubeconfig")],
-                              capture_output=True, text=True, timeout=30, check=True).stdout
-        path = os.path.join(self.dir, "kubeconfig")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(flat)
-        self.client = KubeClient(path)
+        self._flatten(os.path.join(work, "kubeconfig"))
 
     def _start_stand_ins(self):
         self.services = Informer(self.client, "/api/v1/services").start()
@@ -170,7 +206,11 @@ class Supervisor:
             "TESTBED_DNS": p.dns_server,
             "TESTBED_CHALLTESTSRV": p.challtestsrv_url,
             "CERTSMITH_BIN": self.args.certsmith_bin,
+            "TESTBED_KUBE": self.kube,
+            "TESTBED_KUBE_VERSION": self.kube_version,
         }
+        if self.control_plane:
+            values["TESTBED_AUDIT_LOG"] = self.control_plane.audit_log
         values.update(p.env())  # PEBBLE_* for tests/support/pebble.py txt-add and friends
         values["TESTBED_DNS_KIND"] = "challtestsrv"
         if self.bind:
@@ -202,4 +242,6 @@ class Supervisor:
             self.bind.stop()
         if self.apiserver:
             processes.terminate(self.apiserver)
+        if self.control_plane:
+            self.control_plane.stop()
         log.info("stopped")

@@ -45,16 +45,16 @@ std::string CachedClient::StoreKey(const ResourceRef& res, std::string_view ns,
 
 void CachedClient::Serve(const ResourceRef& res, const Store& store, std::string ns, bool complete,
                          std::function<bool()> synced) {
-  served_[ResourceId(res)] =
-      Served{&store, res.namespaced ? std::move(ns) : std::string(), complete, std::move(synced)};
+  if (!res.namespaced) ns.clear();
+  const std::string key = ResourceId(res) + "|" + ns;
+  served_[key] = Served{&store, std::move(ns), complete, std::move(synced)};
 }
 
 const CachedClient::Served* CachedClient::Scope(const ResourceRef& res, std::string_view ns) const {
-  auto it = served_.find(ResourceId(res));
-  if (it == served_.end()) return nullptr;
-  const Served& s = it->second;
-  if (res.namespaced && !s.ns.empty() && ns != s.ns) return nullptr;
-  return &s;
+  const std::string id = ResourceId(res) + "|";
+  auto it = res.namespaced ? served_.find(id + std::string(ns)) : served_.end();
+  if (it == served_.end()) it = served_.find(id);  // a store of every namespace
+  return it == served_.end() ? nullptr : &it->second;
 }
 
 const CachedClient::Served* CachedClient::Find(const ResourceRef& res, std::string_view ns) const {

@@ -1,6 +1,7 @@
 #include "kube/errors.h"
 
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "certsmith/log.h"
 
@@ -69,5 +70,18 @@ bool IsNotFound(const Status& s) { return s.code() == ErrorCode::kNotFound; }
 bool IsConflict(const Status& s) { return s.code() == ErrorCode::kConflict; }
 bool IsAlreadyExists(const Status& s) { return s.code() == ErrorCode::kAlreadyExists; }
 bool IsGone(const Status& s) { return s.code() == ErrorCode::kGone; }
+bool IsForbidden(const Status& s) { return s.code() == ErrorCode::kPermissionDenied; }
+
+std::optional<std::string> MissingPermission(const Status& s) {
+  if (!IsForbidden(s)) return std::nullopt;
+  // pkg/registry/rbac/validation and the RBAC authorizer's reason, as kube-apiserver words it.
+  static const std::regex kRbac(
+      R"re(User "([^"]*)" cannot ([a-z]+) resource "([^"]+)" in API group "([^"]*)"( in the namespace "([^"]+)"| at the cluster scope)?)re");
+  std::smatch m;
+  if (!std::regex_search(s.message(), m, kRbac)) return std::nullopt;
+  std::string out = m[2].str() + " " + m[3].str() + " in API group \"" + m[4].str() + "\"";
+  out += m[6].matched ? " in namespace \"" + m[6].str() + "\"" : " cluster-wide";
+  return out + " (user " + m[1].str() + ")";
+}
 
 }  // namespace certsmith::kube

@@ -3,9 +3,9 @@
 #include "acme/problem.h"
 #include "api/resources.h"
 #include "certsmith/log.h"
+#include "common/status_metrics.h"
 #include "kube/errors.h"
 #include "kube/rate_limiter.h"
-#include "common/status_metrics.h"
 
 namespace certsmith::reconcilers {
 
@@ -67,13 +67,13 @@ Result<bool> StillWanted(Context& ctx, const kube::ResourceRef& res, const Json&
                          const kube::ResourceRef* owner) {
   kube::Client& live = ctx.live != nullptr ? *ctx.live : *ctx.client;
   const std::string ns = kube::GetNamespace(obj);
-  ASSIGN_OR_RETURN(bool wanted, ExistsLive(live, res, ns, obj["metadata"].value("name", ""),
-                                           kube::GetUid(obj)));
+  ASSIGN_OR_RETURN(bool wanted,
+                   ExistsLive(live, res, ns, obj["metadata"].value("name", ""), kube::GetUid(obj)));
   if (!wanted || owner == nullptr) return wanted;
   for (const Json& ref : obj["metadata"].value("ownerReferences", Json::array())) {
     if (ref.value("kind", "") != owner->kind) continue;
-    ASSIGN_OR_RETURN(bool owner_there, ExistsLive(live, *owner, ns, ref.value("name", ""),
-                                                  ref.value("uid", "")));
+    ASSIGN_OR_RETURN(bool owner_there,
+                     ExistsLive(live, *owner, ns, ref.value("name", ""), ref.value("uid", "")));
     if (!owner_there) return false;
   }
   return true;
@@ -85,10 +85,81 @@ Status WriteInvalidSpec(Context& ctx, const kube::ResourceRef& res, const Json& 
   api::FieldErrors ignored;
   std::vector<api::Condition> conditions =
       api::ConditionsFromJson(status.value("conditions", Json::array()), "", &ignored);
-  SetCondition(ctx, &conditions, api::kConditionReady, api::ConditionStatus::kFalse,
-               "InvalidSpec", why.message(), obj["metadata"].value("generation", int64_t{0}));
+  SetCondition(ctx, &conditions, api::kConditionReady, api::ConditionStatus::kFalse, "InvalidSpec",
+               why.message(), obj["metadata"].value("generation", int64_t{0}));
   status["conditions"] = api::ConditionsToJson(conditions);
   return WriteStatus(ctx, res, obj, status).status();
+}
+
+std::string ForbiddenMessage(const Status& why) {
+  if (auto missing = kube::MissingPermission(why)) {
+    return "missing RBAC permission: " + *missing +
+           "; grant it in the controller's Role or "
+           "ClusterRole. The API server answered: " +
+           log::Sanitize(why.message());
+  }
+  return "the API server refused the request: " + log::Sanitize(why.message());
+}
+
+namespace {
+
+// The owner of obj of the given kind (from the cache), or nullopt.
+std::optional<Json> OwnerOfKind(Context& ctx, const Json& obj, const kube::ResourceRef& owner) {
+  for (const Json& ref : obj["metadata"].value("ownerReferences", Json::array())) {
+    if (ref.value("kind", "") != owner.kind) continue;
+    auto got = ctx.client->Get(owner, kube::GetNamespace(obj), ref.value("name", ""));
+    if (got.ok() && kube::GetUid(*got) == ref.value("uid", "")) return *got;
+  }
+  return std::nullopt;
+}
+
+void SetForbiddenCondition(Context& ctx, const kube::ResourceRef& res, const Json& obj,
+                           const std::string& message) {
+  Json status = obj.value("status", Json::object());
+  api::FieldErrors ignored;
+  std::vector<api::Condition> conditions =
+      api::ConditionsFromJson(status.value("conditions", Json::array()), "", &ignored);
+  // A Certificate whose Secret still holds a valid certificate stays Ready: its renewal is what
+  // is blocked.
+  const bool serving =
+      res.kind == api::kCertificates.kind && api::IsConditionTrue(conditions, api::kConditionReady);
+  SetCondition(ctx, &conditions, serving ? api::kConditionIssuing : api::kConditionReady,
+               api::ConditionStatus::kFalse, "Forbidden", message,
+               obj["metadata"].value("generation", int64_t{0}));
+  status["conditions"] = api::ConditionsToJson(conditions);
+  auto written = WriteStatus(ctx, res, obj, status);
+  if (!written.ok()) {
+    log::Warn("writing the Forbidden condition failed",
+              {{"object", kube::ObjectKey(obj)}, {"error", written.status().ToString()}});
+  }
+}
+
+}  // namespace
+
+void ReportForbidden(Context& ctx, const kube::ResourceRef& res, const std::string& key,
+                     const Status& why) {
+  auto [ns, name] = SplitKey(key);
+  auto obj = ctx.client->Get(res, ns, name);
+  if (!obj.ok()) {
+    log::Warn("refused by the API server", {{"object", key}, {"error", why.ToString()}});
+    return;
+  }
+  const std::string message = ForbiddenMessage(why);
+  Event(ctx, *obj, kube::kEventWarning, "Forbidden", message);
+  if (res.kind == api::kIssuers.kind || res.kind == api::kClusterIssuers.kind ||
+      res.kind == api::kCertificates.kind) {
+    SetForbiddenCondition(ctx, res, *obj, message);
+    return;
+  }
+  std::optional<Json> order;
+  if (res.kind == api::kChallenges.kind) order = OwnerOfKind(ctx, *obj, api::kOrders);
+  if (res.kind == api::kOrders.kind) order = *obj;
+  if (!order) return;
+  if (auto cert = OwnerOfKind(ctx, *order, api::kCertificates)) {
+    Event(ctx, *cert, kube::kEventWarning, "Forbidden",
+          kube::ObjectKey(*obj) + " (" + res.kind + "): " + message);
+    SetForbiddenCondition(ctx, api::kCertificates, *cert, message);
+  }
 }
 
 Json OwnerReference(const Json& owner) {

@@ -9,6 +9,7 @@
 #include "issuers/issuer_reconciler.h"
 #include "kube/errors.h"
 #include "orders/order_reconciler.h"
+#include "reconcilers/util.h"
 #include "solvers/http01/solver_resources.h"
 
 namespace certsmith::reconcilers {
@@ -112,10 +113,11 @@ Manager::Manager(Context& ctx, ManagerOptions options)
 
 Manager::~Manager() { Stop(); }
 
-Manager::Controller& Manager::Add(std::string name,
+Manager::Controller& Manager::Add(std::string name, const kube::ResourceRef& resource,
                                   std::function<SyncResult(const std::string&)> sync) {
   auto c = std::make_unique<Controller>();
   c->name = std::move(name);
+  c->resource = &resource;
   c->queue = std::make_unique<kube::WorkQueue>(
       kube::WorkQueueOptions{.clock = ctx_.clock,
                              .backoff_base = std::chrono::seconds(1),
@@ -167,14 +169,17 @@ void Manager::EnqueueCertificatesOf(const std::string& kind, const Json& issuer)
 }
 
 void Manager::StartInformers() {
-  Controller& issuers = Add("issuers", [this](const std::string& k) { return issuers_->Sync(k); });
+  Controller& issuers =
+      Add("issuers", api::kIssuers, [this](const std::string& k) { return issuers_->Sync(k); });
   Controller& cluster_issuers =
-      Add("clusterissuers", [this](const std::string& k) { return cluster_issuers_->Sync(k); });
-  Controller& certs =
-      Add("certificates", [this](const std::string& k) { return certificates_->Sync(k); });
-  Controller& orders = Add("orders", [this](const std::string& k) { return orders_->Sync(k); });
-  Controller& challenges =
-      Add("challenges", [this](const std::string& k) { return challenges_->Sync(k); });
+      Add("clusterissuers", api::kClusterIssuers,
+          [this](const std::string& k) { return cluster_issuers_->Sync(k); });
+  Controller& certs = Add("certificates", api::kCertificates,
+                          [this](const std::string& k) { return certificates_->Sync(k); });
+  Controller& orders =
+      Add("orders", api::kOrders, [this](const std::string& k) { return orders_->Sync(k); });
+  Controller& challenges = Add("challenges", api::kChallenges,
+                               [this](const std::string& k) { return challenges_->Sync(k); });
   const std::string ns = options_.watch_namespace;
 
   auto issuer_handlers = [this](Controller& q, const std::string& kind) {
@@ -264,32 +269,38 @@ void Manager::StartInformers() {
   // Only the Secrets certsmith manages are cached (ARCHITECTURE.md "Scale and operation"), with
   // their data (the Certificate reconciler reads keys and certificates from the cache); a
   // Secret outside the selector (a user's, not yet managed) is read from the API server.
-  auto& secrets =
-      Watch(kube::kSecrets, ns, std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
-            StripOnlyManagedFields);
-  secrets.AddHandlers(
-      {.on_add = nullptr,
-       .on_update =
-           [&certs](const Json& old_obj, const Json& o) {
-             if (old_obj.value("data", Json()) == o.value("data", Json()) &&
-                 old_obj["metadata"].value("annotations", Json()) ==
-                     o["metadata"].value("annotations", Json())) {
-               return;
-             }
-             auto labels = o["metadata"].value("labels", Json::object());
-             auto it = labels.find(api::kCertificateNameLabel);
-             if (it != labels.end() && it->is_string()) {
-               certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
-             }
-           },
-       .on_delete =
-           [&certs](const Json& o) {
-             auto labels = o["metadata"].value("labels", Json::object());
-             auto it = labels.find(api::kCertificateNameLabel);
-             if (it != labels.end() && it->is_string()) {
-               certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
-             }
-           }});
+  // With --secret-namespaces, one informer per namespace: RBAC that grants Secrets in some
+  // namespaces only allows no list or watch across all of them.
+  std::vector<std::string> secret_namespaces = options_.secret_namespaces;
+  if (secret_namespaces.empty()) secret_namespaces.push_back(ns);
+  for (const std::string& secret_ns : secret_namespaces) {
+    auto& secrets = Watch(kube::kSecrets, secret_ns,
+                          std::string(api::kManagedByLabel) + "=" + api::kManagedByValue,
+                          StripOnlyManagedFields);
+    secrets.AddHandlers(
+        {.on_add = nullptr,
+         .on_update =
+             [&certs](const Json& old_obj, const Json& o) {
+               if (old_obj.value("data", Json()) == o.value("data", Json()) &&
+                   old_obj["metadata"].value("annotations", Json()) ==
+                       o["metadata"].value("annotations", Json())) {
+                 return;
+               }
+               auto labels = o["metadata"].value("labels", Json::object());
+               auto it = labels.find(api::kCertificateNameLabel);
+               if (it != labels.end() && it->is_string()) {
+                 certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
+               }
+             },
+         .on_delete =
+             [&certs](const Json& o) {
+               auto labels = o["metadata"].value("labels", Json::object());
+               auto it = labels.find(api::kCertificateNameLabel);
+               if (it != labels.end() && it->is_string()) {
+                 certs.queue->Add(kube::GetNamespace(o) + "/" + it->get<std::string>());
+               }
+             }});
+  }
   if (ctx_.metrics) {
     // A deleted Certificate's series go with it (its sync is not run: nothing is left to do).
     certificate_informer_->AddHandlers(
@@ -322,8 +333,8 @@ void Manager::StartInformers() {
 }
 
 void Manager::WatchIngresses(kube::Informer& certificates) {
-  Controller& shim =
-      Add("ingresses", [this](const std::string& k) { return ingress_shim_->Sync(k); });
+  Controller& shim = Add("ingresses", kube::kIngresses,
+                         [this](const std::string& k) { return ingress_shim_->Sync(k); });
   const IngressShimOptions options{options_.honour_cert_manager_annotations};
   kube::Informer& ingresses =
       Watch(kube::kIngresses, options_.watch_namespace, "", StripOnlyManagedFields);
@@ -424,6 +435,9 @@ void Manager::Work(Controller& c) {
     } else if (!r.status.ok()) {
       log::Warn("sync failed",
                 {{"controller", c.name}, {"key", *key}, {"error", r.status.ToString()}});
+      // Retrying will not help until someone grants the permission: say which one, where it
+      // is seen (an event and a condition), and back off as for any error.
+      if (kube::IsForbidden(r.status)) ReportForbidden(ctx_, *c.resource, *key, r.status);
       if (r.status.retry_after()) {
         c.queue->AddAfter(*key, *r.status.retry_after());
       } else {

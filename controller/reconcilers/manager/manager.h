@@ -31,7 +31,10 @@ class IngressShim;
 
 struct ManagerOptions {
   std::string watch_namespace;  // empty: all namespaces
-  int workers = 2;              // per reconciler
+  // Where Secrets are watched (one informer each), for a controller allowed Secrets in these
+  // namespaces only (the chart's rbac.secretNamespaces); empty: watch_namespace.
+  std::vector<std::string> secret_namespaces;
+  int workers = 2;  // per reconciler
   // The Ingress shim also reads cert-manager.io/ annotations (ingress/ingress_shim.h).
   bool honour_cert_manager_annotations = false;
 };
@@ -54,8 +57,10 @@ class Manager {
     std::string name;
     std::unique_ptr<kube::WorkQueue> queue;
     std::function<SyncResult(const std::string&)> sync;
+    const kube::ResourceRef* resource = nullptr;  // what its keys name (a 403 is reported on it)
   };
-  Controller& Add(std::string name, std::function<SyncResult(const std::string&)> sync);
+  Controller& Add(std::string name, const kube::ResourceRef& resource,
+                  std::function<SyncResult(const std::string&)> sync);
   // An informer whose store also serves the reconcilers' reads of res. complete: it caches
   // every object of the kind (no selector), so a miss means NotFound.
   kube::Informer& Watch(const kube::ResourceRef& res, std::string ns, std::string selector,

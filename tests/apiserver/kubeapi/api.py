@@ -344,6 +344,9 @@ class Api:
             extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy)
             if extra and extra not in fins:
                 fins.append(extra)
+            if rt.kind == "CustomResourceDefinition" and not meta.get("deletionTimestamp"):
+                crds.deleting(new)
+                fins = meta["finalizers"]
             if fins:
                 meta["finalizers"] = fins
             if not self._pending_finalizers(rt, new):

@@ -1,9 +1,10 @@
 """CustomResourceDefinition admission and the status the real server's controllers set.
 
 The real apiextensions-apiserver validates names and versions, adds the
-customresourcecleanup finalizer, and its naming/establishing controllers report NamesAccepted
-and Established; here that happens synchronously on every CRD write, so a client waiting for
-condition=Established sees it on its first read.
+customresourcecleanup finalizer when a CRD is deleted (not before: a live CRD carries none), and
+its naming/establishing controllers report NamesAccepted and Established; here that happens
+synchronously on every CRD write, so a client waiting for condition=Established sees it on its
+first read.
 """
 import datetime
 
@@ -54,13 +55,17 @@ def validate(rt, crd):
         raise invalid(rt, name, causes)
 
 
+def deleting(crd):
+    """The CRD about to be deleted: the cleanup finalizer keeps it until its objects are gone
+    (apiextensions-apiserver's registry adds it in Delete)."""
+    fins = crd["metadata"].setdefault("finalizers", [])
+    if CLEANUP_FINALIZER not in fins:
+        fins.append(CLEANUP_FINALIZER)
+
+
 def prepare(crd, old=None):
-    """Adds the cleanup finalizer and the controller-owned status."""
+    """The controller-owned status."""
     meta = crd["metadata"]
-    if old is None and not meta.get("deletionTimestamp"):
-        fins = meta.setdefault("finalizers", [])
-        if CLEANUP_FINALIZER not in fins:
-            fins.append(CLEANUP_FINALIZER)
     spec = crd.get("spec", {})
     names = dict(spec.get("names") or {})
     names.setdefault("singular", names.get("kind", "").lower())

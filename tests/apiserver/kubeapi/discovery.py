@@ -101,8 +101,9 @@ def aggregated(registry, core):
             res = [_aggregated_resource(t) for t in sorted(types, key=lambda t: t.plural)
                    if t.group == group and t.version == version]
             entries.append({"version": version, "resources": res, "freshness": "Current"})
-        items.append({"metadata": {"name": group, "creationTimestamp": None},
-                      "versions": entries})
+        # The core group's entry has no name at all (omitempty), not "".
+        meta = {"name": group, "creationTimestamp": None} if group else {"creationTimestamp": None}
+        items.append({"metadata": meta, "versions": entries})
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
             "metadata": {}, "items": items}
 

@@ -95,7 +95,13 @@ class Controllers:
                 dep_rt = self._type_for(key)
                 if dep_rt and not dep["metadata"].get("deletionTimestamp"):
                     self._delete(dep_rt, dep, "Foreground")
-            if not live:
+            # Only dependents whose reference says blockOwnerDeletion hold the owner back, as in
+            # kube-controller-manager's garbage collector; the others are deleted all the same.
+            uid = obj["metadata"]["uid"]
+            blocking = [d for d in live if any(
+                r.get("uid") == uid and r.get("blockOwnerDeletion")
+                for r in d[1]["metadata"].get("ownerReferences") or [])]
+            if not blocking:
                 self.api.remove_finalizer(rt, obj, "foregroundDeletion")
         if "orphan" in fins:
             for key, dep in deps:

@@ -19,6 +19,36 @@ TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 ANONYMOUS_PATHS = ("/healthz", "/livez", "/readyz", "/version")
 
 
+def anonymous_forbidden(method, path, params):
+    """RBAC's refusal of system:anonymous, in kube-apiserver's words."""
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["api"] and len(parts) > 2:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) > 3:
+        group, rest = parts[1], parts[3:]
+    else:
+        return ApiError(403, "Forbidden", f'forbidden: User "system:anonymous" cannot '
+                        f'{method.lower()} path "{path}"', {})
+    if rest and rest[0] == "watch":
+        rest = rest[1:]
+        params = dict(params, watch=["true"])
+    ns = None
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        ns, rest = rest[1], rest[2:]
+    elif len(rest) in (1, 2) and rest[0] == "namespaces":
+        ns = rest[1] if len(rest) == 2 else None
+    resource = "/".join([rest[0]] + rest[2:3]) if rest else ""
+    named = len(rest) >= 2
+    watching = (params.get("watch") or [""])[0] in ("true", "1")
+    verb = {"GET": "watch" if watching else ("get" if named else "list"), "POST": "create",
+            "PUT": "update", "PATCH": "patch",
+            "DELETE": "delete" if named else "deletecollection"}.get(method, method.lower())
+    scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
+    return ApiError(403, "Forbidden", f'{rest[0] if rest else ""} is forbidden: User '
+                    f'"system:anonymous" cannot {verb} resource "{resource}" in API group '
+                    f'"{group}" {scope}', {"kind": rest[0] if rest else ""})
+
+
 class Context:
     """Everything a request needs; one per server."""
 
@@ -120,6 +150,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(err.code, err.status(), headers=err.headers)
 
     def _authorized(self):
+        """A valid bearer token. Without any Authorization header a request is the anonymous
+        user's, which kube-apiserver (--anonymous-auth, on by default) lets through to RBAC:
+        allowed only ANONYMOUS_PATHS (system:public-info-viewer), 403 elsewhere; a wrong token
+        is 401."""
         header = self.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return False
@@ -131,6 +165,8 @@ class Handler(BaseHTTPRequestHandler):
             params = parse_qs(url.query, keep_blank_values=True)
             raw = self._body()
             if url.path not in ANONYMOUS_PATHS and not self._authorized():
+                if "Authorization" not in self.headers:
+                    raise anonymous_forbidden(method, url.path, params)
                 raise unauthorized()
             self._route(method, url.path, params, raw)
         except ApiError as e:

@@ -115,6 +115,11 @@ def _pod_create(rt, obj):
     if not spec.get("containers"):
         raise invalid(rt, obj["metadata"]["name"],
                       [_cause("FieldValueRequired", "spec.containers", "Required value")])
+    _pod_defaults(spec)
+    obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+def _pod_defaults(spec):
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
@@ -126,12 +131,45 @@ def _pod_create(rt, obj):
         c.setdefault("imagePullPolicy", "IfNotPresent" if tagged else "Always")
         for p in c.get("ports") or []:
             p.setdefault("protocol", "TCP")
-    obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+# kube-apiserver's ValidatePodUpdate: a Pod's spec is fixed once created but for these.
+_POD_MUTABLE = ("pod updates may not change fields other than `spec.containers[*].image`,"
+                "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+                "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+                "(allow it to be set to 1 if it was previously negative)")
 
 
 def _pod_update(rt, old, new):
-    if new.get("spec", {}).get("containers") is None:
-        new.setdefault("spec", {})["containers"] = old.get("spec", {}).get("containers")
+    spec = new.setdefault("spec", {})
+    if spec.get("containers") is None:
+        spec["containers"] = old.get("spec", {}).get("containers")
+    _pod_defaults(spec)
+    old_spec = old.get("spec", {})
+    name = new["metadata"]["name"]
+    for field in ("containers", "initContainers"):
+        if len(spec.get(field) or []) != len(old_spec.get(field) or []):
+            raise invalid(rt, name, [_cause("FieldValueForbidden", f"spec.{field}",
+                                            "Forbidden: pod updates may not add or remove "
+                                            "containers")])
+    if _pod_fixed_part(old_spec, old_spec) != _pod_fixed_part(spec, old_spec):
+        raise invalid(rt, name, [_cause("FieldValueForbidden", "spec",
+                                        "Forbidden: " + _POD_MUTABLE)])
+
+
+def _pod_fixed_part(spec, old_spec):
+    """The spec without what an update may change (compared between old and new)."""
+    fixed = copy.deepcopy(spec)
+    for field in ("containers", "initContainers"):
+        for c in fixed.get(field) or []:
+            c.pop("image", None)
+    fixed.pop("activeDeadlineSeconds", None)
+    old_tolerations = old_spec.get("tolerations") or []
+    if (fixed.get("tolerations") or [])[:len(old_tolerations)] == old_tolerations:
+        fixed["tolerations"] = old_tolerations  # additions only
+    if (old_spec.get("terminationGracePeriodSeconds") or 0) < 0:
+        fixed.pop("terminationGracePeriodSeconds", None)
+    return fixed
 
 
 def _service_create(rt, obj):

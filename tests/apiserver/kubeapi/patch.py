@@ -3,6 +3,7 @@ merge patch for the built-in kinds (lists merged by their patchMergeKey, directi
 $patch, $setElementOrder, $deleteFromPrimitiveList, $retainKeys as kubectl emits them).
 """
 import copy
+import json
 
 from .errors import ApiError, bad_request
 
@@ -154,14 +155,21 @@ def _smp_map(result, patch):
             base = result.get(key)
             result[key] = _smp_map(copy.deepcopy(base) if isinstance(base, dict) else {}, value)
         elif isinstance(value, list):
-            result[key] = _smp_list(key, result.get(key), value)
+            original = result.get(key) if isinstance(result.get(key), list) else []
+            result[key] = _smp_list(key, original, value)
+            order = patch.get(f"$setElementOrder/{key}", value)
+            result[key] = _normalize_order(key, result[key], order, original)
         else:
             result[key] = copy.deepcopy(value)
+    for directive, order in patch.items():
+        field = directive[len("$setElementOrder/"):]
+        if directive.startswith("$setElementOrder/") and field not in patch and \
+                isinstance(result.get(field), list):
+            result[field] = _normalize_order(field, result[field], order, result[field])
     if retain is not None:
         for key in list(result):
             if key not in retain:
                 del result[key]
-    _apply_element_order(result, patch)
     return result
 
 
@@ -190,20 +198,43 @@ def _smp_list(field, base, patch_items):
     return base
 
 
-def _apply_element_order(result, patch):
-    for directive, order in patch.items():
-        if not directive.startswith("$setElementOrder/"):
-            continue
-        field = directive.split("/", 1)[1]
-        items = result.get(field)
-        if not isinstance(items, list):
-            continue
-        key = _merge_key(field, items)
-        if key is None:
-            continue
+def _normalize_order(field, merged, patch_order, original):
+    """The order kube's strategic merge gives a merged list (normalizeElementOrder and
+    mergeSortedSlice in apimachinery's strategicpatch): the items the patch names, in the patch's
+    order (or its $setElementOrder), with the items only the server had slotted in by their
+    place in the original list; an item new to the server goes before a server-only one."""
+    if field in PRIMITIVE_MERGE:
+        ident = lambda item: json_key(item)  # noqa: E731
+    else:
+        key = _merge_key(field, list(merged) + list(patch_order))
+        if not key:
+            return merged
+        ident = lambda item: json_key(item.get(key) if isinstance(item, dict) else item)  # noqa
+    wanted = [ident(i) for i in patch_order if not (isinstance(i, dict) and "$patch" in i)]
+    server = [ident(i) for i in original]
+    patch_items = sorted((i for i in merged if ident(i) in wanted),
+                         key=lambda i: wanted.index(ident(i)))
+    server_only = sorted((i for i in merged if ident(i) not in wanted),
+                         key=lambda i: server.index(ident(i)) if ident(i) in server
+                         else len(server))
+    out, i, j = [], 0, 0
+    while i < len(server_only) or j < len(patch_items):
+        if j >= len(patch_items):
+            out.append(server_only[i])
+            i += 1
+        elif i >= len(server_only):
+            out.append(patch_items[j])
+            j += 1
+        else:
+            left, right = ident(server_only[i]), ident(patch_items[j])
+            if left in server and right in server and server.index(left) < server.index(right):
+                out.append(server_only[i])
+                i += 1
+            else:
+                out.append(patch_items[j])
+                j += 1
+    return out
 
-        def rank(item, key=key, order=order):
-            wanted = [o.get(key) if isinstance(o, dict) else o for o in order]
-            value = item.get(key) if isinstance(item, dict) else item
-            return wanted.index(value) if value in wanted else len(wanted)
-        result[field] = sorted(items, key=rank)
+
+def json_key(value):
+    return json.dumps(value, sort_keys=True)

@@ -187,39 +187,40 @@ def _validate_scalar(value, schema, path):
     return causes
 
 
+# kube-openapi's string and number validators stop at their first failure, in this order
+# (maxLength, minLength, pattern; multipleOf, maximum, minimum): a value breaking two rules
+# gets one message.
 def _validate_string(value, schema, path):
-    causes = []
     if "maxLength" in schema and len(value) > schema["maxLength"]:
-        causes.append(_cause("FieldValueTooLong", path,
-                             f"Too long: may not be more than {schema['maxLength']} bytes"))
+        return [_cause("FieldValueTooLong", path,
+                       f"Too long: may not be more than {schema['maxLength']} bytes")]
     if "minLength" in schema and len(value) < schema["minLength"]:
-        causes.append(_invalid(path, value, f"{path} in body should be at least "
-                                            f"{schema['minLength']} chars long"))
+        return [_invalid(path, value, f"{path} in body should be at least "
+                                      f"{schema['minLength']} chars long")]
     pattern = schema.get("pattern")
     if pattern is not None and not re.search(pattern, value):
-        causes.append(_invalid(path, value, f"{path} in body should match '{pattern}'"))
-    return causes
+        return [_invalid(path, value, f"{path} in body should match '{pattern}'")]
+    return []
 
 
 def _validate_number(value, schema, path):
-    causes = []
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if low is not None:
-        if schema.get("exclusiveMinimum") and value <= low:
-            causes.append(_invalid(path, value, f"{path} in body should be greater than {low}"))
-        elif value < low:
-            causes.append(_invalid(path, value, f"{path} in body should be greater than or "
-                                                f"equal to {low}"))
-    if high is not None:
-        if schema.get("exclusiveMaximum") and value >= high:
-            causes.append(_invalid(path, value, f"{path} in body should be less than {high}"))
-        elif value > high:
-            causes.append(_invalid(path, value, f"{path} in body should be less than or "
-                                                f"equal to {high}"))
     step = schema.get("multipleOf")
     if step and (value / step) != int(value / step):
-        causes.append(_invalid(path, value, f"{path} in body should be a multiple of {step}"))
-    return causes
+        return [_invalid(path, value, f"{path} in body should be a multiple of {step}")]
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if high is not None:
+        if schema.get("exclusiveMaximum") and value >= high:
+            return [_invalid(path, value, f"{path} in body should be less than {high}")]
+        if value > high:
+            return [_invalid(path, value, f"{path} in body should be less than or "
+                                          f"equal to {high}")]
+    if low is not None:
+        if schema.get("exclusiveMinimum") and value <= low:
+            return [_invalid(path, value, f"{path} in body should be greater than {low}")]
+        if value < low:
+            return [_invalid(path, value, f"{path} in body should be greater than or "
+                                          f"equal to {low}")]
+    return []
 
 
 def _validate_object(value, schema, path):

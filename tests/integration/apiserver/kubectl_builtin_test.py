@@ -106,17 +106,28 @@ def tables(s, c):
 
 
 def patches(s, c):
-    patch = {"spec": {"containers": [{"name": "main", "image": "nginx:1.27",
-                                      "env": [{"name": "LEVEL", "value": "4"}]}]}}
+    # A Pod's spec is fixed but for its images (kube-apiserver's ValidatePodUpdate): the merge of
+    # containers by name is seen through the image, list merges by key on a Service's ports.
+    patch = {"spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]}}
     s.kubectl("-n", "app", "patch", "pod", "web", "-p", json.dumps(patch))
     pod = s.get_json("-n", "app", "pod", "web")
     names = [x["name"] for x in pod["spec"]["containers"]]
     c.equal(names, ["main", "sidecar"], "strategic patch merges containers by name")
     main = pod["spec"]["containers"][0]
     c.equal(main["image"], "nginx:1.27", "strategic patch updates the matched container")
-    c.equal(main["env"], [{"name": "MODE", "value": "prod"}, {"name": "LEVEL", "value": "4"}],
-            "strategic patch merges env by name")
+    c.equal(main["env"], [{"name": "MODE", "value": "prod"}, {"name": "LEVEL", "value": "3"}],
+            "untouched env kept")
     c.equal(main["ports"][0]["containerPort"], 80, "untouched ports kept")
+    env = {"spec": {"containers": [{"name": "main", "env": [{"name": "LEVEL", "value": "4"}]}]}}
+    rc, _, err = s.kubectl("-n", "app", "patch", "pod", "web", "-p", json.dumps(env), check=False)
+    c.check(rc != 0 and 'The Pod "web" is invalid: spec: Forbidden: pod updates may not change '
+            'fields other than `spec.containers[*].image`' in err,
+            "a Pod's env cannot change (only images, activeDeadlineSeconds, tolerations)", err)
+    ports = {"spec": {"ports": [{"port": 443, "name": "https"}]}}
+    s.kubectl("-n", "app", "patch", "service", "web", "-p", json.dumps(ports))
+    svc = s.get_json("-n", "app", "service", "web")
+    c.equal([(p["port"], p["name"]) for p in svc["spec"]["ports"]], [(443, "https"), (80, "http")],
+            "strategic patch merges Service ports by port (new items first)")
     s.kubectl("-n", "app", "patch", "cm", "settings", "--type=merge",
               "-p", '{"data":{"a":null,"c":"3"}}')
     c.equal(s.get_json("-n", "app", "cm", "settings")["data"], {"b": "2", "c": "3"},
@@ -133,17 +144,20 @@ def patches(s, c):
 def apply_removes_items(s, c):
     text = testdata("builtins.yaml")
     pod_doc = [d for d in text.split("---") if "kind: Pod" in d][0]
-    changed = pod_doc.replace(", {name: LEVEL, value: \"3\"}", "").replace(
-        "  - name: sidecar\n    image: busybox:1.36\n", "")
-    out = s.apply(changed)
-    c.contains(out, "pod/web configured", "apply with fewer items configures")
+    out = s.apply(pod_doc)
+    c.contains(out, "pod/web configured", "apply of the manifest after a patch configures")
     pod = s.get_json("-n", "app", "pod", "web")
-    c.equal([x["name"] for x in pod["spec"]["containers"]], ["main"],
-            "three-way apply removed the container dropped from the manifest")
-    c.equal(pod["spec"]["containers"][0]["env"], [{"name": "MODE", "value": "prod"}],
-            "three-way apply removed the env var dropped from the manifest")
     c.equal(pod["spec"]["containers"][0]["image"], "nginx:1.25",
             "apply restores the manifest's image")
+    svc_doc = [d for d in text.split("---") if "kind: Service\n" in d][0]
+    two = svc_doc.replace("ports: [{port: 80, name: http}]",
+                          "ports: [{port: 80, name: http}, {port: 8080, name: alt}]")
+    s.apply(two)
+    out = s.apply(svc_doc)
+    c.contains(out, "service/web configured", "apply with fewer items configures")
+    svc = s.get_json("-n", "app", "service", "web")
+    c.equal([p["port"] for p in svc["spec"]["ports"]], [443, 80],
+            "three-way apply removed the port dropped from the manifest, kept the patched one (not the manifest's)")
 
 
 def describe_events(s, c):

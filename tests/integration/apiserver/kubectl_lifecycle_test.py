@@ -16,10 +16,11 @@ CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {ns}
      "data: {{v: \"{value}\"}}\n"
 
 
-def owned(kind, name, ns, owner_uid, owner_name="owner", extra=""):
+def owned(kind, name, ns, owner_uid, owner_name="owner", extra="", block=False):
     return (f"apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\n"
             f"  ownerReferences:\n  - apiVersion: v1\n    kind: ConfigMap\n"
-            f"    name: {owner_name}\n    uid: {owner_uid}\n{extra}")
+            f"    name: {owner_name}\n    uid: {owner_uid}\n"
+            f"    blockOwnerDeletion: {'true' if block else 'false'}\n{extra}")
 
 
 def watch_sees_changes(s, c):
@@ -85,7 +86,11 @@ def gc_background(s, c):
 def gc_foreground(s, c):
     s.apply(CM.format(name="fg-owner", ns="default", value="1"))
     uid = s.get_json("cm", "fg-owner")["metadata"]["uid"]
+    # Only a dependent with blockOwnerDeletion holds a foreground deletion back; one without is
+    # deleted too, but not waited for.
     s.apply(owned("Secret", "fg-dep", "default", uid, "fg-owner",
+                  "  finalizers: [test.certsmith.io/hold]\n", block=True))
+    s.apply(owned("Secret", "fg-free", "default", uid, "fg-owner",
                   "  finalizers: [test.certsmith.io/hold]\n"))
     rc, _, _ = s.kubectl("delete", "cm", "fg-owner", "--cascade=foreground", "--timeout=2s",
                          check=False)
@@ -94,10 +99,16 @@ def gc_foreground(s, c):
             "foreground delete adds foregroundDeletion")
     dep = s.get_json("secret", "fg-dep")
     c.check(bool(dep["metadata"].get("deletionTimestamp")), "dependent is being deleted")
+    free = wait_for(lambda: s.get_json("secret", "fg-free")["metadata"].get("deletionTimestamp"))
+    c.check(free, "the non-blocking dependent is being deleted too")
+    s.kubectl("patch", "secret", "fg-free", "--type=merge", "-p",
+              '{"metadata":{"finalizers":null}}')
+    c.check(s.kubectl("get", "cm", "fg-owner", check=False)[0] == 0,
+            "the owner waits for its blockOwnerDeletion dependent")
     s.kubectl("patch", "secret", "fg-dep", "--type=merge", "-p",
               '{"metadata":{"finalizers":null}}')
     gone = wait_for(lambda: s.kubectl("get", "cm", "fg-owner", check=False)[0] != 0)
-    c.check(gone, "owner goes once its dependents are gone")
+    c.check(gone, "owner goes once its blocking dependents are gone")
 
 
 def gc_orphan(s, c):

@@ -70,10 +70,24 @@ class PatchTest(unittest.TestCase):
             "spec": {"containers": [{"name": "a", "env": [{"name": "Y", "value": "1"}]},
                                     {"name": "b", "$patch": "delete"}]},
             "metadata": {"finalizers": ["f2"], "$deleteFromPrimitiveList/finalizers": ["f1"]}})
+        # An item new to the server goes before the server-only ones, as kube-apiserver orders
+        # them (a Service's ports patched with a new port: kubectl_builtin_test).
         self.assertEqual(out["spec"]["containers"],
-                         [{"name": "a", "image": "1", "env": [{"name": "X"},
-                                                              {"name": "Y", "value": "1"}]}])
+                         [{"name": "a", "image": "1", "env": [{"name": "Y", "value": "1"},
+                                                              {"name": "X"}]}])
         self.assertEqual(out["metadata"]["finalizers"], ["f2"])
+
+    def test_merged_list_order(self):
+        # apimachinery's normalizeElementOrder: patch items in the patch's order, server-only
+        # items slotted in by their original place.
+        svc = {"ports": [{"port": 1}, {"port": 2}, {"port": 3}]}
+        out = patch.strategic_merge(svc, {"ports": [{"port": 3, "name": "x"}, {"port": 9}]})
+        self.assertEqual([p["port"] for p in out["ports"]], [1, 2, 3, 9])
+        out = patch.strategic_merge(svc, {"$setElementOrder/ports": [{"port": 3}, {"port": 1}],
+                                          "ports": [{"port": 1, "name": "one"}]})
+        self.assertEqual([p["port"] for p in out["ports"]], [2, 3, 1])
+        out = patch.strategic_merge({"finalizers": ["a"]}, {"finalizers": ["b"]})
+        self.assertEqual(out["finalizers"], ["b", "a"])
 
     def test_service_ports_keyed_by_port(self):
         svc = {"ports": [{"port": 80, "name": "http"}, {"port": 443, "name": "https"}]}

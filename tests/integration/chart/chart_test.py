@@ -142,6 +142,9 @@ def main():
                     "Service", "ServiceAccount"], f"expected kinds, got {kinds}")
     check_pod(objects)
     check_rbac(objects, secrets_cluster_wide=True)
+    args = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    check(not any(a.startswith("--secret-namespaces") for a in args),
+          "no --secret-namespaces by default (Secrets watched in every namespace)")
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write("rbac:\n  secretNamespaces: [shop, web]\n  dnsWebhooks:\n"
@@ -156,6 +159,9 @@ def main():
     secret_ns = sorted(ns for ns, r in rules_of(objects, "Role") if "secrets" in r["resources"])
     check(secret_ns == ["certsmith", "shop", "web"],
           f"Secret Roles in listed namespaces plus the cluster resource one: {secret_ns}")
+    args = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    check("--secret-namespaces=shop,web,certsmith" in args,
+          "the controller watches Secrets where the Roles allow them (--secret-namespaces)")
     check(len(by_kind(objects, "ServiceMonitor")) == 1, "ServiceMonitor when enabled")
     check_prometheus_rule()
     webhook = [r for _, r in rules_of(objects, "ClusterRole") if r["apiGroups"] == ["acme.example.com"]]

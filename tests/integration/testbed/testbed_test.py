@@ -3,7 +3,8 @@
 directory, checks one behaviour with real kubectl / HTTP / DNS clients, and tears it down.
 
     testbed_test.py CASE      CASE: routing | up_down | supervisor_killed | max_lifetime |
-                                    kubectl | pod_ingress | pod_failed | pebble_dns | bind_dns
+                                    kubectl | pod_ingress | pod_failed | pebble_dns | bind_dns |
+                                    kube_test | kube_real | pod_in_cluster
 Exit 0 pass, 1 fail, 77 skipped (a tool the testbed needs is missing).
 """
 
@@ -196,6 +197,95 @@ def case_kubectl():
         out = tb.kubectl("get", "ingressclass", tb.env["INGRESS_CLASS"], "-o", "json").stdout
         check(json.loads(out)["spec"]["controller"] == "certsmith.io/testbed-ingress",
               "IngressClass created")
+
+
+def case_kube_test():
+    """--kube test: the project's test API server, said so in DIR/env."""
+    with Testbed("--kube", "test") as tb:
+        check(tb.env.get("TESTBED_KUBE") == "test", f"TESTBED_KUBE={tb.env.get('TESTBED_KUBE')}")
+        out = tb.kubectl("version", "-o", "json").stdout
+        check("certsmith-test" in json.loads(out)["serverVersion"]["gitVersion"],
+              f"the test API server answers: {out}")
+
+
+def case_kube_real():
+    """--kube real: kube-apiserver v1.32.6 with kube-controller-manager; the kubelet registers
+    Node testbed and binds an unscheduled Pod to it, as a scheduler would."""
+    with Testbed("--kube", "real") as tb:
+        check(tb.env.get("TESTBED_KUBE") == "real", f"TESTBED_KUBE={tb.env.get('TESTBED_KUBE')}")
+        version = json.loads(tb.kubectl("version", "-o", "json").stdout)["serverVersion"]
+        check(version["gitVersion"] == tb.env.get("TESTBED_KUBE_VERSION") == "v1.32.6",
+              f"kube-apiserver {version['gitVersion']}")
+        check(os.path.exists(tb.env.get("TESTBED_AUDIT_LOG", "")), "audit log in DIR/env")
+        node = json.loads(tb.kubectl("get", "node", "testbed", "-o", "json").stdout)
+        ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}
+        check(ready.get("Ready") == "True", f"Node testbed Ready: {ready}")
+        tb.apply(http_server_pod("web"))
+        pod = wait_for("pod web Running", lambda: running(tb, "web"))
+        check(pod["spec"].get("nodeName") == "testbed", "bound to node testbed")
+        scheduled = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
+        check(scheduled.get("PodScheduled") == "True", f"PodScheduled: {scheduled}")
+        # Garbage collection is kube-controller-manager's: a ConfigMap owned by the Pod goes
+        # with it.
+        tb.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "owned", "namespace": "default", "ownerReferences": [{
+                "apiVersion": "v1", "kind": "Pod", "name": "web",
+                "uid": pod["metadata"]["uid"]}]}})
+        tb.kubectl("delete", "pod", "web", "--wait=true", "--timeout=60s")
+        wait_for("owned ConfigMap collected", lambda: tb.kubectl(
+            "get", "cm", "owned", check_rc=False).returncode != 0, timeout=60)
+
+
+IN_CLUSTER = r"""
+import json, os, ssl, urllib.request
+sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+token = open(sa + "/token").read()
+ns = open(sa + "/namespace").read()
+ctx = ssl.create_default_context(cafile=sa + "/ca.crt")
+url = "https://%s:%s/apis" % (os.environ["KUBERNETES_SERVICE_HOST"],
+                             os.environ["KUBERNETES_SERVICE_PORT"])
+req = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+code = urllib.request.urlopen(req, context=ctx).status
+print("IN-CLUSTER", json.dumps({"namespace": ns, "apis": code, "arg": os.sys.argv[1],
+                                "hostname": os.uname().nodename, "pod": os.environ["MY_POD"]}),
+      flush=True)
+"""
+
+
+def case_pod_in_cluster():
+    """On the real server a Pod finds, as in a cluster, its ServiceAccount token, ca.crt and
+    namespace at /var/run/secrets/kubernetes.io/serviceaccount and the API server at
+    KUBERNETES_SERVICE_HOST/PORT; env fieldRefs and $(VAR) in args are expanded; its hostname
+    is its name; and a readinessProbe decides Ready."""
+    with Testbed("--kube", "real") as tb:
+        tb.apply({"apiVersion": "v1", "kind": "Pod",
+                  "metadata": {"name": "client", "namespace": "default"},
+                  "spec": {"containers": [{
+                      "name": "c", "image": "python:3", "command": ["python3"],
+                      # The kubelet rewrites the argument "8089" to the local port it maps.
+                      "args": ["-c", IN_CLUSTER + "\nimport http.server, sys\n"
+                               "http.server.test(http.server.SimpleHTTPRequestHandler, "
+                               "port=int(sys.argv[2]), bind='127.0.0.1')", "$(MY_POD)-x", "8089"],
+                      "env": [{"name": "MY_POD", "valueFrom": {"fieldRef": {
+                          "fieldPath": "metadata.name"}}}],
+                      "ports": [{"containerPort": 8089, "name": "http"}],
+                      "readinessProbe": {"httpGet": {"path": "/nowhere", "port": "http"},
+                                         "periodSeconds": 1}}]}})
+        log = os.path.join(tb.dir, "pods", "default_client", "log")
+
+        def said():
+            try:
+                with open(log) as f:
+                    lines = [l for l in f if l.startswith("IN-CLUSTER ")]
+            except OSError:
+                return None
+            return json.loads(lines[0].split(" ", 1)[1]) if lines else None
+        got = wait_for("the Pod's report", said, timeout=60)
+        check(got == {"namespace": "default", "apis": 200, "arg": "client-x",
+                      "hostname": "client", "pod": "client"}, f"in-cluster report: {got}")
+        pod = wait_for("pod Running", lambda: running(tb, "client"))
+        ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
+        check(ready.get("Ready") == "False", f"a failing readinessProbe keeps it unready: {ready}")
 
 
 def http_server_pod(name, labels=None):

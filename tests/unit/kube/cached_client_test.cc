@@ -78,6 +78,24 @@ TEST_F(CachedClientTest, ReadsTheServerBeforeSyncForOtherKindsAndOutsideTheNames
             (std::vector<std::string>{"get widgets ns/a", "get secrets ns/s", "get widgets ns/a"}));
 }
 
+TEST_F(CachedClientTest, OneStorePerNamespaceServesItsNamespaceOnly) {
+  // --secret-namespaces: an informer per namespace, each store answering for its own.
+  CachedClient per_ns(api);
+  Store other{true};
+  per_ns.Serve(kWidgets, store, "ns", /*complete=*/true, nullptr);
+  per_ns.Serve(kWidgets, other, "elsewhere", /*complete=*/true, nullptr);
+  Seed("a");
+  Json far = api.Create(kWidgets, "elsewhere", Widget("far")).value();
+  other.Upsert(std::make_shared<const Json>(far));
+  api.Create(kWidgets, "third", Widget("t")).value();
+  api.ClearActions();
+  EXPECT_TRUE(per_ns.Get(kWidgets, "ns", "a").ok());
+  EXPECT_TRUE(IsNotFound(per_ns.Get(kWidgets, "ns", "far").status()));  // not ns's store's
+  EXPECT_TRUE(per_ns.Get(kWidgets, "elsewhere", "far").ok());
+  EXPECT_TRUE(per_ns.Get(kWidgets, "third", "t").ok());  // no store: the server
+  EXPECT_EQ(ApiReads(), (std::vector<std::string>{"get widgets third/t"}));
+}
+
 TEST_F(CachedClientTest, PartialCacheReadsAMissFromTheServer) {
   // A label-selected informer (e.g. only managed Secrets) cannot say an object is absent.
   CachedClient partial(api);

@@ -51,7 +51,9 @@ class CachedClient final : public Client {
   // Serves Get of res from store. ns: the informer's namespace ("" = all). complete: the store
   // holds every object of the kind in ns (no label or field selector), so a miss is NotFound;
   // otherwise a miss is read from the API server. synced: whether the store has been filled.
-  // Call before any Get; not thread-safe against concurrent Get.
+  // One resource may be served by several stores, one per namespace (a read picks its
+  // namespace's, else the all-namespaces one). Call before any Get; not thread-safe against
+  // concurrent Get.
   void Serve(const ResourceRef& res, const Store& store, std::string ns, bool complete,
              std::function<bool()> synced);
   // The informer of a served resource saw obj (added, updated) or its removal (deleted = true,
@@ -105,7 +107,7 @@ class CachedClient final : public Client {
 
   Client& api_;
   CachedClientOptions options_;
-  std::map<std::string, Served> served_;  // by ResourceId
+  std::map<std::string, Served> served_;  // by ResourceId + "|" + namespace ("" = all)
   mutable std::mutex mu_;
   std::map<std::string, Remembered> overlay_;  // by ResourceId + "|" + store key
   Stats stats_;

@@ -22,5 +22,13 @@ bool IsNotFound(const Status& s);
 bool IsConflict(const Status& s);
 bool IsAlreadyExists(const Status& s);
 bool IsGone(const Status& s);
+bool IsForbidden(const Status& s);
+
+// The permission a 403 says is missing, when the refusal is the RBAC authorizer's (`User "U"
+// cannot VERB resource "R" in API group "G" in the namespace "N"`, or `at the cluster scope`):
+// `create secrets in API group "" in namespace "shop" (user
+// system:serviceaccount:certsmith:certsmith)`. nullopt for any other refusal (an admission
+// plugin's, such as a Pod naming a ServiceAccount that does not exist).
+std::optional<std::string> MissingPermission(const Status& s);
 
 }  // namespace certsmith::kube

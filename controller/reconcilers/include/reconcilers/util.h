@@ -31,6 +31,18 @@ Result<bool> StillWanted(Context& ctx, const kube::ResourceRef& res, const Json&
 Status WriteInvalidSpec(Context& ctx, const kube::ResourceRef& res, const Json& obj,
                         const Status& why);
 
+// What a person can act on when the API server refused the controller (403): the missing
+// permission first when the refusal is RBAC's, then the server's words.
+std::string ForbiddenMessage(const Status& why);
+// After a sync of res/key was refused (403): a Warning event "Forbidden" with ForbiddenMessage on
+// the object, and the same message in a condition with reason Forbidden where a person looks:
+// Ready=False on an Issuer, or on a Certificate without a usable certificate (Issuing=False when
+// it still serves a valid one); an Order's or Challenge's own Certificate gets the condition and
+// an event too. An Ingress (not certsmith's object) gets the event only. A condition already so
+// is not written again; failures to report are logged, not returned.
+void ReportForbidden(Context& ctx, const kube::ResourceRef& res, const std::string& key,
+                     const Status& why);
+
 // Writes status through the status subresource unless it is unchanged. Returns the new object.
 Result<Json> WriteStatus(Context& ctx, const kube::ResourceRef& res, const Json& object,
                          const Json& status);
