@@ -14,13 +14,16 @@ Json Tls(const std::string& secret, std::vector<std::string> hosts) {
 
 class IngressShimTest : public ReconcilerTest {
  protected:
-  static Json Ingress(Json annotations, Json tls, const std::string& name = "web") {
+  // TLS entries are a vector, not a Json: a one-element braced list `{Tls(...)}` as a Json
+  // parameter is a copy under some compilers and a one-element array under others.
+  static Json Ingress(Json annotations, const std::vector<Json>& tls,
+                      const std::string& name = "web") {
     return {
         {"apiVersion", "networking.k8s.io/v1"},
         {"kind", "Ingress"},
         {"metadata", {{"name", name}, {"namespace", "default"}, {"annotations", annotations}}},
         {"spec",
-         {{"ingressClassName", "testbed"}, {"rules", {{{"host", "a.example"}}}}, {"tls", tls}}}};
+         {{"ingressClassName", "testbed"}, {"rules", {{{"host", "a.example"}}}}, {"tls", Json(tls)}}}};
   }
   static Json ClusterIssuerAnnotation() { return {{"certsmith.io/cluster-issuer", "ca"}}; }
 
@@ -28,10 +31,10 @@ class IngressShimTest : public ReconcilerTest {
     return IngressShim(ctx, options).Sync("default/" + name);
   }
   // Replaces the Ingress's annotations and TLS entries, as `kubectl apply` would.
-  void Edit(Json annotations, Json tls, const std::string& name = "web") {
+  void Edit(Json annotations, const std::vector<Json>& tls, const std::string& name = "web") {
     Json ing = *kube.Peek(kube::kIngresses, "default", name);
     ing["metadata"]["annotations"] = annotations;
-    ing["spec"]["tls"] = tls;
+    ing["spec"]["tls"] = Json(tls);
     ASSERT_TRUE(kube.Update(kube::kIngresses, "default", ing).ok());
     kube.ClearActions();
   }
@@ -237,7 +240,7 @@ TEST_F(IngressShimTest, TlsEntryProblemsAreReportedAndOtherEntriesProceed) {
 }
 
 TEST_F(IngressShimTest, AnnotatedIngressWithoutTlsSaysSo) {
-  kube.Add(kube::kIngresses, Ingress(ClusterIssuerAnnotation(), Json::array()));
+  kube.Add(kube::kIngresses, Ingress(ClusterIssuerAnnotation(), {}));
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_TRUE(CertWrites().empty());
   EXPECT_NE(EventMessages("InvalidTLSEntry").find("no spec.tls entries"), std::string::npos);
