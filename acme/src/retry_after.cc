@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <string>
 
-#include "certsmith/time_point.h"
 
 namespace certsmith::acme {
 
@@ -30,7 +29,9 @@ std::optional<std::chrono::seconds> ParseDelaySeconds(std::string_view s) {
 
 // HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms that
 // recipients must still accept. Always GMT. strptime parses in the C locale's English names.
-std::optional<Clock::TimePoint> ParseHttpDate(std::string_view s) {
+// Seconds since the epoch: any year a peer writes, kept out of TimePoint's nanosecond range until
+// the difference from now is taken.
+std::optional<long long> ParseHttpDate(std::string_view s) {
   static constexpr const char* kFormats[] = {
       "%a, %d %b %Y %H:%M:%S GMT",  // Sun, 06 Nov 1994 08:49:37 GMT
       "%A, %d-%b-%y %H:%M:%S GMT",  // Sunday, 06-Nov-94 08:49:37 GMT
@@ -43,7 +44,7 @@ std::optional<Clock::TimePoint> ParseHttpDate(std::string_view s) {
     if (end == nullptr || *end != '\0') continue;
     time_t t = timegm(&tm);
     if (t == static_cast<time_t>(-1)) continue;
-    return TimePointFromSeconds(t);
+    return static_cast<long long>(t);
   }
   return std::nullopt;
 }
@@ -53,10 +54,16 @@ std::optional<Clock::TimePoint> ParseHttpDate(std::string_view s) {
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, Clock::TimePoint now) {
   value = Trim(value);
   if (auto delay = ParseDelaySeconds(value)) return delay;
-  std::optional<Clock::TimePoint> when = ParseHttpDate(value);
+  std::optional<long long> when = ParseHttpDate(value);
   if (!when) return std::nullopt;
-  auto delta = std::chrono::ceil<std::chrono::seconds>(*when - now);
-  return std::max(delta, std::chrono::seconds(0));
+  // In whole seconds: a date in year 1000 or 99999 minus now overflows nanoseconds (UBSan, found
+  // by retry_after_fuzz). A date in the past means "now"; one years ahead is clamped by PollDelay.
+  const long long now_s =
+      std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+  // (ceil(when - now) for a whole-second `when` is when - floor(now).)
+  if (*when <= now_s) return std::chrono::seconds(0);
+  const long long delta = *when - now_s;  // positive, and both within time_t's range
+  return std::chrono::seconds(delta);
 }
 
 std::chrono::seconds PollDelay(int attempt, std::optional<std::chrono::seconds> retry_after) {

@@ -31,6 +31,17 @@ TEST(RetryAfterTest, AFarFutureDateIsALongWaitNotAnOverflow) {
   EXPECT_EQ(PollDelay(0, wait), kMaxRetryAfter);
 }
 
+// Outside the nanosecond clock's years 1678-2261, both ways: the difference from now is taken in
+// seconds (UBSan had "signed integer overflow" on `when - now` for the year 1000); the year 3000
+// is not cut to 2262 either.
+TEST(RetryAfterTest, DatesOutsideTheClockRangeDoNotOverflow) {
+  EXPECT_EQ(ParseRetryAfter("Wed, 01 Jan 1000 00:00:00 GMT", kNow), seconds(0));
+  auto wait = ParseRetryAfter("Wed, 01 Jan 3000 00:00:00 GMT", kNow);
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_GT(*wait, std::chrono::hours(24 * 365 * 970));
+  EXPECT_EQ(PollDelay(0, wait), kMaxRetryAfter);
+}
+
 TEST(RetryAfterTest, ImfFixdate) {
   EXPECT_EQ(ParseRetryAfter("Mon, 23 Nov 2026 16:01:30 GMT", kNow), seconds(90));
 }
