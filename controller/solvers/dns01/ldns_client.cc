@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "certsmith/ip_address.h"
 #include "solvers/dns01/ldns_ptr.h"
 #include "solvers/dns01/tsig_wire.h"
 
@@ -21,11 +22,6 @@ using internal::CharsPtr;
 using internal::PktPtr;
 using internal::RdfPtr;
 using internal::RrPtr;
-
-bool IsIpAddress(const std::string& host) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),

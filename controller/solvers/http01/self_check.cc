@@ -8,17 +8,10 @@
 #include <cstdlib>
 #include <memory>
 
+#include "certsmith/ip_address.h"
+
 namespace certsmith::solvers::http01 {
 namespace {
-
-bool IsIpv4(const std::string& s) {
-  in_addr a{};
-  return inet_pton(AF_INET, s.c_str(), &a) == 1;
-}
-bool IsIpv6(const std::string& s) {
-  in6_addr a{};
-  return inet_pton(AF_INET6, s.c_str(), &a) == 1;
-}
 
 Result<SelfCheckNameserver> ParseOne(std::string_view text) {
   const std::string t(text);

@@ -1,6 +1,7 @@
 #include "solvers/http01/solver_resources.h"
 
 #include "api/naming.h"
+#include "certsmith/ip_address.h"
 #include "api/resources.h"
 #include "kube/errors.h"
 
@@ -120,14 +121,31 @@ Json BuildService(const api::Challenge& ch, const Json& challenge_obj) {
                    {"protocol", "TCP"}}}}}}};
 }
 
+namespace {
+
+// The Ingress rule's host: the name validated, except for an IP address identifier (RFC 8738),
+// which an Ingress host cannot be ("must be a DNS name, not an IP address"): the rule then has
+// no host and matches the challenge's path on any, as the CA connects to the address itself.
+std::string RuleHost(const api::Challenge& ch) {
+  return IsIpAddress(ch.spec.dns_name) ? std::string() : ch.spec.dns_name;
+}
+
+Json Rule(const api::Challenge& ch) {
+  Json rule = {{"http", {{"paths", Json::array({PathRule(ch)})}}}};
+  const std::string host = RuleHost(ch);
+  if (!host.empty()) rule["host"] = host;
+  return rule;
+}
+
+}  // namespace
+
 Json BuildIngress(const api::Challenge& ch, const Json& challenge_obj) {
   Json ingress = {
       {"apiVersion", "networking.k8s.io/v1"},
       {"kind", "Ingress"},
       {"metadata", Metadata(ch, challenge_obj)},
       {"spec",
-       {{"rules",
-         {{{"host", ch.spec.dns_name}, {"http", {{"paths", Json::array({PathRule(ch)})}}}}}}}}};
+       {{"rules", Json::array({Rule(ch)})}}}};
   if (const api::Http01Ingress* in = IngressSpec(ch)) {
     if (!in->ingress_class_name.empty())
       ingress["spec"]["ingressClassName"] = in->ingress_class_name;
@@ -141,8 +159,7 @@ Json BuildIngress(const api::Challenge& ch, const Json& challenge_obj) {
 
 Json AddRuleToIngress(const api::Challenge& ch, Json ingress) {
   ingress = RemoveRuleFromIngress(ch, std::move(ingress));
-  ingress["spec"]["rules"].push_back(
-      Json{{"host", ch.spec.dns_name}, {"http", {{"paths", Json::array({PathRule(ch)})}}}});
+  ingress["spec"]["rules"].push_back(Rule(ch));
   ingress["metadata"]["annotations"][kEditedAnnotationPrefix + SolverName(ch)] = ch.spec.dns_name;
   return ingress;
 }
@@ -152,7 +169,7 @@ Json RemoveRuleFromIngress(const api::Challenge& ch, Json ingress) {
   Json rules = Json::array();
   if (ingress.contains("spec") && ingress["spec"].contains("rules")) {
     for (const Json& rule : ingress["spec"]["rules"]) {
-      bool ours = rule.value("host", "") == ch.spec.dns_name && rule.contains("http") &&
+      bool ours = rule.value("host", "") == RuleHost(ch) && rule.contains("http") &&
                   rule["http"].value("paths", Json::array()).size() == 1 &&
                   rule["http"]["paths"][0].value("path", "") == path;
       if (!ours) rules.push_back(rule);

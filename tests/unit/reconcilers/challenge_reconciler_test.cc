@@ -309,6 +309,24 @@ TEST_F(ChallengeReconcilerTest, PresentsSolverThenCleansUpWhenValid) {
   EXPECT_EQ(reconciler.Presented(), 0u);
 }
 
+// An IP address identifier (RFC 8738): a real API server refuses an Ingress rule whose host is an
+// IP ("must be a DNS name, not an IP address"), so the rule has no host; cleanup finds it still.
+TEST_F(ChallengeReconcilerTest, AnIpAddressChallengeGetsARuleWithoutHost) {
+  AddChallenge();
+  Json ch = *kube.Peek(api::kChallenges, "default", "ch-1");
+  ch["spec"]["dnsName"] = "192.0.2.7";
+  ASSERT_TRUE(kube.Update(api::kChallenges, "default", ch).ok());
+  ASSERT_TRUE(PresentAndAccept().status.ok());
+  ASSERT_EQ(kube.All(kube::kIngresses).size(), 1u);
+  Json rule = kube.All(kube::kIngresses)[0]["spec"]["rules"][0];
+  EXPECT_FALSE(rule.contains("host")) << rule.dump();
+  EXPECT_EQ(rule["http"]["paths"][0]["path"], "/.well-known/acme-challenge/tok_1");
+  EXPECT_EQ(kube.All(kube::kPods)[0]["spec"]["containers"][0]["args"][4], "192.0.2.7");
+  Authorization(acme::AuthorizationStatus::kValid, acme::ChallengeStatus::kValid);
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(SolverObjects(), 0u);
+}
+
 TEST_F(ChallengeReconcilerTest, InvalidChallengeCleansUpAndKeepsTheCasWords) {
   AddChallenge();
   ASSERT_TRUE(PresentAndAccept().status.ok());
