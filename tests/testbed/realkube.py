@@ -104,8 +104,12 @@ def version(assets):
 class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager in DIR (a directory of their own)."""
 
-    def __init__(self, workdir, assets, record):
+    def __init__(self, workdir, assets, record, crd_dirs=()):
         self.dir = workdir
+        # CustomResourceDefinitions installed before kube-controller-manager starts: its garbage
+        # collector learns resource types by discovery at start and then only every 30 s, so a
+        # CRD applied later has its objects' dependents collected up to 30 s late.
+        self.crd_dirs = list(crd_dirs)
         self.assets = assets
         self.record = record  # record(proc, argv): the supervisor keeps the pids for `down`
         self.procs = []
@@ -165,6 +169,7 @@ class ControlPlane:
             "--audit-log-format=json", "--audit-log-mode=blocking"])
         self._wait(lambda: self._https_ok("/readyz"), "kube-apiserver /readyz", 180)
         self._write_kubeconfig(self.kubeconfig, self.token)
+        self._install_crds()
         kcm = os.path.join(self.dir, "kcm.kubeconfig")
         self._write_kubeconfig(kcm, self.kcm_token)
         self._spawn("kube-controller-manager", [
@@ -180,6 +185,17 @@ class ControlPlane:
                    and self._https_ok("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"),
                    "the default ServiceAccount and kube-root-ca.crt", 60)
         log.info("kube-apiserver %s on 127.0.0.1:%d", version(self.assets), self.port)
+
+    def _install_crds(self):
+        kubectl = ["kubectl", "--kubeconfig", self.kubeconfig]
+        for d in self.crd_dirs:
+            # Client-side apply, as tests/e2e/lib.sh and users apply them again afterwards.
+            for argv in (["apply", "-f", d],
+                         ["wait", "--for", "condition=Established", "--timeout=60s", "-f", d]):
+                done = subprocess.run(kubectl + argv, capture_output=True, text=True, timeout=120)
+                if done.returncode != 0:
+                    raise RuntimeError(f"kubectl {' '.join(argv)}: {done.stderr.strip()}")
+            log.info("CRDs installed from %s", d)
 
     def _pki(self):
         pki = os.path.join(self.dir, "pki")

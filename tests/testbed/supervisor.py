@@ -92,7 +92,8 @@ class Supervisor:
 
     def _start_real(self, assets):
         self.control_plane = realkube.ControlPlane(os.path.join(self.dir, "kube"), assets,
-                                                   self._record)
+                                                   self._record,
+                                                   [os.path.join(self.source_dir, "crds")])
         self.control_plane.start()
         self._flatten(self.control_plane.kubeconfig)
 
