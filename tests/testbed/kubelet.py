@@ -73,7 +73,10 @@ shift
 exec "$@"
 """
 _LISTEN_RE = re.compile(r"^(|0\.0\.0\.0|\[::\]|::|127\.0\.0\.1|localhost):(\d+)$")
-_PORT_FLAG_RE = re.compile(r"^--[\w-]*(listen|port|addr)[\w-]*$")
+# Flags that name a port the process listens on: --listen, --port, --metrics-listen,
+# --listen-port, --bind-address... Not a port it connects to (--acme-http01-self-check-port, or
+# any other --*-port): those are left alone, as a kubelet would.
+_PORT_FLAG_RE = re.compile(r"^--(port|([\w-]*-)?(listen|listen-port|addr|address))$")
 
 
 def _now():

@@ -145,6 +145,10 @@ def case_routing():
     args = ["solver", "--listen", ":8089", "--domain", "a.example", "--listen-port=8089", "8089",
             "80", "--http-addr", "0.0.0.0:8089"]
     check(_listen_ports(args) == [8089, 8089, 8089], f"listen ports {_listen_ports(args)}")
+    # A port the process connects to is not one it listens on (the in-cluster controller's
+    # self check port stayed unmapped and the Pod never became Ready).
+    connects = ["controller", "--acme-http01-self-check-port", "34493", "--metrics-listen=:9402"]
+    check(_listen_ports(connects) == [9402], f"listen ports {_listen_ports(connects)}")
     out = rewrite_ports(args, {8089: 40000})
     check(out == ["solver", "--listen", "127.0.0.1:40000", "--domain", "a.example",
                   "--listen-port=40000", "40000", "80", "--http-addr", "127.0.0.1:40000"],
