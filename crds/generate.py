@@ -108,6 +108,15 @@ def conditions(types):
                                    "x-kubernetes-list-map-keys": ["type"]})
 
 
+# cert-manager's built-in dns01 providers (the keys of its ACMEChallengeSolverDNS01) and how
+# their names read in a sentence; api::kCertManagerDnsProviders lists the same keys.
+CERT_MANAGER_DNS_PROVIDERS = {
+    "acmeDNS": "ACME-DNS", "akamai": "Akamai", "azureDNS": "Azure DNS",
+    "cloudDNS": "Google Cloud DNS", "cloudflare": "Cloudflare", "digitalocean": "DigitalOcean",
+    "route53": "Route 53",
+}
+
+
 def solver():
     ingress = obj("Solve with a solver Pod, Service and an Ingress routing the challenge path.", {
         "ingressClassName": s("spec.ingressClassName of the Ingress certsmith creates."),
@@ -176,7 +185,11 @@ def solver():
                             "authoritative servers.", pattern=HOST_PORT, minLength=1),
         "rfc2136": rfc2136,
         "webhook": webhook,
-    }, oneOf=one_of("rfc2136", "webhook"))
+        **{name: free(f"cert-manager's built-in {label} provider. Accepted so cert-manager "
+                      "Issuers apply; the controller refuses it (Ready=False InvalidSpec) and "
+                      "names what to use: a DNS webhook for that provider, or rfc2136.")
+           for name, label in CERT_MANAGER_DNS_PROVIDERS.items()},
+    }, oneOf=one_of("rfc2136", "webhook", *CERT_MANAGER_DNS_PROVIDERS))
     selector = obj("Which names this solver handles; the most specific match wins, "
                    "no selector matches every name.", {
         "dnsNames": strs("Exact names.", pattern=DNS_NAME, maxLength=253),

@@ -58,6 +58,9 @@ Dns01Solver ParseDns01(const JsonReader& r) {
     s.webhook = WebhookSolver{x.String("groupName"), x.String("solverName"),
                               config ? *config : Json(), x.String("url"), x.String("caBundle")};
   }
+  for (const char* provider : kCertManagerDnsProviders) {
+    if (const Json* block = r.Raw(provider)) s.builtin_providers[provider] = *block;
+  }
   return s;
 }
 
@@ -172,7 +175,15 @@ void ValidateDns01(const Dns01Solver& s, const std::string& path, FieldErrors* e
   for (size_t i = 0; i < s.nameservers.size(); ++i) {
     CheckNameserver(s.nameservers[i], IndexPath(FieldPath(path, "nameservers"), i), errors);
   }
-  if (s.rfc2136.has_value() == s.webhook.has_value()) {
+  for (const auto& [provider, block] : s.builtin_providers) {
+    errors->Add(FieldPath(path, provider),
+                "cert-manager's built-in " + provider +
+                    " provider is not built into certsmith: use a cert-manager DNS webhook for "
+                    "it (dns01.webhook speaks the same protocol, through the API server or "
+                    "straight to its url) or rfc2136");
+  }
+  const size_t set = s.rfc2136.has_value() + s.webhook.has_value() + s.builtin_providers.size();
+  if (set == 0 || (set > 1 && s.builtin_providers.empty())) {
     errors->Add(path, "exactly one of rfc2136 or webhook is required");
   }
   if (s.rfc2136) {
@@ -374,6 +385,7 @@ Json Dns01Solver::ToJson() const {
   PutList(j, "nameservers", nameservers);
   if (rfc2136) j["rfc2136"] = rfc2136->ToJson();
   if (webhook) j["webhook"] = webhook->ToJson();
+  for (const auto& [provider, block] : builtin_providers) j[provider] = block;
   return j;
 }
 

@@ -128,5 +128,29 @@ TEST(CmFieldsTest, IssuerFields) {
       << s.message();
 }
 
+// cert-manager's built-in DNS providers apply (the schema keeps them) and are refused by name,
+// saying what to use instead, with no second, misleading "exactly one of" error.
+TEST(CmFieldsTest, CertManagerDnsProvidersAreRefusedWithWhatToUse) {
+  for (const char* provider : kCertManagerDnsProviders) {
+    SCOPED_TRACE(provider);
+    Json issuer = {{"apiVersion", "certsmith.io/v1"},
+                   {"kind", "ClusterIssuer"},
+                   {"metadata", {{"name", "le"}}},
+                   {"spec",
+                    {{"acme",
+                      {{"server", "https://acme.example/dir"},
+                       {"privateKeySecretRef", {{"name", "k"}}},
+                       {"solvers", Json::array({{{"dns01", {{provider, {{"region", "x"}}}}}}})}}}}}};
+    Status s = Issuer::FromJson(issuer).status();
+    ASSERT_FALSE(s.ok());
+    const std::string want = std::string("spec.acme.solvers[0].dns01.") + provider +
+                             ": cert-manager's built-in " + provider +
+                             " provider is not built into certsmith: use a cert-manager DNS "
+                             "webhook";
+    EXPECT_NE(s.message().find(want), std::string::npos) << s.message();
+    EXPECT_EQ(s.message().find("exactly one of"), std::string::npos) << s.message();
+  }
+}
+
 }  // namespace
 }  // namespace certsmith::api

@@ -4,6 +4,7 @@
 // them (see /work/shared/design/CONTEXT.md).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,8 +93,16 @@ struct Dns01Solver {
   std::vector<std::string> nameservers;
   std::optional<Rfc2136Solver> rfc2136;
   std::optional<WebhookSolver> webhook;
+  // cert-manager's built-in provider blocks (route53, cloudflare, ...), kept as written: the
+  // schema accepts them so cert-manager Issuers apply, and Validate() refuses each with what to
+  // use instead (a DNS webhook for that provider, or rfc2136).
+  std::map<std::string, Json> builtin_providers;
   Json ToJson() const;
 };
+
+// cert-manager's built-in dns01 providers, which certsmith reaches through webhooks instead.
+inline constexpr const char* kCertManagerDnsProviders[] = {
+    "acmeDNS", "akamai", "azureDNS", "cloudDNS", "cloudflare", "digitalocean", "route53"};
 
 struct AcmeSolver {
   std::optional<SolverSelector> selector;
