@@ -56,7 +56,7 @@ def host_matches(pattern, host):
     if not pattern:
         return True
     if pattern.startswith("*."):
-        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
+        return host.endswith(pattern[1:])
     return host == pattern
 
 
@@ -130,8 +130,10 @@ def match_key(match, method, path, headers, query):
     for q in match.get("queryParams") or []:
         if not _value_matches(q, (query or {}).get(q.get("name", ""))):
             return None
+    # Path characters, as ingress.py counts them (a prefix's trailing "/" is ignored).
     value = p.get("value", "/")
-    return (ptype == "Exact", len(value) if ptype != "RegularExpression" else 0,
+    length = {"Exact": len(value), "PathPrefix": len(value.rstrip("/"))}.get(ptype, 0)
+    return (ptype == "Exact", length,
             bool(match.get("method")), len(match.get("headers") or []),
             len(match.get("queryParams") or []))
 
