@@ -155,6 +155,14 @@ class IngressRouter:
             return (hkey, exact, n), ns, backend
         return (None,) + defaults[0] if defaults else None
 
+    def invalid_backend(self, namespace, backend):
+        """An HTTPRoute rule without backendRef or naming a missing Service: the Gateway API
+        answers 500 there (an Ingress backend answers 503)."""
+        if "httpRoute" not in backend:
+            return False
+        ref = backend["httpRoute"]
+        return ref is None or self.services.get(ref[0], ref[1]) is None
+
     def backend_port(self, namespace, backend):
         if "httpRoute" in backend:
             ref = backend["httpRoute"]
@@ -205,7 +213,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         while port is None and time.monotonic() < deadline:
             time.sleep(0.1)
             port, why = self.router.backend_port(*match)
-        if port is None and match[1].get("httpRoute", True) is None:
+        if port is None and self.router.invalid_backend(*match):
             log.info("ingress: 500 %s %s%s: %s", self.command, host, self.path, why)
             return self._answer(500, f"testbed ingress: {why}")
         if port is None:
