@@ -558,13 +558,15 @@ class GatewayController:
             self.grants.list(), self.controller_name)
         self.snapshot = snap  # routing first: a status saying Accepted means traffic flows
         for name, status in snap.classes.items():
-            self._write(f"{API}/gatewayclasses/{name}", lambda old, s=status: _with_times(old, s))
+            self._write(f"{API}/gatewayclasses/{name}", lambda old, s=status: _with_times(old, s),
+                        self.classes.get("", name))
         for (ns, name), status in snap.gateways.items():
             self._write(f"{API}/namespaces/{ns}/gateways/{name}",
-                        lambda old, s=status: _with_times(old, s))
+                        lambda old, s=status: _with_times(old, s), self.gateways.get(ns, name))
         for (ns, name), parents in snap.routes.items():
             self._write(f"{API}/namespaces/{ns}/httproutes/{name}",
-                        lambda old, p=parents: self._route_status(old, p))
+                        lambda old, p=parents: self._route_status(old, p),
+                        self.routes.get(ns, name))
 
     def _route_status(self, old, parents):
         """Our parent entries replace our old ones; other controllers' entries stay."""
@@ -581,8 +583,13 @@ class GatewayController:
                                                             p["conditions"])))
         return dict(old, parents=others + out)
 
-    def _write(self, path, make):
-        """Read, compute, and PUT the status subresource when it changed (retry on 409)."""
+    def _write(self, path, make, cached=None):
+        """Read, compute, and PUT the status subresource when it changed (retry on 409).
+        Nothing is sent when the cached copy already has that status."""
+        if cached is not None:
+            old = cached.get("status") or {}
+            if _strip_times(make(old)) == _strip_times(old):
+                return
         for _ in range(5):
             try:
                 obj = self.client.get(path)

@@ -399,6 +399,15 @@ class StatusWriteTest(unittest.TestCase):
         self.assertEqual(client.obj["status"]["parents"], [theirs], "our entry removed")
         self.assertTrue(stamp)
 
+    def test_no_request_when_the_cache_agrees(self):
+        client = _FakeClient(None)
+        c = self.controller(client)
+        cached = {"metadata": {"name": "c"}, "status": {"conditions": [
+            {"type": "Accepted", "status": "True", "lastTransitionTime": "t"}]}}
+        c._write("/c", lambda old: gw._with_times(old, {"conditions": [
+            {"type": "Accepted", "status": "True"}]}), cached)
+        self.assertEqual(client.puts, [])
+
     def test_route_not_ours_untouched(self):
         client = _FakeClient({"metadata": {"name": "r"}, "spec": {}})
         c = self.controller(client)
