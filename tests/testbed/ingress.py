@@ -11,6 +11,14 @@ It follows networking.k8s.io/v1 Ingress semantics closely enough for http-01 sol
     the longest match wins and Exact beats Prefix;
   - spec.defaultBackend answers when no rule matches; otherwise 404.
 The backend Service is resolved to a Pod process through kubelet.resolve_service.
+
+With a gateway.GatewayController (the Gateway API CRDs installed), HTTPRoutes attached to the
+HTTP listeners of its Gateways are served on the same port. The best Ingress rule (chosen as
+above, unchanged) and the best HTTPRoute rule (chosen by the Gateway API's precedence, see
+gateway.py) are then compared by (hostname precedence, Exact over prefix, path length): a host
+without wildcard beats a wildcard host, which beats no host; the longer non-wildcard host wins;
+then Exact, then the longer path. A tie goes to the Ingress. An Ingress defaultBackend answers
+only when neither matched. An HTTPRoute rule with no usable backendRef answers 500.
 """
 
 import http.client
@@ -18,6 +26,7 @@ import http.server
 import logging
 import threading
 import time
+import urllib.parse
 
 from informer import Informer
 from kube_client import KubeError
@@ -52,6 +61,13 @@ def _path_match_length(path_type, rule_path, path):
     return -1
 
 
+def _ingress_host_key(rule_host):
+    """Sorts like gateway.host_precedence: non-wildcard characters, then characters."""
+    if not rule_host:
+        return (0, 0)
+    return (0 if rule_host.startswith("*.") else len(rule_host), len(rule_host))
+
+
 class IngressRouter:
     def __init__(self, client, class_name, services, kubelet, default_class=False,
                  wait_ready=0.0):
@@ -61,6 +77,7 @@ class IngressRouter:
         self.services = services
         self.kubelet = kubelet
         self.client = client
+        self.gateway = None  # a gateway.GatewayController when the Gateway API is installed
         self.port = None  # set once the server listens; published in Ingress status
         self.informer = Informer(client, "/apis/networking.k8s.io/v1/ingresses",
                                  handler=self._on_event)
@@ -90,10 +107,29 @@ class IngressRouter:
             return cls == self.class_name
         return self.default_class
 
-    def route(self, host, path):
-        """(namespace, backend) of the best match for host and path, or None."""
+    def route(self, host, path, method="GET", headers=None):
+        """(namespace, backend) of the best Ingress or HTTPRoute match, or None. An HTTPRoute's
+        backend is {"httpRoute": (namespace, name, port) or None}."""
         host = host.rsplit(":", 1)[0].lower().rstrip(".") if host else ""
-        path = path.split("?", 1)[0] or "/"
+        path, _, query = path.partition("?")
+        path = path or "/"
+        ingress = self._route_ingress(host, path)
+        gw = None
+        if self.gateway is not None:
+            params = urllib.parse.parse_qs(query, keep_blank_values=True)
+            gw = self.gateway.route(host, method, path, headers,
+                                    {k: v[0] for k, v in params.items()})
+        if gw is not None:
+            (hkey, mkey, _), ns, ref = gw
+            gw_key = (hkey, mkey[0], mkey[1])
+            if ingress is None or ingress[0] is None or gw_key > ingress[0]:
+                return ns, {"httpRoute": ref}
+        if ingress is None:
+            return None
+        return ingress[1], ingress[2]
+
+    def _route_ingress(self, host, path):
+        """(key or None for a default backend, namespace, backend) of the best Ingress rule."""
         best = None  # (exact?, length, namespace, backend)
         defaults = []
         for ing in self.informer.list():
@@ -112,12 +148,29 @@ class IngressRouter:
                         continue
                     score = (p.get("pathType") == "Exact", n)
                     if best is None or score > best[0]:
-                        best = (score, ns, p.get("backend") or {})
+                        best = (score, ns, p.get("backend") or {},
+                                _ingress_host_key(rule.get("host", "")))
         if best:
-            return best[1], best[2]
-        return defaults[0] if defaults else None
+            (exact, n), ns, backend, hkey = best
+            return (hkey, exact, n), ns, backend
+        return (None,) + defaults[0] if defaults else None
+
+    def invalid_backend(self, namespace, backend):
+        """An HTTPRoute rule without backendRef or naming a missing Service: the Gateway API
+        answers 500 there (an Ingress backend answers 503)."""
+        if "httpRoute" not in backend:
+            return False
+        ref = backend["httpRoute"]
+        return ref is None or self.services.get(ref[0], ref[1]) is None
 
     def backend_port(self, namespace, backend):
+        if "httpRoute" in backend:
+            ref = backend["httpRoute"]
+            if ref is None:
+                return None, "the HTTPRoute rule has no backendRef"
+            ns, name, port = ref
+            return resolve_service(self.services, self.kubelet, ns, name,
+                                   {"number": port} if port else {})
         service = backend.get("service")
         if not service:
             return None, "backend is not a service"
@@ -150,7 +203,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def _route_and_forward(self):
         host = self.headers.get("Host", "")
-        match = self.router.route(host, self.path)
+        match = self.router.route(host, self.path, self.command, dict(self.headers.items()))
         if match is None:
             log.info("ingress: 404 %s %s%s", self.command, host, self.path)
             return self._answer(404, f"testbed ingress: no rule for host {host!r} path "
@@ -160,6 +213,9 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         while port is None and time.monotonic() < deadline:
             time.sleep(0.1)
             port, why = self.router.backend_port(*match)
+        if port is None and self.router.invalid_backend(*match):
+            log.info("ingress: 500 %s %s%s: %s", self.command, host, self.path, why)
+            return self._answer(500, f"testbed ingress: {why}")
         if port is None:
             log.info("ingress: 503 %s %s%s: %s", self.command, host, self.path, why)
             return self._answer(503, f"testbed ingress: {why}")

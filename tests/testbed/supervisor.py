@@ -1,8 +1,10 @@
 """The testbed's supervisor: starts every part in order, writes DIR/env, stops in reverse.
 
 Order matters: the API server first (the stand-ins need it: the real control plane from
-realkube.py or the project's test API server, per --kube), then the ingress listener on a free
-port, then Pebble told to validate http-01 on that port, then the IngressClass object.
+realkube.py or the project's test API server, per --kube), then the Gateway API CRDs (from
+../shared/data/gateway-api, when they install), then the ingress listener on a free port (also the
+Gateway controller's), then Pebble told to validate http-01 on that port, then the IngressClass and
+GatewayClass objects.
 Processes are started from the main thread so PR_SET_PDEATHSIG ties them to the supervisor's life.
 """
 
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import time
 
+import gateway
 import processes
 import realkube
 from informer import Informer
@@ -24,6 +27,14 @@ from kubelet import Kubelet
 log = logging.getLogger("testbed")
 
 INGRESS_CONTROLLER = "certsmith.io/testbed-ingress"
+GATEWAY_API_VERSION = "v1.4.1"
+GATEWAY_API_CRDS = ("gatewayclasses", "gateways", "httproutes", "grpcroutes", "referencegrants")
+
+
+def gateway_api_dir(source_dir):
+    """../shared/data/gateway-api/VERSION beside the repository (as ../shared/tools/kube)."""
+    return os.path.join(os.path.dirname(os.path.abspath(source_dir)), "shared", "data",
+                        "gateway-api", GATEWAY_API_VERSION)
 
 
 class Unavailable(Exception):
@@ -46,6 +57,8 @@ class Supervisor:
         self.router = None
         self.ingress = None
         self.bind = None
+        self.gateway = None
+        self.gateway_api = ""  # why the Gateway API is not served; "" once it is
         self._pids = []
 
     def start(self):
@@ -53,12 +66,17 @@ class Supervisor:
             if shutil.which(tool) is None:
                 raise Unavailable(f"{tool} is not installed")
         self._start_kube()
+        self._install_gateway_api()
         self._start_stand_ins()
         if self.args.dns == "bind":
             self._start_bind()
         self._start_pebble()
         self._create_ingress_class()
-        for informer in (self.services, self.kubelet.informer, self.router.informer):
+        informers = [self.services, self.kubelet.informer, self.router.informer]
+        if self.gateway:
+            self._create_gateway_class()
+            informers += self.gateway.informers
+        for informer in informers:
             if not informer.wait_synced(30):
                 raise RuntimeError(f"could not list {informer.path} from the API server")
         self._write_env()
@@ -130,8 +148,38 @@ class Supervisor:
             time.sleep(0.05)
         self._flatten(os.path.join(work, "kubeconfig"))
 
+    def _install_gateway_api(self):
+        """kubectl apply --server-side the Gateway API CRDs and wait until they are Established.
+        Where they cannot be installed (no ../shared/data, or a server that refuses them) the
+        testbed runs without Gateway API: TESTBED_GATEWAY_API=0 and the reason in env."""
+        crds = gateway_api_dir(self.source_dir)
+        if not os.path.isdir(crds):
+            self.gateway_api = f"no Gateway API CRDs at {crds}"
+            log.info("gateway api: %s", self.gateway_api)
+            return
+        kubeconfig = os.path.join(self.dir, "kubeconfig")
+        apply = subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "apply", "--server-side",
+                                "--field-manager", "certsmith-testbed", "-f", crds],
+                               capture_output=True, text=True, timeout=120)
+        wait = None
+        if apply.returncode == 0:
+            wait = subprocess.run(
+                ["kubectl", "--kubeconfig", kubeconfig, "wait", "--for=condition=Established",
+                 "--timeout=60s"] + [f"crd/{n}.{gateway.GROUP}" for n in GATEWAY_API_CRDS],
+                capture_output=True, text=True, timeout=90)
+        if apply.returncode != 0 or wait.returncode != 0:
+            out = (apply if apply.returncode != 0 else wait).stderr.strip()
+            self.gateway_api = (f"the {self.kube} API server did not take the Gateway API "
+                                f"{GATEWAY_API_VERSION} CRDs: {out[-300:]}")
+            if self.kube == "real":
+                raise RuntimeError(self.gateway_api)
+            log.warning("gateway api: %s", self.gateway_api)
+            return
+        log.info("gateway api: %s CRDs installed and Established", GATEWAY_API_VERSION)
+
     def _start_stand_ins(self):
-        self.services = Informer(self.client, "/api/v1/services").start()
+        self.services = Informer(self.client, "/api/v1/services",
+                                 handler=lambda *_: self.gateway and self.gateway.kick()).start()
         self.kubelet = Kubelet(self.client, self.dir, self.args.certsmith_bin,
                                self.args.kubelet_allow).start()
         self.router = IngressRouter(self.client, self.args.ingress_class, self.services,
@@ -140,6 +188,10 @@ class Supervisor:
         self.ingress = IngressServer(self.router).start()
         self.router.port = self.ingress.port
         self.router.informer.start()
+        if not self.gateway_api:
+            self.gateway = gateway.GatewayController(self.client, self.services,
+                                                     self.kubelet).start()
+            self.router.gateway = self.gateway
         log.info("ingress listening on 127.0.0.1:%d", self.ingress.port)
 
     def _start_bind(self):
@@ -184,6 +236,17 @@ class Supervisor:
             if e.code != 409:
                 raise
 
+    def _create_gateway_class(self):
+        body = {"apiVersion": f"{gateway.GROUP}/v1", "kind": "GatewayClass",
+                "metadata": {"name": self.args.gateway_class},
+                "spec": {"controllerName": gateway.CONTROLLER_NAME,
+                         "description": "the certsmith testbed's ingress stand-in"}}
+        try:
+            self.client.create(f"{gateway.API}/gatewayclasses", body)
+        except KubeError as e:
+            if e.code != 409:
+                raise
+
     def _record(self, proc, argv):
         self._pids.append({"pid": proc.pid, "argv0": argv[0]})
         path = os.path.join(self.dir, "pids.json")
@@ -209,7 +272,14 @@ class Supervisor:
             "CERTSMITH_BIN": self.args.certsmith_bin,
             "TESTBED_KUBE": self.kube,
             "TESTBED_KUBE_VERSION": self.kube_version,
+            "TESTBED_GATEWAY_API": "0" if self.gateway_api else "1",
         }
+        if self.gateway_api:
+            values["TESTBED_GATEWAY_API_WHY"] = self.gateway_api
+        else:
+            values["TESTBED_GATEWAY_API_VERSION"] = GATEWAY_API_VERSION
+            values["GATEWAY_CLASS"] = self.args.gateway_class
+            values["GATEWAY_CONTROLLER"] = gateway.CONTROLLER_NAME
         if self.control_plane:
             values["TESTBED_AUDIT_LOG"] = self.control_plane.audit_log
         values.update(p.env())  # PEBBLE_* for tests/support/pebble.py txt-add and friends
@@ -232,6 +302,8 @@ class Supervisor:
             pass
         if self.ingress:
             self.ingress.stop()
+        if self.gateway:
+            self.gateway.stop()
         for informer in (self.services, self.router and self.router.informer):
             if informer:
                 informer.stop()

@@ -4,7 +4,8 @@ directory, checks one behaviour with real kubectl / HTTP / DNS clients, and tear
 
     testbed_test.py CASE      CASE: routing | up_down | supervisor_killed | max_lifetime |
                                     kubectl | pod_ingress | pod_failed | pebble_dns | bind_dns |
-                                    kube_test | kube_real | pod_in_cluster
+                                    kube_test | kube_real | pod_in_cluster |
+                                    gateway
 Exit 0 pass, 1 fail, 77 skipped (a tool the testbed needs is missing).
 """
 
@@ -374,6 +375,85 @@ def case_pod_ingress():
         wait_for("kubelet state empty", lambda: f"default/{name}" not in tb.kubelet_state())
         status, body = wait_for("503 once the pod is gone", lambda: (
             lambda r: r if r[0] == 503 else None)(tb.ingress_get("a.example", path)))
+
+
+def case_gateway():
+    """The Gateway API CRDs are installed; the stand-in routes an HTTPRoute attached to a Gateway
+    of class testbed by Host and path, and writes GatewayClass, Gateway and HTTPRoute status."""
+    with Testbed() as tb:
+        if tb.env.get("TESTBED_GATEWAY_API") != "1":
+            print(f"skipped: no Gateway API: {tb.env.get('TESTBED_GATEWAY_API_WHY')}")
+            sys.exit(SKIP)
+        tb.apply(http_server_pod("web"))
+        tb.apply(service("web", "http"))
+        tb.apply({"apiVersion": "v1", "kind": "Namespace",
+                  "metadata": {"name": "other", "labels": {"team": "a"}}})
+        gw = "gateway.networking.k8s.io/v1"
+        tb.apply({"apiVersion": gw, "kind": "Gateway",
+                  "metadata": {"name": "gw", "namespace": "default"},
+                  "spec": {"gatewayClassName": tb.env["GATEWAY_CLASS"], "listeners": [
+                      {"name": "http", "protocol": "HTTP", "port": 80, "hostname": "*.example"},
+                      {"name": "team", "protocol": "HTTP", "port": 8080,
+                       "hostname": "team.example", "allowedRoutes": {"namespaces": {
+                           "from": "Selector", "selector": {"matchLabels": {"team": "a"}}}}}]}})
+
+        def httproute(name, ns, parent, hostnames, path_type="PathPrefix", path="/",
+                      backend="web"):
+            tb.apply({"apiVersion": gw, "kind": "HTTPRoute",
+                      "metadata": {"name": name, "namespace": ns},
+                      "spec": {"parentRefs": [dict(parent, name="gw", namespace="default")],
+                               "hostnames": hostnames, "rules": [{
+                                   "matches": [{"path": {"type": path_type, "value": path}}],
+                                   "backendRefs": [{"name": backend, "namespace": "default",
+                                                    "port": 80}]}]}})
+
+        httproute("web", "default", {}, ["a.example"], "Exact", "/")
+        httproute("team", "other", {"sectionName": "team"}, ["team.example"])
+        httproute("refused", "other", {"sectionName": "http"}, ["a.example"])
+        httproute("nohost", "default", {"sectionName": "http"}, ["a.other"])
+        httproute("nosection", "default", {"sectionName": "nope"}, ["a.example"])
+        httproute("nobackend", "default", {}, ["b.example"], backend="missing")
+
+        def reasons(name, ns):
+            r = tb.kubectl("get", "httproute", name, "-n", ns, "-o", "json")
+            parents = json.loads(r.stdout).get("status", {}).get("parents", [])
+            return {c["type"]: c["reason"] for p in parents for c in p["conditions"]}
+
+        want = {("web", "default"): {"Accepted": "Accepted", "ResolvedRefs": "ResolvedRefs"},
+                ("refused", "other"): {"Accepted": "NotAllowedByListeners",
+                                       "ResolvedRefs": "RefNotPermitted"},
+                ("nohost", "default"): {"Accepted": "NoMatchingListenerHostname",
+                                        "ResolvedRefs": "ResolvedRefs"},
+                ("nosection", "default"): {"Accepted": "NoMatchingParent",
+                                           "ResolvedRefs": "ResolvedRefs"},
+                ("nobackend", "default"): {"Accepted": "Accepted",
+                                           "ResolvedRefs": "BackendNotFound"}}
+        for (name, ns), expect in want.items():
+            wait_for(f"HTTPRoute {ns}/{name} status {expect}",
+                     lambda: reasons(name, ns) == expect or None)
+        # The route in namespace other names a Service in default without a ReferenceGrant.
+        wait_for("team route RefNotPermitted", lambda: reasons("team", "other") == {
+            "Accepted": "Accepted", "ResolvedRefs": "RefNotPermitted"} or None)
+        cls = json.loads(tb.kubectl("get", "gatewayclass", tb.env["GATEWAY_CLASS"], "-o",
+                                    "json").stdout)
+        check({c["type"]: c["status"] for c in cls["status"]["conditions"]}.get("Accepted")
+              == "True", f"GatewayClass status {cls.get('status')}")
+        g = json.loads(tb.kubectl("get", "gateway", "gw", "-o", "json").stdout)
+        conds = {c["type"]: c["status"] for c in g["status"]["conditions"]}
+        check(conds.get("Accepted") == "True" and conds.get("Programmed") == "True",
+              f"Gateway conditions {conds}")
+        attached = {l["name"]: l["attachedRoutes"] for l in g["status"]["listeners"]}
+        check(attached == {"http": 2, "team": 1}, f"attachedRoutes {attached}")
+        wait_for("the pod serving", lambda: running(tb, "web"))
+        status, body = wait_for("route to the pod", lambda: (
+            lambda r: r if r[0] == 200 else None)(tb.ingress_get("a.example", "/")))
+        check("Directory listing" in body, f"backend answered {body[:200]!r}")
+        status, _ = tb.ingress_get("a.example", "/x")
+        check(status == 404, f"Exact / does not match /x: {status}")
+        status, _ = tb.ingress_get("a.other", "/")
+        check(status == 404, f"a refused route does not route: {status}")
+        status, _ = tb.ingress_get("b.example", "/")
+        check(status == 500, f"a missing backend answers 500: {status}")
 
 
 def case_pod_failed():
