@@ -180,7 +180,8 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
       if (route.ok()) {
         for (const std::string& p : route->waiting) waiting += (waiting.empty() ? "" : ", ") + p;
       }
-      ch.status.reason = "waiting for Gateway " + (waiting.empty() ? std::string("") : waiting + " ") +
+      ch.status.reason = "waiting for Gateway " +
+                         (waiting.empty() ? std::string("") : waiting + " ") +
                          "to accept HTTPRoute " + solver + " before asking the CA to validate";
       return Write(obj, ch, SyncResult::After(kRouteAcceptPoll));
     }
@@ -270,8 +271,8 @@ SyncResult ChallengeReconciler::SolverPodFailed(const Json& obj, api::Challenge 
 
 SyncResult ChallengeReconciler::RouteProblem(const Json& obj, api::Challenge ch,
                                              const std::string& event_reason,
-                                             const std::string& reason,
-                                             const std::string& message, Duration wait) {
+                                             const std::string& reason, const std::string& message,
+                                             Duration wait) {
   const bool changed =
       SetCondition(ctx_, &ch.status.conditions, api::kConditionSolverReady,
                    api::ConditionStatus::kFalse, reason, message, ch.metadata.generation);

@@ -53,7 +53,8 @@ std::vector<TlsEntry> GatewayTlsEntries(const Json& gateway, IngressPlan* plan) 
             listener + " (" + path + ") refers to Secret " + log::Sanitize(ref_ns) + "/" +
             log::Sanitize(secret) +
             " in another namespace, so no Certificate is made for it: the Gateway shim makes "
-            "Certificates only for Secrets in the Gateway's namespace (" + ns + ")");
+            "Certificates only for Secrets in the Gateway's namespace (" +
+            ns + ")");
         continue;
       }
       if (hostname.empty()) {
@@ -75,9 +76,8 @@ std::vector<TlsEntry> GatewayTlsEntries(const Json& gateway, IngressPlan* plan) 
 }
 
 IngressPlan PlanGatewayCertificates(const Json& gateway, const IngressShimOptions& options) {
-  return PlanShimCertificates(gateway, options, [&gateway](IngressPlan* plan) {
-    return GatewayTlsEntries(gateway, plan);
-  });
+  return PlanShimCertificates(
+      gateway, options, [&gateway](IngressPlan* plan) { return GatewayTlsEntries(gateway, plan); });
 }
 
 ShimSource GatewayShimSource() {

@@ -34,8 +34,8 @@ bool OptionalApi::ProbeOnce() {
 bool OptionalApi::Run() {
   for (int attempt = 0;; ++attempt) {
     if (ProbeOnce()) return true;
-    if (!sleeper_.Sleep(kube::Backoff(std::min(attempt, 30), options_.backoff_base,
-                                      options_.backoff_cap))) {
+    if (!sleeper_.Sleep(
+            kube::Backoff(std::min(attempt, 30), options_.backoff_base, options_.backoff_cap))) {
       return false;
     }
   }

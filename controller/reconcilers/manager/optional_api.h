@@ -15,9 +15,9 @@
 namespace certsmith::reconcilers {
 
 struct OptionalApiOptions {
-  kube::ResourceRef probe;  // e.g. kube::kHTTPRoutes
-  std::string ns;           // where to list ("" = all namespaces)
-  std::string what;         // for the log: "the Gateway API (gateway.networking.k8s.io/v1)"
+  kube::ResourceRef probe;   // e.g. kube::kHTTPRoutes
+  std::string ns;            // where to list ("" = all namespaces)
+  std::string what;          // for the log: "the Gateway API (gateway.networking.k8s.io/v1)"
   std::string missing_hint;  // what to do about it
   kube::Duration backoff_base = std::chrono::seconds(2);
   kube::Duration backoff_cap = std::chrono::minutes(1);

@@ -40,9 +40,8 @@ TEST(GatewayPlanTest, OneCertificatePerSecretWithTheHostnamesOfItsListeners) {
                    Listener("b", "b.example", Json::array({SecretRef("b-tls")})),
                    Listener("pass", "p.example", Json::array({SecretRef("p-tls")}), "Passthrough"),
                    Listener("other", "o.example",
-                            Json::array({Json{{"group", "example.net"},
-                                              {"kind", "Vault"},
-                                              {"name", "v"}}}))}));
+                            Json::array({Json{
+                                {"group", "example.net"}, {"kind", "Vault"}, {"name", "v"}}}))}));
   IngressPlan plan = PlanGatewayCertificates(gw, {});
   EXPECT_TRUE(plan.blocking.empty());
   EXPECT_TRUE(plan.entry_problems.empty()) << plan.entry_problems[0];
@@ -58,11 +57,11 @@ TEST(GatewayPlanTest, OneCertificatePerSecretWithTheHostnamesOfItsListeners) {
 }
 
 TEST(GatewayPlanTest, MistakesAreProblemsAndKeepTheSecretNamed) {
-  const Json gw = Gateway(
-      kClusterIssuer,
-      Json::array({Listener("nohost", "", Json::array({SecretRef("a-tls")})),
-                   Listener("far", "f.example", Json::array({SecretRef("f-tls", "other")})),
-                   Listener("ok", "b.example", Json::array({SecretRef("b-tls")}))}));
+  const Json gw =
+      Gateway(kClusterIssuer,
+              Json::array({Listener("nohost", "", Json::array({SecretRef("a-tls")})),
+                           Listener("far", "f.example", Json::array({SecretRef("f-tls", "other")})),
+                           Listener("ok", "b.example", Json::array({SecretRef("b-tls")}))}));
   IngressPlan plan = PlanGatewayCertificates(gw, {});
   ASSERT_EQ(plan.entry_problems.size(), 2u);
   EXPECT_NE(plan.entry_problems[0].find("listener nohost (spec.listeners[0]) has no hostname"),

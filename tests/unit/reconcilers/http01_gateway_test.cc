@@ -38,8 +38,7 @@ class Http01GatewayTest : public ReconcilerTest {
                      {{"parentRefs", parent_refs},
                       {"serviceType", "NodePort"},
                       {"labels", {{"expose", "acme"}}},
-                      {"podTemplate",
-                       {{"spec", {{"nodeSelector", {{"pool", "edge"}}}}}}}}}}}}},
+                      {"podTemplate", {{"spec", {{"nodeSelector", {{"pool", "edge"}}}}}}}}}}}}},
                 {"issuerRef", {{"name", "ca"}, {"kind", "ClusterIssuer"}}}}}});
   }
   void MarkSolverPodsReady() {
@@ -144,8 +143,8 @@ TEST_F(Http01GatewayTest, WaitsForEveryParentToAcceptThenCleansUp) {
   SetRouteParents(Json::array({Parent("public", "infra", "", "True", "Accepted"),
                                Parent("internal", "default", "http", "True", "Accepted")}));
   ASSERT_TRUE(Sync().status.ok());
-  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("RespondToChallenge ") +
-                                                   kChallengeUrl}));
+  EXPECT_EQ(acme->calls,
+            (std::vector<std::string>{std::string("RespondToChallenge ") + kChallengeUrl}));
   EXPECT_TRUE(api::IsConditionTrue(Challenge().status.conditions, "SolverReady"));
   Authorization(acme::AuthorizationStatus::kValid, acme::ChallengeStatus::kValid);
   ASSERT_TRUE(Sync().status.ok());
@@ -224,8 +223,9 @@ TEST_F(Http01GatewayTest, WithoutTheFlagTheChallengeSaysHowToEnableIt) {
 TEST_F(Http01GatewayTest, WithoutTheGatewayApiTheChallengeSaysSo) {
   kube.PrependReactor("create", "httproutes", [](const kube::testing::Action&) {
     return std::optional<kube::testing::ReactorResult>(
-        kube::testing::ReactorResult{MakeError(ErrorCode::kNotFound, "the server could not find "
-                                                                     "the requested resource"),
+        kube::testing::ReactorResult{MakeError(ErrorCode::kNotFound,
+                                               "the server could not find "
+                                               "the requested resource"),
                                      std::nullopt});
   });
   AddChallenge(kTwoParents);

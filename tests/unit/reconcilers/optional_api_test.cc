@@ -31,9 +31,9 @@ TEST(OptionalApiTest, ReportsAMissingApiOnceAndFindsItWhenItAppears) {
   EXPECT_EQ(api.probes(), 4);
   EXPECT_EQ(api.missing_logged(), 1) << "said once, not at every probe";
   // Backoff, capped; no hot loop.
-  EXPECT_EQ(sleeper.Sleeps(), (std::vector<kube::Duration>{std::chrono::seconds(2),
-                                                     std::chrono::seconds(4),
-                                                     std::chrono::seconds(5)}));
+  EXPECT_EQ(sleeper.Sleeps(),
+            (std::vector<kube::Duration>{std::chrono::seconds(2), std::chrono::seconds(4),
+                                         std::chrono::seconds(5)}));
 }
 
 // Stop() interrupts the sleeper: the wait ends without the API.
