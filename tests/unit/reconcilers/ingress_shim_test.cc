@@ -14,7 +14,10 @@ Json Tls(const std::string& secret, std::vector<std::string> hosts) {
 
 class IngressShimTest : public ReconcilerTest {
  protected:
+  // tls: a list of entries. One entry written {Tls(...)} arrives as the entry itself with
+  // clang and as a one-element list with GCC (nlohmann::json brace-init): both mean a list.
   static Json Ingress(Json annotations, Json tls, const std::string& name = "web") {
+    if (tls.is_object()) tls = Json::array({tls});
     return {
         {"apiVersion", "networking.k8s.io/v1"},
         {"kind", "Ingress"},
@@ -29,6 +32,7 @@ class IngressShimTest : public ReconcilerTest {
   }
   // Replaces the Ingress's annotations and TLS entries, as `kubectl apply` would.
   void Edit(Json annotations, Json tls, const std::string& name = "web") {
+    if (tls.is_object()) tls = Json::array({tls});
     Json ing = *kube.Peek(kube::kIngresses, "default", name);
     ing["metadata"]["annotations"] = annotations;
     ing["spec"]["tls"] = tls;
