@@ -54,6 +54,7 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "text";
   bool honour_cert_manager_annotations = false;
+  bool enable_gateway_api = false;  // --enable-gateway-api (cert-manager's name)
   std::string default_secret_deletion_policy;  // "" until set: Retain
   std::optional<bool> certificate_owner_ref;   // --enable-certificate-owner-ref (cert-manager's)
   std::chrono::seconds ari_min_recheck{60};
@@ -86,6 +87,10 @@ void Usage(FILE* out) {
       "  --honour-cert-manager-annotations[=true|false]\n"
       "                                    the Ingress shim also reads cert-manager.io/issuer,\n"
       "                                    cert-manager.io/cluster-issuer, ... (default: false)\n"
+      "  --enable-gateway-api[=true|false] http-01 through Gateway API HTTPRoutes\n"
+      "                                    (http01.gatewayHTTPRoute) and Certificates for\n"
+      "                                    annotated Gateways; waits for the Gateway API CRDs\n"
+      "                                    when they are not installed (default: false)\n"
       "  --default-secret-deletion-policy Retain|Delete\n"
       "                                    TLS Secret of a deleted Certificate that does not set\n"
       "                                    spec.secretDeletionPolicy: kept (Retain, default) or\n"
@@ -153,6 +158,14 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     }
     if (arg == "--honour-cert-manager-annotations") {
       f->honour_cert_manager_annotations = !has_value || value == "true";
+      continue;
+    }
+    if (arg == "--enable-gateway-api") {
+      if (has_value && value != "true" && value != "false") {
+        std::fprintf(stderr, "certsmith controller: %s must be true or false\n", arg.c_str());
+        return 2;
+      }
+      f->enable_gateway_api = !has_value || value == "true";
       continue;
     }
     if (arg == "--dns01-recursive-nameservers-only") {
@@ -382,6 +395,7 @@ int RunControllerCommand(int argc, char** argv) {
   ctx.events = &events;
   ctx.options.cluster_resource_namespace = flags.cluster_resource_namespace;
   ctx.options.solver_image = flags.solver_image;
+  ctx.options.enable_gateway_api = flags.enable_gateway_api;
   ctx.options.max_concurrent_challenges = flags.max_concurrent_challenges;
   if (!flags.default_secret_deletion_policy.empty()) {
     ctx.options.default_secret_deletion_policy = flags.default_secret_deletion_policy;
@@ -415,7 +429,8 @@ int RunControllerCommand(int argc, char** argv) {
       ctx, {.watch_namespace = flags.ns,
             .secret_namespaces = flags.secret_namespaces,
             .workers = flags.workers,
-            .honour_cert_manager_annotations = flags.honour_cert_manager_annotations});
+            .honour_cert_manager_annotations = flags.honour_cert_manager_annotations,
+            .enable_gateway_api = flags.enable_gateway_api});
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!flags.metrics_listen.empty()) {
     metrics_server = std::make_unique<metrics::MetricsServer>(
@@ -437,6 +452,7 @@ int RunControllerCommand(int argc, char** argv) {
             {{"server", (*config).server},
              {"namespace", flags.ns.empty() ? "*" : flags.ns},
              {"defaultSecretDeletionPolicy", ctx.options.default_secret_deletion_policy},
+             {"gatewayAPI", flags.enable_gateway_api ? "true" : "false"},
              {"dns01RecursiveNameservers",
               [&ctx] {
                 const auto& list = ctx.options.dns01_recursive_nameservers.empty()

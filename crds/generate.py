@@ -135,6 +135,33 @@ def solver():
     }, **{"not": {"anyOf": [{"required": ["ingressClassName", "class"]},
                             {"required": ["ingressClassName", "name"]},
                             {"required": ["class", "name"]}]}})
+    # cert-manager's ACMEChallengeSolverHTTP01GatewayHTTPRoute; parentRefs are Gateway API
+    # ParentReferences (gateway.networking.k8s.io/v1).
+    parent_ref = obj("A Gateway (and optionally one of its listeners) the HTTPRoute attaches "
+                     "to.", {
+        "group": s("Group of the parent (default gateway.networking.k8s.io).", maxLength=253),
+        "kind": s("Kind of the parent (default Gateway).", maxLength=63),
+        "namespace": s("Namespace of the parent (default: the Challenge's namespace).",
+                       pattern=NAMESPACE, maxLength=63),
+        "name": s("Name of the parent Gateway.", pattern=K8S_NAME, minLength=1, maxLength=253),
+        "sectionName": s("Name of the listener to attach to (default: every listener that "
+                         "allows the route).", pattern=K8S_NAME, maxLength=253),
+        "port": i("Port of the listener to attach to.", format="int32", minimum=1,
+                  maximum=65535),
+    }, ["name"])
+    gateway_route = obj("Solve with a solver Pod, Service and a Gateway API HTTPRoute routing "
+                        "the challenge path (controller flag --enable-gateway-api).", {
+        "parentRefs": arr("The Gateways the HTTPRoute attaches to; the CA is asked to validate "
+                          "once each of them has Accepted the route.", parent_ref, minItems=1),
+        "serviceType": s("Type of the solver Service (default ClusterIP).",
+                         enum=["ClusterIP", "NodePort"]),
+        "labels": smap("Labels added to the HTTPRoute (for a listener's allowedRoutes)."),
+        "podTemplate": obj("Merged into the solver Pod.", {
+            "metadata": free("labels and annotations for the Pod."),
+            "spec": free("nodeSelector, tolerations, affinity, priorityClassName, "
+                         "serviceAccountName, imagePullSecrets, securityContext."),
+        }),
+    }, ["parentRefs"])
     http01 = obj("Answer http-01 challenges (RFC 8555 §8.3) from the cluster.", {
         "ingress": ingress,
         # certsmith extra: cert-manager cannot skip its self-check, which never passes behind NAT
@@ -142,10 +169,7 @@ def solver():
         "skipSelfCheck": b("certsmith extra: do not GET the challenge URL from the controller "
                            "before asking the CA to validate (NAT without hairpin, "
                            "split-horizon DNS)."),
-        "gatewayHTTPRoute": free("cert-manager's Gateway API HTTPRoute solver (serviceType, "
-                                 "parentRefs, labels, podTemplate). Accepted so cert-manager "
-                                 "Issuers apply; the controller refuses it (Ready=False "
-                                 "InvalidSpec): certsmith answers http-01 through an Ingress."),
+        "gatewayHTTPRoute": gateway_route,
     }, oneOf=one_of("ingress", "gatewayHTTPRoute"))
     nameserver = s("host, host:port, [IPv6] or [IPv6]:port (port 53 unless given).",
                    minLength=1, pattern=HOST_PORT)

@@ -27,7 +27,24 @@ SolverSelector ParseSelector(const JsonReader& r) {
 Http01Solver ParseHttp01(const JsonReader& r) {
   Http01Solver s;
   s.skip_self_check = r.Bool("skipSelfCheck");
-  s.gateway_http_route = r.Object("gatewayHTTPRoute");
+  if (r.Has("gatewayHTTPRoute")) {
+    JsonReader g = r.Child("gatewayHTTPRoute");
+    Http01GatewayHTTPRoute route;
+    route.service_type = g.String("serviceType");
+    route.labels = g.StringMapField("labels");
+    route.pod_template = g.Object("podTemplate");
+    g.ForEach("parentRefs", [&route](const JsonReader& p, size_t) {
+      GatewayParentRef ref;
+      ref.group = p.String("group");
+      ref.kind = p.String("kind");
+      ref.namespace_ = p.String("namespace");
+      ref.name = p.String("name");
+      ref.section_name = p.String("sectionName");
+      ref.port = p.Int("port");
+      route.parent_refs.push_back(std::move(ref));
+    });
+    s.gateway_http_route = std::move(route);
+  }
   if (r.Has("ingress")) {
     JsonReader i = r.Child("ingress");
     Http01Ingress in;
@@ -114,17 +131,45 @@ void ValidateSelector(const SolverSelector& s, const std::string& path, FieldErr
   }
 }
 
+void ValidateGatewayHTTPRoute(const Http01GatewayHTTPRoute& g, const std::string& path,
+                              FieldErrors* errors) {
+  const std::string refs = FieldPath(path, "parentRefs");
+  if (g.parent_refs.empty()) {
+    errors->Add(refs, "required: at least one Gateway the HTTPRoute attaches to");
+  }
+  for (size_t i = 0; i < g.parent_refs.size(); ++i) {
+    const GatewayParentRef& r = g.parent_refs[i];
+    const std::string p = IndexPath(refs, i);
+    if (r.name.empty()) {
+      errors->Add(FieldPath(p, "name"), "required: the name of the parent Gateway");
+    } else if (!IsDns1123Subdomain(r.name)) {
+      errors->Add(FieldPath(p, "name"), "\"" + r.name + "\" is not a valid object name");
+    }
+    if (!r.namespace_.empty() && !IsDns1123Label(r.namespace_)) {
+      errors->Add(FieldPath(p, "namespace"), "\"" + r.namespace_ + "\" is not a namespace name");
+    }
+    if (!r.section_name.empty() && !IsDns1123Subdomain(r.section_name)) {
+      errors->Add(FieldPath(p, "sectionName"),
+                  "\"" + r.section_name + "\" is not a valid listener name");
+    }
+    if (r.port && (*r.port < 1 || *r.port > 65535)) {
+      errors->Add(FieldPath(p, "port"), "must be between 1 and 65535");
+    }
+  }
+  internal::CheckEnum(g.service_type, {"", "ClusterIP", "NodePort"},
+                      FieldPath(path, "serviceType"), errors);
+}
+
 void ValidateHttp01(const Http01Solver& s, const std::string& path, FieldErrors* errors) {
-  if (!s.gateway_http_route.is_null()) {
-    errors->Add(FieldPath(path, "gatewayHTTPRoute"),
-                "not supported: certsmith answers http-01 challenges through an Ingress; use "
-                "http01.ingress");
-    return;
+  if (!s.ingress && !s.gateway_http_route) {
+    errors->Add(FieldPath(path, "ingress"), "required (or gatewayHTTPRoute)");
+  } else if (s.ingress && s.gateway_http_route) {
+    errors->Add(path, "set only one of ingress and gatewayHTTPRoute");
   }
-  if (!s.ingress) {
-    errors->Add(FieldPath(path, "ingress"), "required (the only http-01 mechanism supported)");
-    return;
+  if (s.gateway_http_route) {
+    ValidateGatewayHTTPRoute(*s.gateway_http_route, FieldPath(path, "gatewayHTTPRoute"), errors);
   }
+  if (!s.ingress) return;
   const Http01Ingress& in = *s.ingress;
   std::string ipath = FieldPath(path, "ingress");
   int set = !in.ingress_class_name.empty() + !in.class_.empty() + !in.name.empty();
@@ -354,8 +399,30 @@ Json Http01Ingress::ToJson() const {
 Json Http01Solver::ToJson() const {
   Json j = Json::object();
   if (ingress) j["ingress"] = ingress->ToJson();
-  if (!gateway_http_route.is_null()) j["gatewayHTTPRoute"] = gateway_http_route;
+  if (gateway_http_route) j["gatewayHTTPRoute"] = gateway_http_route->ToJson();
   PutBool(j, "skipSelfCheck", skip_self_check);
+  return j;
+}
+
+Json GatewayParentRef::ToJson() const {
+  Json j = Json::object();
+  PutString(j, "group", group);
+  PutString(j, "kind", kind);
+  PutString(j, "namespace", namespace_);
+  PutString(j, "name", name);
+  PutString(j, "sectionName", section_name);
+  if (port) j["port"] = *port;
+  return j;
+}
+
+Json Http01GatewayHTTPRoute::ToJson() const {
+  Json j = Json::object();
+  Json refs = Json::array();
+  for (const GatewayParentRef& r : parent_refs) refs.push_back(r.ToJson());
+  if (!parent_refs.empty()) j["parentRefs"] = refs;
+  PutString(j, "serviceType", service_type);
+  PutMap(j, "labels", labels);
+  PutObject(j, "podTemplate", pod_template);
   return j;
 }
 

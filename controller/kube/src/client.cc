@@ -7,6 +7,8 @@ const ResourceRef kEvents{"", "v1", "events", "Event", true};
 const ResourceRef kPods{"", "v1", "pods", "Pod", true};
 const ResourceRef kServices{"", "v1", "services", "Service", true};
 const ResourceRef kIngresses{"networking.k8s.io", "v1", "ingresses", "Ingress", true};
+const ResourceRef kHTTPRoutes{"gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", true};
+const ResourceRef kGateways{"gateway.networking.k8s.io", "v1", "gateways", "Gateway", true};
 const ResourceRef kLeases{"coordination.k8s.io", "v1", "leases", "Lease", true};
 const ResourceRef kNamespaces{"", "v1", "namespaces", "Namespace", false};
 const ResourceRef kConfigMaps{"", "v1", "configmaps", "ConfigMap", true};

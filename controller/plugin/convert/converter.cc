@@ -142,7 +142,9 @@ std::string IssuerKey(const std::string& kind, const std::string& ns, const std:
 bool SolverUsable(const Json& solver) {
   const Json http01 = solver.value("http01", Json());
   const Json dns01 = solver.value("dns01", Json());
-  const bool http = http01.is_object() && http01.contains("ingress");
+  // gatewayHTTPRoute needs the controller's --enable-gateway-api (chart: enableGatewayAPI).
+  const bool http =
+      http01.is_object() && (http01.contains("ingress") || http01.contains("gatewayHTTPRoute"));
   const bool dns = dns01.is_object() && (dns01.contains("rfc2136") || dns01.contains("webhook"));
   return http || dns;
 }

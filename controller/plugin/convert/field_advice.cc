@@ -25,9 +25,6 @@ constexpr Entry kFields[] = {
     {"Issuer", "spec.acme.solvers[].dns01.akamai", kDnsProviderAdvice},
     {"Issuer", "spec.acme.solvers[].dns01.digitalocean", kDnsProviderAdvice},
     {"Issuer", "spec.acme.solvers[].dns01.acmeDNS", kDnsProviderAdvice},
-    {"Issuer", "spec.acme.solvers[].http01.gatewayHTTPRoute",
-     "certsmith answers http-01 through Ingresses only: give the solver http01.ingress "
-     "(ingressClassName, class or name) instead"},
     {"Certificate", "spec.nameConstraints",
      "name constraints belong to CA certificates, which ACME CAs do not issue"},
     {"Certificate", "spec.isCA", "ACME CAs issue end-entity certificates only"},

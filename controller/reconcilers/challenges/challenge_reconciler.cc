@@ -19,6 +19,13 @@ constexpr auto kPollCap = std::chrono::seconds(10);
 // A failed solver Pod is replaced after 5 s, then 10 s, 20 s, ... at most 5 minutes apart.
 constexpr auto kSolverRetryBase = std::chrono::seconds(5);
 constexpr auto kSolverRetryCap = std::chrono::minutes(5);
+// A route a Gateway refused waits for someone to change the Gateway or the Issuer; the
+// HTTPRoute watch wakes the Challenge as soon as its status changes, so this is a fallback.
+constexpr auto kRouteRefusedRetry = std::chrono::seconds(30);
+// The Gateway API off or not installed: a person has to act (a flag, CRDs).
+constexpr auto kGatewayApiRetry = std::chrono::minutes(1);
+// Waiting for a Gateway to accept the route (HTTPRoute status changes wake it sooner).
+constexpr auto kRouteAcceptPoll = std::chrono::seconds(2);
 
 bool HasFinalizer(const Json& obj) {
   for (const Json& f : obj["metadata"].value("finalizers", Json::array())) {
@@ -47,6 +54,13 @@ std::string Trim(std::string s) {
 }
 
 }  // namespace
+
+// An HTTPRoute solver with the Gateway API off presents nothing, and the controller may have
+// no RBAC for HTTPRoutes then: a deletion must not wait on them (what an earlier run with the
+// flag on made is owned by the Challenge, so the garbage collector removes it).
+bool ChallengeReconciler::HasSolverToCleanUp(const api::Challenge& ch) const {
+  return solvers::http01::RouteSpec(ch) == nullptr || ctx_.options.enable_gateway_api;
+}
 
 bool ChallengeReconciler::Acquire(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -113,9 +127,26 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   if (ch.status.solver_retry_time && now < *ch.status.solver_retry_time) {
     return Write(obj, ch, SyncResult::After(*ch.status.solver_retry_time - now));
   }
+  const bool route_solver = solvers::http01::RouteSpec(ch) != nullptr;
+  if (route_solver && !ctx_.options.enable_gateway_api) {
+    Release(key);  // nothing is presented
+    return RouteProblem(obj, std::move(ch), "GatewayAPIDisabled", "GatewayAPIDisabled",
+                        "the solver uses http01.gatewayHTTPRoute, which needs the controller "
+                        "flag --enable-gateway-api (Helm chart value enableGatewayAPI=true)",
+                        kGatewayApiRetry);
+  }
   auto created = solvers::http01::Present(
       *ctx_.client, ch, obj,
       {.image = ctx_.options.solver_image, .first_presentation = !ch.status.presented});
+  if (!created.ok() && route_solver && kube::IsNotFound(created.status())) {
+    // The API server does not know HTTPRoutes: the Gateway API CRDs are not installed. The
+    // route is created first, so nothing else was.
+    Release(key);
+    return RouteProblem(obj, std::move(ch), "GatewayAPINotInstalled", "GatewayAPINotInstalled",
+                        "the API server has no gateway.networking.k8s.io/v1 HTTPRoutes: install "
+                        "the Gateway API CRDs to use http01.gatewayHTTPRoute",
+                        kGatewayApiRetry);
+  }
   if (!created.ok()) {
     return SyncResult::Error(created.status().WithContext("presenting http-01 solver"));
   }
@@ -131,6 +162,30 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   }
   if (pod.ok() && !pod->reason.empty()) return SolverPodFailed(obj, std::move(ch), *pod);
   const bool pod_ready = pod.ok() && pod->ready;
+  if (route_solver) {
+    const std::string solver = solvers::http01::SolverName(ch);
+    auto route = solvers::http01::GetRouteState(*ctx_.client, ch);
+    if (!route.ok() && !kube::IsNotFound(route.status())) {
+      return SyncResult::Error(route.status().WithContext("reading the solver HTTPRoute"));
+    }
+    if (route.ok() && route->refused) {
+      std::string why = "HTTPRoute " + solver + " is not accepted by Gateway " + route->parent +
+                        " (" + route->reason + ")";
+      if (!route->message.empty()) why += ": " + log::Sanitize(route->message, 512);
+      return RouteProblem(obj, std::move(ch), "HTTPRouteNotAccepted", route->reason, why,
+                          kRouteRefusedRetry);
+    }
+    if (!route.ok() || !route->accepted) {
+      std::string waiting;
+      if (route.ok()) {
+        for (const std::string& p : route->waiting) waiting += (waiting.empty() ? "" : ", ") + p;
+      }
+      ch.status.reason = "waiting for Gateway " +
+                         (waiting.empty() ? std::string("") : waiting + " ") +
+                         "to accept HTTPRoute " + solver + " before asking the CA to validate";
+      return Write(obj, ch, SyncResult::After(kRouteAcceptPoll));
+    }
+  }
   if (pod_ready) {
     SetCondition(ctx_, &ch.status.conditions, api::kConditionSolverReady,
                  api::ConditionStatus::kTrue, "SolverPodReady",
@@ -214,6 +269,22 @@ SyncResult ChallengeReconciler::SolverPodFailed(const Json& obj, api::Challenge 
   return Write(obj, ch, SyncResult::After(wait));
 }
 
+SyncResult ChallengeReconciler::RouteProblem(const Json& obj, api::Challenge ch,
+                                             const std::string& event_reason,
+                                             const std::string& reason, const std::string& message,
+                                             Duration wait) {
+  const bool changed =
+      SetCondition(ctx_, &ch.status.conditions, api::kConditionSolverReady,
+                   api::ConditionStatus::kFalse, reason, message, ch.metadata.generation);
+  if (changed) Event(ctx_, obj, kube::kEventWarning, event_reason, message);
+  if (changed) {
+    log::Warn("http-01 HTTPRoute solver cannot be used",
+              {{"challenge", kube::ObjectKey(obj)}, {"reason", reason}});
+  }
+  ch.status.reason = message;
+  return Write(obj, ch, SyncResult::After(wait));
+}
+
 SyncResult ChallengeReconciler::Accepted(const Json& obj, api::Challenge ch, Duration poll_in) {
   ch.status.processing = true;
   ch.status.state = api::OrderState::kPending;
@@ -254,7 +325,7 @@ SyncResult ChallengeReconciler::Poll(const Json& obj, api::Challenge ch) {
 SyncResult ChallengeReconciler::Finish(const Json& obj, api::Challenge ch, api::OrderState state,
                                        const std::string& reason) {
   if (ch.spec.type == "dns-01") return FinishDns01(obj, std::move(ch), state, reason);
-  if (ch.spec.type == "http-01") {
+  if (ch.spec.type == "http-01" && HasSolverToCleanUp(ch)) {
     Status s = solvers::http01::CleanUp(*ctx_.client, ch);
     if (!s.ok()) return SyncResult::Error(s.WithContext("cleaning up the http-01 solver"));
   }
@@ -275,7 +346,7 @@ SyncResult ChallengeReconciler::Delete(const Json& obj, const api::Challenge& ch
     SyncResult cleaned = DeleteDns01(obj, ch);
     if (!cleaned.status.ok() || cleaned.requeue_after) return cleaned;
   }
-  if (ch.spec.type == "http-01") {
+  if (ch.spec.type == "http-01" && HasSolverToCleanUp(ch)) {
     Status s = solvers::http01::CleanUp(*ctx_.client, ch);
     if (!s.ok()) return SyncResult::Error(s.WithContext("cleaning up the http-01 solver"));
   }

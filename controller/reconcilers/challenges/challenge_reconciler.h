@@ -31,6 +31,11 @@ class ChallengeReconciler {
   SyncResult Respond(const Json& obj, api::Challenge ch, acme::AcmeClient& acme);
   SyncResult SolverPodFailed(const Json& obj, api::Challenge ch,
                              const solvers::http01::SolverPodState& pod);
+  // The solver's HTTPRoute cannot be used (a parent Gateway refused it, the Gateway API is off
+  // or not installed): condition SolverReady=False with reason, a Warning event when it
+  // changes, and a look again after wait (HTTPRoute status changes also wake the Challenge).
+  SyncResult RouteProblem(const Json& obj, api::Challenge ch, const std::string& event_reason,
+                          const std::string& reason, const std::string& message, Duration wait);
   // Records that the CA was told to validate; Poll takes over after poll_in.
   SyncResult Accepted(const Json& obj, api::Challenge ch, Duration poll_in);
   SyncResult Poll(const Json& obj, api::Challenge ch);
@@ -53,6 +58,7 @@ class ChallengeReconciler {
   SyncResult DeleteDns01(const Json& obj, api::Challenge ch);
   // Removes the TXT value where status.dns01 says it was presented; nothing when it says nowhere.
   Status CleanUpDns01(const api::Challenge& ch);
+  bool HasSolverToCleanUp(const api::Challenge& ch) const;
   bool Acquire(const std::string& key);
   void Release(const std::string& key);
 

@@ -268,16 +268,16 @@ std::vector<std::string> StringList(const Json& j) {
   return out;
 }
 
-// One Certificate per distinct secretName (two entries naming one Secret get one Certificate
-// with both host lists: two Certificates writing one Secret would replace each other's).
-void ReadTlsEntries(const Json& ingress, const ShimCertificate& tmpl,
-                    const std::map<std::string, std::string>& keys, IngressPlan* plan) {
+// An Ingress's spec.tls entries. An entry without secretName is a problem (named here); the
+// checks every source shares are in AddEntries.
+std::vector<TlsEntry> IngressTlsEntries(const Json& ingress, IngressPlan* plan) {
+  std::vector<TlsEntry> out;
   const Json& tls = ingress.value("spec", Json::object()).value("tls", Json::array());
   if (!tls.is_array() || tls.empty()) {
     plan->entry_problems.push_back(
         "the Ingress has an issuer annotation but no spec.tls entries: add one with hosts and "
         "a secretName for each certificate wanted");
-    return;
+    return out;
   }
   for (size_t i = 0; i < tls.size(); ++i) {
     const std::string path = api::IndexPath("spec.tls", i);
@@ -293,6 +293,20 @@ void ReadTlsEntries(const Json& ingress, const ShimCertificate& tmpl,
           ": set secretName to the Secret the certificate should be stored in");
       continue;
     }
+    out.push_back(TlsEntry{path, secret, hosts, {}});
+  }
+  return out;
+}
+
+// One Certificate per distinct secret (two entries naming one Secret get one Certificate
+// with both host lists: two Certificates writing one Secret would replace each other's).
+void AddEntries(const std::vector<TlsEntry>& entries, const std::string& ns,
+                const ShimCertificate& tmpl, const std::map<std::string, std::string>& keys,
+                IngressPlan* plan) {
+  for (const TlsEntry& e : entries) {
+    const std::string& path = e.path;
+    const std::string& secret = e.secret;
+    const std::vector<std::string>& hosts = e.hosts;
     if (std::find(plan->named_secrets.begin(), plan->named_secrets.end(), secret) ==
         plan->named_secrets.end()) {
       plan->named_secrets.push_back(secret);
@@ -311,8 +325,7 @@ void ReadTlsEntries(const Json& ingress, const ShimCertificate& tmpl,
     std::vector<std::string> bad;
     for (size_t j = 0; j < hosts.size(); ++j) {
       if (!api::IsValidDnsName(hosts[j], true)) {
-        bad.push_back(api::IndexPath(path + ".hosts", j) + ": " + Quote(hosts[j]) +
-                      " is not a valid DNS name");
+        bad.push_back(e.host_path(j) + ": " + Quote(hosts[j]) + " is not a valid DNS name");
       }
     }
     if (!bad.empty()) {
@@ -324,7 +337,7 @@ void ReadTlsEntries(const Json& ingress, const ShimCertificate& tmpl,
     if (same == plan->certificates.end()) {
       ShimCertificate c = tmpl;
       c.name = c.secret_name = secret;
-      c.namespace_ = kube::GetNamespace(ingress);
+      c.namespace_ = ns;
       c.issuer_ref = *plan->issuer;
       plan->certificates.push_back(c);
       same = plan->certificates.end() - 1;
@@ -354,10 +367,10 @@ bool HasControllerRef(const Json& obj, const std::string& uid) {
   return false;
 }
 
-bool OwnedByShim(const Json& cert, const Json& ingress) {
+bool OwnedByShim(const Json& cert, const Json& owner, const std::string& label) {
   const Json& labels = cert["metadata"].value("labels", Json::object());
-  return labels.value(kIngressShimLabel, "") == kIngressShimLabelValue &&
-         HasControllerRef(cert, kube::GetUid(ingress));
+  return labels.value(label, "") == kIngressShimLabelValue &&
+         HasControllerRef(cert, kube::GetUid(owner));
 }
 
 // The managed fields of two Certificate specs mean the same (parsed, so a server that writes
@@ -407,9 +420,11 @@ Json MergeManagedSpec(const Json& spec, const ShimCertificate& want) {
   return out;
 }
 
-IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOptions& options) {
+IngressPlan PlanShimCertificates(
+    const Json& obj, const IngressShimOptions& options,
+    const std::function<std::vector<TlsEntry>(IngressPlan*)>& read_entries) {
   IngressPlan plan;
-  Annotations a(ingress, options.honour_cert_manager_annotations);
+  Annotations a(obj, options.honour_cert_manager_annotations);
   CheckKeys(a, options.honour_cert_manager_annotations, &plan);
   plan.issuer = ReadIssuer(a, options.honour_cert_manager_annotations, &plan);
   std::map<std::string, std::string> keys;
@@ -424,9 +439,20 @@ IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOption
     }
     return plan;
   }
-  ReadTlsEntries(ingress, tmpl, keys, &plan);
+  AddEntries(read_entries(&plan), kube::GetNamespace(obj), tmpl, keys, &plan);
   if (!plan.blocking.empty()) plan.certificates.clear();
   return plan;
+}
+
+IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOptions& options) {
+  return PlanShimCertificates(ingress, options, [&ingress](IngressPlan* plan) {
+    return IngressTlsEntries(ingress, plan);
+  });
+}
+
+ShimSource IngressShimSource() {
+  return ShimSource{kube::kIngresses, kIngressShimLabel, "InvalidTLSEntry",
+                    &PlanIngressCertificates};
 }
 
 bool IngressShimReadsAnnotation(std::string_view name) {
@@ -446,12 +472,17 @@ bool IngressShimRelevant(const Json& ingress, const IngressShimOptions& options)
 }
 
 std::optional<std::string> IngressShimOwnerKey(const Json& certificate) {
+  return ShimOwnerKey(certificate, IngressShimSource());
+}
+
+std::optional<std::string> ShimOwnerKey(const Json& certificate, const ShimSource& source) {
   const Json& meta = certificate.value("metadata", Json::object());
-  if (meta.value("labels", Json::object()).value(kIngressShimLabel, "") != kIngressShimLabelValue) {
+  if (meta.value("labels", Json::object()).value(source.label, "") != kIngressShimLabelValue) {
     return std::nullopt;
   }
   for (const Json& ref : meta.value("ownerReferences", Json::array())) {
-    if (ref.is_object() && ref.value("kind", "") == "Ingress" && ref.value("controller", false)) {
+    if (ref.is_object() && ref.value("kind", "") == source.resource.kind &&
+        ref.value("controller", false)) {
       return kube::GetNamespace(certificate) + "/" + ref.value("name", "");
     }
   }
@@ -460,18 +491,18 @@ std::optional<std::string> IngressShimOwnerKey(const Json& certificate) {
 
 SyncResult IngressShim::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
-  auto got = ctx_.client->Get(kube::kIngresses, ns, name);
+  auto got = ctx_.client->Get(source_.resource, ns, name);
   if (!got.ok()) {
     return kube::IsNotFound(got.status()) ? SyncResult::Done() : SyncResult::Error(got.status());
   }
   Json ingress = *got;
   // The list response of some servers leaves these out of items; events need them.
-  ingress["apiVersion"] = kube::kIngresses.ApiVersion();
-  ingress["kind"] = kube::kIngresses.kind;
+  ingress["apiVersion"] = source_.resource.ApiVersion();
+  ingress["kind"] = source_.resource.kind;
   // Garbage collection removes the owned Certificates with the Ingress.
   if (ingress["metadata"].contains("deletionTimestamp")) return SyncResult::Done();
 
-  IngressPlan plan = PlanIngressCertificates(ingress, options_);
+  IngressPlan plan = source_.plan(ingress, options_);
   for (const std::string& m : plan.ignored) {
     Event(ctx_, ingress, kube::kEventWarning, "AnnotationIgnored", m);
   }
@@ -486,7 +517,7 @@ SyncResult IngressShim::Sync(const std::string& key) {
   }
   if (plan.issuer) {
     for (const std::string& m : plan.entry_problems) {
-      Event(ctx_, ingress, kube::kEventWarning, "InvalidTLSEntry", m);
+      Event(ctx_, ingress, kube::kEventWarning, source_.entry_problem_reason, m);
     }
     if (!plan.certificates.empty()) WarnIfIssuerMissing(ingress, *plan.issuer);
     for (const ShimCertificate& c : plan.certificates) {
@@ -509,7 +540,7 @@ Status IngressShim::Apply(const Json& ingress, const ShimCertificate& want) {
                 {"metadata",
                  {{"name", want.name},
                   {"namespace", want.namespace_},
-                  {"labels", {{kIngressShimLabel, kIngressShimLabelValue}}},
+                  {"labels", {{source_.label, kIngressShimLabelValue}}},
                   {"ownerReferences", Json::array({OwnerReference(ingress)})}}},
                 {"spec", MergeManagedSpec(Json::object(), want)}};
     auto created = ctx_.client->Create(api::kCertificates, want.namespace_, obj);
@@ -520,15 +551,13 @@ Status IngressShim::Apply(const Json& ingress, const ShimCertificate& want) {
     return Status::Ok();
   }
   const Json& existing = *got;
-  if (!OwnedByShim(existing, ingress)) {
+  if (!OwnedByShim(existing, ingress, source_.label)) {
+    const std::string& kind = source_.resource.kind;
     Event(ctx_, ingress, kube::kEventWarning, "CertificateNotOwned",
-          "Certificate " + want.name +
-              " already exists and was not made by this Ingress (it "
-              "lacks the " +
-              kIngressShimLabel +
-              " label or a controller ownerReference to this "
-              "Ingress), so it is left unchanged; use another secretName, or delete that "
-              "Certificate to let the Ingress manage it");
+          "Certificate " + want.name + " already exists and was not made by this " + kind +
+              " (it lacks the " + source_.label + " label or a controller ownerReference to this " +
+              kind + "), so it is left unchanged; use another Secret name, or delete that " +
+              "Certificate to let the " + kind + " manage it");
     return Status::Ok();
   }
   Json spec = MergeManagedSpec(existing.value("spec", Json::object()), want);
@@ -538,18 +567,19 @@ Status IngressShim::Apply(const Json& ingress, const ShimCertificate& want) {
   auto written = ctx_.client->Update(api::kCertificates, want.namespace_, updated);
   if (!written.ok()) return written.status().WithContext("updating Certificate " + want.name);
   Event(ctx_, ingress, kube::kEventNormal, "CertificateUpdated",
-        "Updated Certificate " + want.name + " to match the Ingress (" + hosts + ")");
+        "Updated Certificate " + want.name + " to match the " + source_.resource.kind + " (" +
+            hosts + ")");
   return Status::Ok();
 }
 
 Status IngressShim::DeleteUnwanted(const Json& ingress, const std::vector<std::string>& keep) {
   kube::ListOptions o;
-  o.label_selector = std::string(kIngressShimLabel) + "=" + kIngressShimLabelValue;
+  o.label_selector = source_.label + "=" + kIngressShimLabelValue;
   const std::string ns = kube::GetNamespace(ingress);
   ASSIGN_OR_RETURN(Json list, kube::ListAll(*ctx_.client, api::kCertificates, ns, o));
   for (const Json& cert : list.value("items", Json::array())) {
     const std::string name = kube::GetName(cert);
-    if (!OwnedByShim(cert, ingress)) continue;
+    if (!OwnedByShim(cert, ingress, source_.label)) continue;
     if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
     kube::DeleteOptions d;
     d.precondition_uid = kube::GetUid(cert);
@@ -557,8 +587,8 @@ Status IngressShim::DeleteUnwanted(const Json& ingress, const std::vector<std::s
     if (!s.ok() && !kube::IsNotFound(s)) return s.WithContext("deleting Certificate " + name);
     const std::string secret = cert.value("spec", Json::object()).value("secretName", name);
     Event(ctx_, ingress, kube::kEventNormal, "CertificateDeleted",
-          "Deleted Certificate " + name + ": the Ingress no longer asks for it (Secret " + secret +
-              " is kept)");
+          "Deleted Certificate " + name + ": the " + source_.resource.kind +
+              " no longer asks for it (Secret " + secret + " is kept)");
   }
   return Status::Ok();
 }

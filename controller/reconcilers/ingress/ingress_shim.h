@@ -22,6 +22,7 @@
 // cert-manager.io/ annotations are named in a Warning event (they would otherwise be dropped).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,36 @@ struct IngressPlan {
 // Pure: reads the Ingress's annotations and spec.tls.
 IngressPlan PlanIngressCertificates(const Json& ingress, const IngressShimOptions& options);
 
+// Where one Certificate's names come from: an Ingress spec.tls entry, a Gateway listener.
+struct TlsEntry {
+  std::string path;    // "spec.tls[0]", "spec.listeners[1]", for messages
+  std::string secret;  // the Secret (= Certificate) name
+  std::vector<std::string> hosts;
+  std::vector<std::string> host_paths;  // per host; default "<path>.hosts[j]"
+  std::string host_path(size_t j) const {
+    return j < host_paths.size() ? host_paths[j] : api::IndexPath(path + ".hosts", j);
+  }
+};
+
+// The annotation reading and entry checks the Ingress shim and the Gateway shim share:
+// read_entries lists obj's entries (adding problems of its own to the plan); entries naming
+// one Secret become one Certificate.
+IngressPlan PlanShimCertificates(
+    const Json& obj, const IngressShimOptions& options,
+    const std::function<std::vector<TlsEntry>(IngressPlan*)>& read_entries);
+
+// What kind of object a shim watches: its resource, the label on the Certificates it makes,
+// the Warning event reason of a problem with one entry, and how it plans.
+struct ShimSource {
+  kube::ResourceRef resource;
+  std::string label;
+  std::string entry_problem_reason;
+  std::function<IngressPlan(const Json&, const IngressShimOptions&)> plan;
+};
+ShimSource IngressShimSource();
+// "namespace/name" of the source object that controls a Certificate this shim made, or nullopt.
+std::optional<std::string> ShimOwnerKey(const Json& certificate, const ShimSource& source);
+
 // True when the Ingress carries an annotation the shim reads (certsmith.io/..., or
 // cert-manager.io/... when honoured): the manager enqueues only those.
 bool IngressShimRelevant(const Json& ingress, const IngressShimOptions& options);
@@ -89,7 +120,8 @@ Json MergeManagedSpec(const Json& spec, const ShimCertificate& want);
 
 class IngressShim {
  public:
-  IngressShim(Context& ctx, IngressShimOptions options) : ctx_(ctx), options_(options) {}
+  IngressShim(Context& ctx, IngressShimOptions options, ShimSource source = IngressShimSource())
+      : ctx_(ctx), options_(options), source_(std::move(source)) {}
   // key: "namespace/name" of an Ingress.
   SyncResult Sync(const std::string& key);
 
@@ -103,6 +135,7 @@ class IngressShim {
 
   Context& ctx_;
   IngressShimOptions options_;
+  ShimSource source_;
 };
 
 }  // namespace certsmith::reconcilers

@@ -5,9 +5,11 @@
 #include "certificates/certificate_reconciler.h"
 #include "certsmith/log.h"
 #include "challenges/challenge_reconciler.h"
+#include "gateway/gateway_shim.h"
 #include "ingress/ingress_shim.h"
 #include "issuers/issuer_reconciler.h"
 #include "kube/errors.h"
+#include "manager/optional_api.h"
 #include "orders/order_reconciler.h"
 #include "reconcilers/util.h"
 #include "solvers/http01/solver_resources.h"
@@ -109,7 +111,10 @@ Manager::Manager(Context& ctx, ManagerOptions options)
       orders_(std::make_unique<OrderReconciler>(ctx_)),
       challenges_(std::make_unique<ChallengeReconciler>(ctx_)),
       ingress_shim_(std::make_unique<IngressShim>(
-          ctx_, IngressShimOptions{options_.honour_cert_manager_annotations})) {}
+          ctx_, IngressShimOptions{options_.honour_cert_manager_annotations})),
+      gateway_shim_(std::make_unique<IngressShim>(
+          ctx_, IngressShimOptions{options_.honour_cert_manager_annotations},
+          GatewayShimSource())) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -128,14 +133,15 @@ Manager::Controller& Manager::Add(std::string name, const kube::ResourceRef& res
 }
 
 kube::Informer& Manager::Watch(const kube::ResourceRef& res, std::string ns, std::string selector,
-                               std::function<void(Json&)> transform) {
+                               std::function<void(Json&)> transform, bool optional) {
   kube::InformerOptions o;
   o.resource = res;
   o.ns = res.namespaced ? ns : "";
   o.label_selector = selector;
   o.transform = std::move(transform);
-  informers_.push_back(std::make_unique<kube::Informer>(api_, std::move(o)));
-  kube::Informer& inf = *informers_.back();
+  auto& list = optional ? optional_informers_ : informers_;
+  list.push_back(std::make_unique<kube::Informer>(api_, std::move(o)));
+  kube::Informer& inf = *list.back();
   cache_->Serve(res, inf.store(), res.namespaced ? ns : "", selector.empty(),
                 [&inf] { return inf.HasSynced(); });
   kube::CachedClient* cache = cache_.get();
@@ -329,17 +335,61 @@ void Manager::StartInformers() {
                                      const Json& o) { EnqueueOwner(challenges, o, "Challenge"); }});
   Watch(kube::kServices, ns, solver_selector);
   // Ingresses: WatchIngresses above caches them all (the shim needs every one).
+  if (options_.enable_gateway_api) WatchGatewayApi(ci, challenges);
   for (auto& inf : informers_) inf->Start();
+  if (gateway_api_) {
+    probe_thread_ = std::thread([this] {
+      if (gateway_api_->Run() && !stopped_.load()) {
+        for (auto& inf : optional_informers_) inf->Start();
+      }
+    });
+  }
+}
+
+void Manager::WatchGatewayApi(kube::Informer& certificates, Controller& challenges) {
+  const std::string ns = options_.watch_namespace;
+  // The solver HTTPRoutes: a parent Gateway accepting or refusing one wakes its Challenge.
+  Watch(kube::kHTTPRoutes, ns, std::string(solvers::http01::kSolverLabel) + "=true",
+        kube::StripManagedFields, /*optional=*/true)
+      .AddHandlers({.on_add = nullptr,
+                    .on_update =
+                        [this, &challenges](const Json& old_obj, const Json& o) {
+                          if (old_obj.value("status", Json()) != o.value("status", Json())) {
+                            EnqueueOwner(challenges, o, "Challenge");
+                          }
+                        },
+                    .on_delete = [this, &challenges](
+                                     const Json& o) { EnqueueOwner(challenges, o, "Challenge"); }});
+  Controller& shim = Add("gateways", kube::kGateways,
+                         [this](const std::string& k) { return gateway_shim_->Sync(k); });
+  kube::Informer& gateways =
+      Watch(kube::kGateways, ns, "", StripOnlyManagedFields, /*optional=*/true);
+  WatchShim(shim, gateways, certificates, GatewayShimSource());
+  gateway_api_ = std::make_unique<OptionalApi>(
+      api_, probe_sleeper_,
+      OptionalApiOptions{
+          .probe = kube::kHTTPRoutes,
+          .ns = ns,
+          .what = "Gateway API (gateway.networking.k8s.io/v1 HTTPRoute, Gateway)",
+          .missing_hint = "install the Gateway API CRDs; until then gatewayHTTPRoute solvers "
+                          "wait and Gateways get no Certificates",
+          .on_available = nullptr});
 }
 
 void Manager::WatchIngresses(kube::Informer& certificates) {
   Controller& shim = Add("ingresses", kube::kIngresses,
                          [this](const std::string& k) { return ingress_shim_->Sync(k); });
-  const IngressShimOptions options{options_.honour_cert_manager_annotations};
   kube::Informer& ingresses =
       Watch(kube::kIngresses, options_.watch_namespace, "", StripOnlyManagedFields);
-  // Status writes (an ingress controller's load balancer address) are not the shim's business.
-  ingresses.AddHandlers(
+  WatchShim(shim, ingresses, certificates, IngressShimSource());
+}
+
+void Manager::WatchShim(Controller& shim, kube::Informer& objects, kube::Informer& certificates,
+                        const ShimSource& source) {
+  const IngressShimOptions options{options_.honour_cert_manager_annotations};
+  // Status writes (an ingress or gateway controller's addresses, listener status) are not the
+  // shim's business.
+  objects.AddHandlers(
       {.on_add =
            [&shim, options](const Json& o) {
              if (IngressShimRelevant(o, options)) shim.queue->Add(kube::ObjectKey(o));
@@ -353,10 +403,10 @@ void Manager::WatchIngresses(kube::Informer& certificates) {
              }
            },
        .on_delete = nullptr});  // garbage collection removes the Certificates it owned
-  // A shim Certificate that changed or vanished goes back to its Ingress; any Certificate that
-  // vanished may free a name a shim Ingress was refused (CertificateNotOwned).
-  auto to_owner = [&shim](const Json& o) {
-    if (auto key = IngressShimOwnerKey(o)) shim.queue->Add(*key);
+  // A shim Certificate that changed or vanished goes back to its owner; any Certificate that
+  // vanished may free a name a shim object was refused (CertificateNotOwned).
+  auto to_owner = [&shim, source](const Json& o) {
+    if (auto key = ShimOwnerKey(o, source)) shim.queue->Add(*key);
   };
   certificates.AddHandlers({.on_add = to_owner,
                             .on_update =
@@ -369,12 +419,12 @@ void Manager::WatchIngresses(kube::Informer& certificates) {
                                   }
                                 },
                             .on_delete =
-                                [&shim, &ingresses, options, to_owner](const Json& o) {
+                                [&shim, &objects, options, to_owner](const Json& o) {
                                   to_owner(o);
-                                  for (const auto& ing : ingresses.store().ByIndex(
+                                  for (const auto& obj : objects.store().ByIndex(
                                            kube::kNamespaceIndex, kube::GetNamespace(o))) {
-                                    if (IngressShimRelevant(*ing, options))
-                                      shim.queue->Add(kube::ObjectKey(*ing));
+                                    if (IngressShimRelevant(*obj, options))
+                                      shim.queue->Add(kube::ObjectKey(*obj));
                                   }
                                 }});
 }
@@ -457,11 +507,14 @@ void Manager::Stop() {
   if (stopped_.exchange(true)) return;
   if (ctx_.accounts != nullptr) ctx_.accounts->OnRegistered(nullptr);
   if (metrics_collector_ >= 0) ctx_.metrics->registry().RemoveCollector(metrics_collector_);
+  probe_sleeper_.Interrupt();
+  if (probe_thread_.joinable()) probe_thread_.join();
   for (auto& c : controllers_) c->queue->ShutDown();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }
   for (auto& inf : informers_) inf->Stop();
+  for (auto& inf : optional_informers_) inf->Stop();
 }
 
 }  // namespace certsmith::reconcilers

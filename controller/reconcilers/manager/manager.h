@@ -6,7 +6,9 @@
 // to look again), but a child's change enqueues its owner (Challenge -> Order -> Certificate),
 // an Issuer's change enqueues the Certificates, and a managed Secret's change its Certificate.
 // Ingresses with certsmith.io/ annotations go to the Ingress shim, and a change to a Certificate
-// it made enqueues the Ingress.
+// it made enqueues the Ingress. With enable_gateway_api, Gateways go to the Gateway shim the
+// same way and a solver HTTPRoute's status change wakes its Challenge; those two informers start
+// once the Gateway API answers (OptionalApi), and the caches do not wait for them.
 #pragma once
 
 #include <atomic>
@@ -18,6 +20,7 @@
 
 #include "kube/cached_client.h"
 #include "kube/informer.h"
+#include "kube/rate_limiter.h"
 #include "kube/workqueue.h"
 #include "reconcilers/context.h"
 
@@ -28,6 +31,8 @@ class CertificateReconciler;
 class OrderReconciler;
 class ChallengeReconciler;
 class IngressShim;
+class OptionalApi;
+struct ShimSource;
 
 struct ManagerOptions {
   std::string watch_namespace;  // empty: all namespaces
@@ -37,6 +42,8 @@ struct ManagerOptions {
   int workers = 2;  // per reconciler
   // The Ingress shim also reads cert-manager.io/ annotations (ingress/ingress_shim.h).
   bool honour_cert_manager_annotations = false;
+  // --enable-gateway-api: watch Gateways (the Gateway shim) and solver HTTPRoutes.
+  bool enable_gateway_api = false;
 };
 
 class Manager {
@@ -63,13 +70,19 @@ class Manager {
                   std::function<SyncResult(const std::string&)> sync);
   // An informer whose store also serves the reconcilers' reads of res. complete: it caches
   // every object of the kind (no selector), so a miss means NotFound.
+  // optional: kept apart (optional_informers_), started once the API exists, not waited for.
   kube::Informer& Watch(const kube::ResourceRef& res, std::string ns, std::string selector,
-                        std::function<void(Json&)> transform = kube::StripManagedFields);
+                        std::function<void(Json&)> transform = kube::StripManagedFields,
+                        bool optional = false);
   void Work(Controller& c);
   void EnqueueOwner(Controller& target, const Json& obj, const std::string& kind);
   // Wakes the Certificates whose spec.issuerRef names this Issuer or ClusterIssuer.
   void EnqueueCertificatesOf(const std::string& issuer_kind, const Json& issuer);
   void WatchIngresses(kube::Informer& certificates);
+  // The shim's objects go to its queue when relevant; its Certificates back to their owner.
+  void WatchShim(Controller& shim, kube::Informer& objects, kube::Informer& certificates,
+                 const ShimSource& source);
+  void WatchGatewayApi(kube::Informer& certificates, Controller& challenges);
 
   kube::Client& api_;  // the API server, uncached: informers list and watch through it
   std::unique_ptr<kube::CachedClient> cache_;
@@ -81,6 +94,11 @@ class Manager {
   std::unique_ptr<OrderReconciler> orders_;
   std::unique_ptr<ChallengeReconciler> challenges_;
   std::unique_ptr<IngressShim> ingress_shim_;
+  std::unique_ptr<IngressShim> gateway_shim_;
+  std::vector<std::unique_ptr<kube::Informer>> optional_informers_;
+  kube::RealSleeper probe_sleeper_;
+  std::unique_ptr<OptionalApi> gateway_api_;
+  std::thread probe_thread_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   std::vector<std::thread> workers_;

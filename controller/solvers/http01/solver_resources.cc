@@ -32,6 +32,13 @@ const api::Http01Ingress* IngressSpec(const api::Challenge& ch) {
   return &*ch.spec.solver.http01->ingress;
 }
 
+// "namespace/name[/sectionName]" of a parentRef, for messages.
+std::string ParentName(const api::GatewayParentRef& ref, const std::string& route_ns) {
+  std::string out = (ref.namespace_.empty() ? route_ns : ref.namespace_) + "/" + ref.name;
+  if (!ref.section_name.empty()) out += "/" + ref.section_name;
+  return out;
+}
+
 Json PathRule(const api::Challenge& ch) {
   return Json{
       {"path", ChallengePath(ch)},
@@ -102,12 +109,16 @@ Json BuildPod(const api::Challenge& ch, const Json& challenge_obj, const SolverO
                   {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
                 {"containers", Json::array({container})}}}};
   if (const api::Http01Ingress* in = IngressSpec(ch)) MergeTemplate(pod, in->pod_template);
+  if (const api::Http01GatewayHTTPRoute* r = RouteSpec(ch)) MergeTemplate(pod, r->pod_template);
   return pod;
 }
 
 Json BuildService(const api::Challenge& ch, const Json& challenge_obj) {
   const api::Http01Ingress* in = IngressSpec(ch);
-  std::string type = in && !in->service_type.empty() ? in->service_type : "ClusterIP";
+  const api::Http01GatewayHTTPRoute* route = RouteSpec(ch);
+  std::string type = in && !in->service_type.empty()         ? in->service_type
+                     : route && !route->service_type.empty() ? route->service_type
+                                                             : "ClusterIP";
   return Json{{"apiVersion", "v1"},
               {"kind", "Service"},
               {"metadata", Metadata(ch, challenge_obj)},
@@ -157,6 +168,39 @@ Json BuildIngress(const api::Challenge& ch, const Json& challenge_obj) {
   return ingress;
 }
 
+const api::Http01GatewayHTTPRoute* RouteSpec(const api::Challenge& ch) {
+  if (!ch.spec.solver.http01 || !ch.spec.solver.http01->gateway_http_route) return nullptr;
+  return &*ch.spec.solver.http01->gateway_http_route;
+}
+
+Json BuildHTTPRoute(const api::Challenge& ch, const Json& challenge_obj) {
+  Json metadata = Metadata(ch, challenge_obj);
+  Json parent_refs = Json::array();
+  if (const api::Http01GatewayHTTPRoute* r = RouteSpec(ch)) {
+    // The user's labels (a listener's allowedRoutes may select on them); ours win, they are
+    // how the controller finds its routes.
+    Json labels = Json::object();
+    for (const auto& [k, v] : r->labels) labels[k] = v;
+    for (const auto& [k, v] : metadata["labels"].items()) labels[k] = v;
+    metadata["labels"] = labels;
+    for (const api::GatewayParentRef& ref : r->parent_refs) parent_refs.push_back(ref.ToJson());
+  }
+  Json match = {{"path", {{"type", "Exact"}, {"value", ChallengePath(ch)}}}};
+  Json backend = {{"group", ""},
+                  {"kind", "Service"},
+                  {"name", SolverName(ch)},
+                  {"port", kSolverPort},
+                  {"weight", 1}};
+  return Json{{"apiVersion", kube::kHTTPRoutes.ApiVersion()},
+              {"kind", kube::kHTTPRoutes.kind},
+              {"metadata", metadata},
+              {"spec",
+               {{"parentRefs", parent_refs},
+                {"hostnames", Json::array({ch.spec.dns_name})},
+                {"rules", Json::array({Json{{"matches", Json::array({match})},
+                                            {"backendRefs", Json::array({backend})}}})}}}};
+}
+
 Json AddRuleToIngress(const api::Challenge& ch, Json ingress) {
   ingress = RemoveRuleFromIngress(ch, std::move(ingress));
   ingress["spec"]["rules"].push_back(Rule(ch));
@@ -197,7 +241,9 @@ Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json&
     return IgnoreExists(created);
   };
   const api::Http01Ingress* in = IngressSpec(ch);
-  if (in && !in->name.empty()) {
+  if (RouteSpec(ch) != nullptr) {
+    RETURN_IF_ERROR(ensure(kube::kHTTPRoutes, BuildHTTPRoute(ch, challenge_obj)));
+  } else if (in && !in->name.empty()) {
     ASSIGN_OR_RETURN(Json existing, client.Get(kube::kIngresses, ns, in->name));
     Json edited = AddRuleToIngress(ch, existing);
     if (edited != existing) {
@@ -293,6 +339,64 @@ Result<SolverPodState> GetSolverPod(kube::Client& client, const api::Challenge& 
   return ReadSolverPod(pod);
 }
 
+RouteState ReadRouteState(const Json& route, const api::Http01GatewayHTTPRoute& spec) {
+  RouteState state;
+  const std::string route_ns = StringAt(At(route, {"metadata"}), "namespace");
+  const Json generation = At(route, {"metadata", "generation"});
+  const std::vector<Json> parents = Items(At(route, {"status", "parents"}));
+  bool all = !spec.parent_refs.empty();
+  for (const api::GatewayParentRef& want : spec.parent_refs) {
+    const std::string want_ns = want.namespace_.empty() ? route_ns : want.namespace_;
+    std::optional<bool> accepted;
+    std::string reason, message;
+    for (const Json& p : parents) {
+      const Json ref = At(p, {"parentRef"});
+      const std::string ns = StringAt(ref, "namespace");
+      if (StringAt(ref, "name") != want.name || (ns.empty() ? route_ns : ns) != want_ns ||
+          StringAt(ref, "sectionName") != want.section_name) {
+        continue;
+      }
+      for (const Json& c : Items(At(p, {"conditions"}))) {
+        if (StringAt(c, "type") != "Accepted") continue;
+        // A condition written for an older spec of the route says nothing about this one.
+        if (generation.is_number() && c.contains("observedGeneration") &&
+            c["observedGeneration"].is_number() && c["observedGeneration"] < generation) {
+          continue;
+        }
+        const bool ok = StringAt(c, "status") == "True";
+        // Several controllers may report on one parent: one acceptance is enough.
+        if (ok || !accepted.value_or(false)) {
+          accepted = ok;
+          reason = StringAt(c, "reason");
+          message = StringAt(c, "message");
+        }
+      }
+    }
+    if (!accepted) {
+      all = false;
+      state.waiting.push_back(ParentName(want, route_ns));
+    } else if (!*accepted) {
+      all = false;
+      if (!state.refused) {
+        state.refused = true;
+        state.parent = ParentName(want, route_ns);
+        state.reason = reason.empty() ? "NotAccepted" : reason;
+        state.message = message;
+      }
+    }
+  }
+  state.accepted = all;
+  return state;
+}
+
+Result<RouteState> GetRouteState(kube::Client& client, const api::Challenge& ch) {
+  const api::Http01GatewayHTTPRoute* spec = RouteSpec(ch);
+  if (spec == nullptr) return Status(ErrorCode::kInvalidArgument, "not an HTTPRoute solver");
+  ASSIGN_OR_RETURN(Json route,
+                   client.Get(kube::kHTTPRoutes, ch.metadata.namespace_, SolverName(ch)));
+  return ReadRouteState(route, *spec);
+}
+
 Status DeleteSolverPod(kube::Client& client, const api::Challenge& ch) {
   return IgnoreNotFound(client.Delete(kube::kPods, ch.metadata.namespace_, SolverName(ch)));
 }
@@ -301,7 +405,9 @@ Status CleanUp(kube::Client& client, const api::Challenge& ch) {
   const std::string& ns = ch.metadata.namespace_;
   const std::string name = SolverName(ch);
   const api::Http01Ingress* in = IngressSpec(ch);
-  if (in && !in->name.empty()) {
+  if (RouteSpec(ch) != nullptr) {
+    RETURN_IF_ERROR(IgnoreNotFound(client.Delete(kube::kHTTPRoutes, ns, name)));
+  } else if (in && !in->name.empty()) {
     auto existing = client.Get(kube::kIngresses, ns, in->name);
     if (existing.ok()) {
       Json reverted = RemoveRuleFromIngress(ch, *existing);

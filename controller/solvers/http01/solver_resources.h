@@ -4,6 +4,9 @@
 // configured class, or a rule added to an existing Ingress named by the solver). All are labelled
 // as certsmith's and owned by the Challenge, so deleting the Challenge removes them even if the
 // controller is down; Cleanup removes them (and the added rule) on every terminal path.
+// With http01.gatewayHTTPRoute, a Gateway API HTTPRoute (gateway.networking.k8s.io/v1) attached
+// to the solver's parentRefs takes the Ingress's place: hostnames [the challenge's name], one
+// rule matching exactly /.well-known/acme-challenge/<token>, to the Service.
 #pragma once
 
 #include <string>
@@ -37,6 +40,26 @@ std::string ChallengePath(const api::Challenge& ch);  // "/.well-known/acme-chal
 Json BuildPod(const api::Challenge& ch, const Json& challenge_obj, const SolverOptions& options);
 Json BuildService(const api::Challenge& ch, const Json& challenge_obj);
 Json BuildIngress(const api::Challenge& ch, const Json& challenge_obj);
+// The solver's gatewayHTTPRoute, or null for an Ingress solver.
+const api::Http01GatewayHTTPRoute* RouteSpec(const api::Challenge& ch);
+Json BuildHTTPRoute(const api::Challenge& ch, const Json& challenge_obj);
+
+// Whether the parents of the solver's HTTPRoute accept it (status.parents[], Gateway API
+// RouteParentStatus). The CA must not be asked before every parentRef has Accepted=True: the
+// Gateway would not route the challenge path.
+struct RouteState {
+  bool accepted = false;  // every parentRef reports Accepted=True (for the route's generation)
+  // A parent reports Accepted=False: which one ("namespace/name[/sectionName]") and its words.
+  bool refused = false;
+  std::string parent;
+  std::string reason;  // e.g. NotAllowedByListeners, NoMatchingParent, NoMatchingListenerHostname
+  std::string message;
+  // The parentRefs without an Accepted condition yet (the Gateway has not looked).
+  std::vector<std::string> waiting;
+};
+RouteState ReadRouteState(const Json& route, const api::Http01GatewayHTTPRoute& spec);
+// The HTTPRoute's state; NotFound when there is none.
+Result<RouteState> GetRouteState(kube::Client& client, const api::Challenge& ch);
 // Adds the challenge's path rule to an existing Ingress (idempotent).
 Json AddRuleToIngress(const api::Challenge& ch, Json ingress);
 // Removes what AddRuleToIngress added (idempotent).
@@ -65,7 +88,8 @@ SolverPodState ReadSolverPod(const Json& pod);
 Result<SolverPodState> GetSolverPod(kube::Client& client, const api::Challenge& ch);
 // Deletes only the solver Pod (to replace a failed one); NotFound is success.
 Status DeleteSolverPod(kube::Client& client, const api::Challenge& ch);
-// Deletes the Pod, Service and Ingress and reverts an edited Ingress; NotFound is success.
+// Deletes the Pod, Service and Ingress (or HTTPRoute) and reverts an edited Ingress; NotFound
+// is success.
 Status CleanUp(kube::Client& client, const api::Challenge& ch);
 
 }  // namespace certsmith::solvers::http01

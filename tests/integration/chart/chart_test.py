@@ -114,6 +114,33 @@ def check_rbac(objects, secrets_cluster_wide):
     check(events and set(events[0]["verbs"]) == {"create", "patch"}, "events: create and patch")
 
 
+def check_gateway_api(default_objects):
+    """enableGatewayAPI: the flag and exactly the Gateway API rules the controller needs."""
+    gw_group = "gateway.networking.k8s.io"
+    default_cluster = [r for _, r in rules_of(default_objects, "ClusterRole")]
+    default_args = by_kind(default_objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    check(not any(gw_group in r["apiGroups"] for r in default_cluster)
+          and "--enable-gateway-api" not in default_args,
+          "no Gateway API flag or rules by default")
+    rc, out, err = render("--set", "enableGatewayAPI=true")
+    check(rc == 0, "enableGatewayAPI=true renders" + (": " + err if rc else ""))
+    objects = docs(out) if rc == 0 else []
+    if not objects:
+        return
+    args = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    check("--enable-gateway-api" in args, "enableGatewayAPI reaches --enable-gateway-api")
+    check_rbac(objects, secrets_cluster_wide=True)
+    gw = {tuple(r["resources"]): set(r["verbs"]) for _, r in rules_of(objects, "ClusterRole")
+          if gw_group in r["apiGroups"]}
+    check(gw == {("httproutes",): {"get", "list", "watch", "create", "delete"},
+                 ("gateways",): {"get", "list", "watch"},
+                 ("gateways/finalizers",): {"update"}},
+          f"Gateway API rules: HTTPRoutes made and removed, Gateways read, gateways/finalizers "
+          f"for blockOwnerDeletion; got {gw}")
+    rc, out, err = render("--set", "enableGatewayAPI=yes")
+    check(rc != 0 and "enableGatewayAPI" in err, "values.schema.json refuses enableGatewayAPI=yes")
+
+
 def check_prometheus_rule():
     """The optional alerts render and use only metric names the controller exports."""
     rc, out, err = render("--set", "metrics.prometheusRule.enabled=true",
@@ -145,6 +172,7 @@ def main():
     args = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
     check(not any(a.startswith("--secret-namespaces") for a in args),
           "no --secret-namespaces by default (Secrets watched in every namespace)")
+    check_gateway_api(objects)
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write("rbac:\n  secretNamespaces: [shop, web]\n  dnsWebhooks:\n"

@@ -119,13 +119,27 @@ TEST(CmFieldsTest, IssuerFields) {
   EXPECT_EQ(i->spec.acme.profile, "shortlived");
   EXPECT_TRUE(i->spec.acme.enable_duration_feature);
   EXPECT_EQ(i->ToJson()["spec"]["acme"]["profile"], "shortlived");
-  issuer["spec"]["acme"]["solvers"] = {
-      {{"http01", {{"gatewayHTTPRoute", {{"parentRefs", Json::array()}}}}}}};
-  Status s = Issuer::FromJson(issuer).status();
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("spec.acme.solvers[0].http01.gatewayHTTPRoute: not supported"),
-            std::string::npos)
-      << s.message();
+  // cert-manager's Gateway API solver, with its field names.
+  issuer["spec"]["acme"]["solvers"] = Json::array(
+      {Json{{"http01",
+             {{"gatewayHTTPRoute",
+               {{"serviceType", "NodePort"},
+                {"labels", {{"gw", "public"}}},
+                {"parentRefs", Json::array({Json{{"name", "web"},
+                                                 {"namespace", "infra"},
+                                                 {"sectionName", "http"},
+                                                 {"port", 80}}})}}}}}}});
+  Result<Issuer> gw = Issuer::FromJson(issuer);
+  ASSERT_TRUE(gw.ok()) << gw.status().message();
+  const Http01GatewayHTTPRoute& route = *gw->spec.acme.solvers[0].http01->gateway_http_route;
+  ASSERT_EQ(route.parent_refs.size(), 1u);
+  EXPECT_EQ(route.parent_refs[0].name, "web");
+  EXPECT_EQ(route.parent_refs[0].namespace_, "infra");
+  EXPECT_EQ(route.parent_refs[0].section_name, "http");
+  EXPECT_EQ(route.parent_refs[0].port, 80);
+  EXPECT_EQ(route.service_type, "NodePort");
+  EXPECT_EQ(route.labels.at("gw"), "public");
+  EXPECT_EQ(gw->ToJson()["spec"]["acme"]["solvers"][0], issuer["spec"]["acme"]["solvers"][0]);
 }
 
 // cert-manager's built-in DNS providers apply (the schema keeps them) and are refused by name,

@@ -125,6 +125,36 @@ TEST(IssuerTest, SolverRules) {
   ExpectFieldError(ParseWith("/spec/acme/solvers", "all"), "spec.acme.solvers", "must be a list");
 }
 
+TEST(IssuerTest, GatewayHTTPRouteRules) {
+  const std::string p = "spec.acme.solvers[1].http01";
+  auto with_route = [](const Json& route) {
+    return ParseWith("/spec/acme/solvers/1/http01", Json{{"gatewayHTTPRoute", route}});
+  };
+  EXPECT_TRUE(with_route(Json{{"parentRefs", Json::array({Json{{"name", "gw"}}})}}).ok());
+  ExpectFieldError(with_route(Json::object()), p + ".gatewayHTTPRoute.parentRefs", "required");
+  ExpectFieldError(with_route(Json{{"parentRefs", Json::array({Json{{"namespace", "infra"}}})}}),
+                   p + ".gatewayHTTPRoute.parentRefs[0].name", "required");
+  ExpectFieldError(
+      with_route(Json{{"parentRefs", Json::array({Json{{"name", "gw"}}, Json{{"name", "Bad_"}}})}}),
+      p + ".gatewayHTTPRoute.parentRefs[1].name", "\"Bad_\" is not a valid object name");
+  ExpectFieldError(
+      with_route(Json{{"parentRefs", Json::array({Json{{"name", "gw"}, {"port", 70000}}})}}),
+      p + ".gatewayHTTPRoute.parentRefs[0].port", "must be between 1 and 65535");
+  ExpectFieldError(
+      with_route(
+          Json{{"parentRefs", Json::array({Json{{"name", "gw"}, {"namespace", "a.b"}}})}}),
+      p + ".gatewayHTTPRoute.parentRefs[0].namespace", "\"a.b\" is not a namespace name");
+  ExpectFieldError(with_route(Json{{"parentRefs", Json::array({Json{{"name", "gw"}}})},
+                                   {"serviceType", "LoadBalancer"}}),
+                   p + ".gatewayHTTPRoute.serviceType", "\"LoadBalancer\" is not one of");
+  ExpectFieldError(with_route(Json{{"parentRefs", "gw"}}), p + ".gatewayHTTPRoute.parentRefs",
+                   "must be a list");
+  ExpectFieldError(
+      ParseWith("/spec/acme/solvers/1/http01/gatewayHTTPRoute",
+                Json{{"parentRefs", Json::array({Json{{"name", "gw"}}})}}),
+      p, "set only one of ingress and gatewayHTTPRoute");
+}
+
 TEST(IssuerTest, Dns01FieldsParseAndRoundTrip) {
   Json j = ValidIssuer();
   j["spec"]["acme"]["solvers"][0]["dns01"]["nameservers"] = {"10.0.0.53", "[2001:db8::53]:5353"};

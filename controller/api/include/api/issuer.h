@@ -50,11 +50,31 @@ struct Http01Ingress {
   Json ToJson() const;
 };
 
+// A Gateway API ParentReference (gateway.networking.k8s.io/v1): the Gateway (and optionally
+// its listener, by sectionName or port) the solver's HTTPRoute attaches to.
+struct GatewayParentRef {
+  std::string group;         // "" means gateway.networking.k8s.io
+  std::string kind;          // "" means Gateway
+  std::string namespace_;    // "" means the Challenge's namespace
+  std::string name;          // required
+  std::string section_name;  // a listener name; "" means every listener that allows the route
+  std::optional<int64_t> port;
+  Json ToJson() const;
+};
+
+// cert-manager's http01.gatewayHTTPRoute: the same solver Pod and Service as the Ingress
+// solver, routed by an HTTPRoute attached to parentRefs (requires --enable-gateway-api).
+struct Http01GatewayHTTPRoute {
+  std::vector<GatewayParentRef> parent_refs;
+  std::string service_type;  // "" (ClusterIP) | ClusterIP | NodePort
+  StringMap labels;          // added to the HTTPRoute (a Gateway's allowedRoutes may select them)
+  Json pod_template;         // {metadata, spec} merged into the solver Pod
+  Json ToJson() const;
+};
+
 struct Http01Solver {
   std::optional<Http01Ingress> ingress;
-  // cert-manager's Gateway API solver: accepted by the schema, refused by Validate() (certsmith
-  // routes http-01 through an Ingress).
-  Json gateway_http_route;
+  std::optional<Http01GatewayHTTPRoute> gateway_http_route;
   // certsmith extra: skip the controller's own GET of the challenge URL before telling the CA
   // to validate. cert-manager cannot, which blocks users behind NAT without hairpinning or with
   // split-horizon DNS: the CA can reach the solver but the cluster cannot.

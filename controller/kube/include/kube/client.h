@@ -44,6 +44,9 @@ extern const ResourceRef kEvents;
 extern const ResourceRef kPods;
 extern const ResourceRef kServices;
 extern const ResourceRef kIngresses;
+// Gateway API (gateway.networking.k8s.io/v1): an optional API, installed by its own CRDs.
+extern const ResourceRef kHTTPRoutes;
+extern const ResourceRef kGateways;
 extern const ResourceRef kLeases;
 extern const ResourceRef kNamespaces;
 extern const ResourceRef kConfigMaps;

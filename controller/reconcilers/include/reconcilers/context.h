@@ -71,6 +71,10 @@ struct ControllerOptions {
   // deleted) keeps its finalizer this long, then lets the deletion finish with a Warning that
   // names the record to remove by hand.
   Duration dns01_cleanup_deadline = std::chrono::minutes(10);
+  // --enable-gateway-api: http-01 through Gateway API HTTPRoutes (http01.gatewayHTTPRoute) and
+  // Certificates for annotated Gateways. Off: a gatewayHTTPRoute Challenge waits with condition
+  // SolverReady=False, reason GatewayAPIDisabled.
+  bool enable_gateway_api = false;
 };
 
 // Builds the ACME client for an issuer and its account key signer. Production wiring uses the
