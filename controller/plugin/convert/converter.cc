@@ -96,9 +96,28 @@ void Prune(const Json& schema, Json* value, const std::string& path,
   }
 }
 
+// Fields certsmith's schema keeps only so cert-manager manifests apply, and its controller
+// refuses: cert-manager's built-in DNS providers. A conversion leaves them out like unknown ones.
+void DropRefused(Json* spec, std::vector<std::string>* dropped) {
+  if (!spec->contains("acme") || !(*spec)["acme"].is_object()) return;
+  Json& solvers = (*spec)["acme"]["solvers"];
+  if (!solvers.is_array()) return;
+  for (size_t i = 0; i < solvers.size(); ++i) {
+    if (!solvers[i].is_object() || !solvers[i].contains("dns01")) continue;
+    Json& dns01 = solvers[i]["dns01"];
+    if (!dns01.is_object()) continue;
+    for (const char* provider : api::kCertManagerDnsProviders) {
+      if (dns01.erase(provider) > 0) {
+        dropped->push_back("spec.acme.solvers[" + std::to_string(i) + "].dns01." + provider);
+      }
+    }
+  }
+}
+
 void PruneSpec(const std::string& kind, Json* spec, NoteSink* notes) {
   std::vector<std::string> dropped;
   Prune(CertsmithSpecSchema(kind), spec, "spec", &dropped);
+  if (kind != "Certificate") DropRefused(spec, &dropped);
   for (const std::string& path : dropped) {
     std::string text = "no certsmith equivalent";
     std::string_view advice = FieldAdvice(AdviceKind(kind), WithoutIndices(path));
