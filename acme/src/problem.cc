@@ -131,7 +131,11 @@ Status StatusFromProblem(const Problem& problem, std::optional<int> http_status,
   // A Problem built in code (not parsed) may have an empty raw document: carry its fields, so
   // ProblemFromStatus reads back the same type and retryability.
   nlohmann::json payload = problem.raw.is_object() ? problem.raw : nlohmann::json::object();
-  if (!payload.contains("type") && !problem.type.empty()) payload["type"] = problem.type;
+  // A type missing, empty or not a string in the CA's document reads as about:blank
+  // (ParseProblem, RFC 7807 §4.2): carry that, or ProblemFromStatus takes it for another peer's.
+  if (json_fields::String(payload, "type").empty() && !problem.type.empty()) {
+    payload["type"] = problem.type;
+  }
   if (!payload.contains("detail") && !problem.detail.empty()) payload["detail"] = problem.detail;
   if (!payload.contains("status") && problem.status != 0) payload["status"] = problem.status;
   s.set_payload(json_fields::Dump(payload));

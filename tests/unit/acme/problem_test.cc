@@ -124,6 +124,21 @@ TEST(ProblemStatusTest, ProblemBuiltInCodeRoundTripsItsTypeAndRetryability) {
   EXPECT_FALSE(IsRetryable(*back));
 }
 
+// Found by acme_resources_fuzz: a CA's problem with "type": "" (about:blank once parsed) came
+// back from its Status as no problem at all, so the CA's words were lost on the way up.
+TEST(ProblemStatusTest, AnEmptyTypeRoundTripsAsAboutBlank) {
+  for (const char* doc : {R"({"type": "", "detail": "out of credit", "status": 500})",
+                          R"({"type": 7, "detail": "out of credit"})"}) {
+    SCOPED_TRACE(doc);
+    Problem p = *ParseProblem(doc);
+    EXPECT_EQ(p.type, "about:blank");
+    std::optional<Problem> back = ProblemFromStatus(StatusFromProblem(p, 500, std::nullopt));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->type, "about:blank");
+    EXPECT_EQ(back->detail, "out of credit");
+  }
+}
+
 TEST(ProblemStatusTest, NoProblemInOtherStatuses) {
   EXPECT_FALSE(ProblemFromStatus(Status()).has_value());
   EXPECT_FALSE(ProblemFromStatus(Status(ErrorCode::kUnavailable, "refused")).has_value());
