@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -74,6 +75,75 @@ HttpHeaders ConvertHeaders(const http::http_headers& in) {
   return out;
 }
 
+// The system's trust anchors (OpenSSL's default verify paths: SSL_CERT_FILE and SSL_CERT_DIR, or
+// the compiled-in ones), parsed once for the whole process: OpenSSL 3 takes 20-70 ms of CPU to
+// parse Debian's ~145 roots. Never freed.
+X509_STORE* SystemRoots() {
+  static X509_STORE* const store = [] {
+    X509_STORE* s = X509_STORE_new();
+    if (s) X509_STORE_set_default_paths(s);
+    ERR_clear_error();  // a missing default file or directory is not an error
+    return s;
+  }();
+  return store;
+}
+
+// A new store trusting what OpenSSL's default verify paths trust: the parsed system roots, shared
+// (reference-counted, not parsed again), and a lazy lookup in the system certificate directory.
+X509_STORE* NewStoreWithSystemRoots() {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return nullptr;
+  if (X509_STORE* system = SystemRoots()) {
+    STACK_OF(X509)* certs = X509_STORE_get1_all_certs(system);
+    for (int i = 0; i < sk_X509_num(certs); ++i) X509_STORE_add_cert(store, sk_X509_value(certs, i));
+    sk_X509_pop_free(certs, X509_free);
+  }
+  if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
+    const char* path = std::getenv(X509_get_default_cert_dir_env());
+    X509_LOOKUP_add_dir(dir, path ? path : X509_get_default_cert_dir(), X509_FILETYPE_PEM);
+  }
+  ERR_clear_error();
+  return store;
+}
+
+// The trust anchors of one transport, built once and shared by all its connections (each
+// connection has an SSL_CTX of its own, which cpprestsdk creates).
+class TrustStore {
+ public:
+  explicit TrustStore(const TlsOptions& tls) : tls_(tls) {}
+  ~TrustStore() { X509_STORE_free(store_); }
+  TrustStore(const TrustStore&) = delete;
+  TrustStore& operator=(const TrustStore&) = delete;
+
+  // Makes ctx use the shared store (built on first use) instead of the one it was given.
+  void Install(SSL_CTX* ctx) {
+    std::call_once(once_, [this] { store_ = Build(tls_); });
+    if (store_) SSL_CTX_set1_cert_store(ctx, store_);  // takes its own reference
+  }
+
+ private:
+  static X509_STORE* Build(const TlsOptions& tls) {
+    // With ca_only the given roots alone are trusted; otherwise the system's and the given ones.
+    X509_STORE* store = tls.ca_only && !tls.ca_pem.empty() ? X509_STORE_new()
+                                                           : NewStoreWithSystemRoots();
+    if (!store) return nullptr;
+    if (!tls.ca_pem.empty()) {
+      BIO* bio = BIO_new_mem_buf(tls.ca_pem.data(), static_cast<int>(tls.ca_pem.size()));
+      while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        X509_STORE_add_cert(store, cert);  // a duplicate of a system root is not an error
+        X509_free(cert);
+      }
+      BIO_free(bio);
+    }
+    ERR_clear_error();  // the end of the PEM input, duplicates: not for the next TLS call
+    return store;
+  }
+
+  const TlsOptions tls_;
+  std::once_flag once_;
+  X509_STORE* store_ = nullptr;
+};
+
 class CpprestStream final : public HttpStream {
  public:
   CpprestStream(http::http_response response, pplx::cancellation_token_source cts,
@@ -130,7 +200,9 @@ class CpprestStream final : public HttpStream {
 class CpprestTransport final : public HttpTransport {
  public:
   explicit CpprestTransport(TransportOptions options)
-      : options_(std::move(options)), init_error_(CheckTlsOptions(options_.tls)) {}
+      : options_(std::move(options)),
+        init_error_(CheckTlsOptions(options_.tls)),
+        trust_(std::make_shared<TrustStore>(options_.tls)) {}
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
     std::string origin;
@@ -229,25 +301,23 @@ class CpprestTransport final : public HttpTransport {
     client::http_client_config config;
     config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
     config.set_validate_certificates(!options_.tls.insecure_skip_verify);
-    TlsOptions tls = options_.tls;
-    config.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) { ConfigureTls(tls, ctx); });
+    config.set_ssl_context_callback(
+        [tls = options_.tls, trust = trust_](boost::asio::ssl::context& ctx) {
+          ConfigureTls(tls, *trust, ctx);
+        });
     auto c = std::make_unique<client::http_client>(origin, config);
     auto& ref = *c;
     clients_.emplace(key, std::move(c));
     return ref;
   }
 
-  static void ConfigureTls(const TlsOptions& tls, boost::asio::ssl::context& ctx) {
+  static void ConfigureTls(const TlsOptions& tls, TrustStore& trust,
+                           boost::asio::ssl::context& ctx) {
     SSL_CTX* native = ctx.native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    if (tls.ca_only && !tls.ca_pem.empty()) {
-      // Trust only the given roots: replace the store that set_default_verify_paths filled.
-      SSL_CTX_set_cert_store(native, X509_STORE_new());
-    }
+    // Replaces the store cpprest's set_default_verify_paths gave this connection (see below).
+    trust.Install(native);
     boost::system::error_code ec;
-    if (!tls.ca_pem.empty()) {
-      ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem), ec);
-    }
     if (!tls.client_cert_pem.empty()) {
       ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem), ec);
       ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem,
@@ -257,6 +327,7 @@ class CpprestTransport final : public HttpTransport {
 
   TransportOptions options_;
   Status init_error_;
+  std::shared_ptr<TrustStore> trust_;
   std::mutex mu_;
   std::map<std::pair<std::string, int64_t>, std::unique_ptr<client::http_client>> clients_;
 };
@@ -268,3 +339,17 @@ std::unique_ptr<HttpTransport> MakeCpprestTransport(const TransportOptions& opti
 }
 
 }  // namespace certsmith
+
+// cpprestsdk calls SSL_CTX_set_default_verify_paths for every new TLS connection (in
+// asio_connection::upgrade_to_ssl, before our ssl_context_callback), which made OpenSSL parse the
+// whole system bundle again each time: 20-70 ms of CPU per connection, most of `certsmith acme
+// issue`'s CPU and seconds at the controller's start. This definition in the executable
+// interposes on libssl's (the dynamic linker binds libcpprest's call to it) and gives the context
+// the same trust from the roots parsed once per process: a store of its own, so whatever a caller
+// adds to it afterwards stays its own. bench/README.md ("Idle footprint") has the figures.
+extern "C" int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
+  X509_STORE* store = certsmith::NewStoreWithSystemRoots();
+  if (store == nullptr) return 0;
+  SSL_CTX_set_cert_store(ctx, store);  // the context owns it
+  return 1;
+}
