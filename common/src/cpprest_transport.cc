@@ -7,14 +7,18 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
 
+#include "certsmith/http_threads.h"
 #include "certsmith/http_transport.h"
 
 namespace certsmith {
@@ -336,6 +340,28 @@ class CpprestTransport final : public HttpTransport {
 
 std::unique_ptr<HttpTransport> MakeCpprestTransport(const TransportOptions& options) {
   return std::make_unique<CpprestTransport>(options);
+}
+
+Result<size_t> HttpThreadsFromEnv(const char* env) {
+  if (env == nullptr || *env == '\0') return kDefaultHttpThreads;
+  size_t n = 0;
+  const char* end = env + std::strlen(env);
+  auto [ptr, ec] = std::from_chars(env, end, n);
+  if (ec != std::errc() || ptr != end || n < 1 || n > kMaxHttpThreads) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "CERTSMITH_HTTP_THREADS must be a whole number from 1 to " +
+                      std::to_string(kMaxHttpThreads) + ", not \"" + std::string(env) + "\"");
+  }
+  return n;
+}
+
+bool InitHttpThreadPool(size_t threads) {
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // already started
+  }
 }
 
 }  // namespace certsmith
