@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
@@ -80,8 +81,8 @@ HttpHeaders ConvertHeaders(const http::http_headers& in) {
 }
 
 // The system's trust anchors (OpenSSL's default verify paths: SSL_CERT_FILE and SSL_CERT_DIR, or
-// the compiled-in ones), parsed once for the whole process: OpenSSL 3 takes 20-70 ms of CPU to
-// parse Debian's ~145 roots. Never freed.
+// the compiled-in ones), parsed once for the whole process and only when first needed: OpenSSL 3
+// takes 20-70 ms of CPU to parse Debian's ~145 roots. Never freed.
 X509_STORE* SystemRoots() {
   static X509_STORE* const store = [] {
     X509_STORE* s = X509_STORE_new();
@@ -92,16 +93,51 @@ X509_STORE* SystemRoots() {
   return store;
 }
 
-// A new store trusting what OpenSSL's default verify paths trust: the parsed system roots, shared
-// (reference-counted, not parsed again), and a lazy lookup in the system certificate directory.
+// An X509_LOOKUP that finds issuers among SystemRoots(), as OpenSSL's own directory lookup
+// does: the certificates with that subject are added to the asking store and the first is
+// returned. OpenSSL consults lookups only for an issuer its store does not already hold, so a
+// chain that ends in a given CA bundle never makes the system roots parsed.
+int LookUpSystemRoot(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* name,
+                     X509_OBJECT* ret) {
+  X509_STORE* store = X509_LOOKUP_get_store(lookup);
+  if (type != X509_LU_X509 || store == nullptr) return 0;
+  X509_STORE* system = SystemRoots();
+  if (system == nullptr) return 0;
+  std::vector<X509*> found;
+  X509_STORE_lock(system);  // the index lookup sorts the stack
+  STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(system);
+  int first = X509_OBJECT_idx_by_subject(objs, X509_LU_X509, name);
+  for (int i = first; first >= 0 && i < sk_X509_OBJECT_num(objs); ++i) {
+    X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+    if (cert == nullptr || X509_NAME_cmp(X509_get_subject_name(cert), name) != 0) break;
+    X509_up_ref(cert);
+    found.push_back(cert);
+  }
+  X509_STORE_unlock(system);
+  int ok = 0;
+  for (X509* cert : found) {
+    X509_STORE_add_cert(store, cert);
+    if (!ok) ok = X509_OBJECT_set1_X509(ret, cert);
+    X509_free(cert);
+  }
+  return ok;
+}
+
+X509_LOOKUP_METHOD* SystemRootsLookup() {
+  static X509_LOOKUP_METHOD* const method = [] {
+    X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("certsmith system roots");
+    if (m) X509_LOOKUP_meth_set_get_by_subject(m, LookUpSystemRoot);
+    return m;
+  }();
+  return method;
+}
+
+// A new store trusting what OpenSSL's default verify paths trust: the system roots, parsed once
+// per process on first need and shared (reference-counted), and the system certificate directory.
 X509_STORE* NewStoreWithSystemRoots() {
   X509_STORE* store = X509_STORE_new();
   if (!store) return nullptr;
-  if (X509_STORE* system = SystemRoots()) {
-    STACK_OF(X509)* certs = X509_STORE_get1_all_certs(system);
-    for (int i = 0; i < sk_X509_num(certs); ++i) X509_STORE_add_cert(store, sk_X509_value(certs, i));
-    sk_X509_pop_free(certs, X509_free);
-  }
+  if (X509_LOOKUP_METHOD* method = SystemRootsLookup()) X509_STORE_add_lookup(store, method);
   if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
     const char* path = std::getenv(X509_get_default_cert_dir_env());
     X509_LOOKUP_add_dir(dir, path ? path : X509_get_default_cert_dir(), X509_FILETYPE_PEM);
