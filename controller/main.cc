@@ -1,7 +1,10 @@
 // The one certsmith binary; one image serves every role through subcommands.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
+
+#include "certsmith/http_threads.h"
 
 #ifdef CERTSMITH_HAVE_ACME_CLI
 #include "cli/acme_command.h"
@@ -39,9 +42,22 @@ void PrintUsage(FILE* out) {
       out);
 }
 
+// Process-wide settings that must come before any thread starts (bench/README.md, "Idle
+// footprint", measured what each one saves).
+bool SetUpProcess() {
+  auto threads = certsmith::HttpThreadsFromEnv(std::getenv("CERTSMITH_HTTP_THREADS"));
+  if (!threads.ok()) {
+    std::fprintf(stderr, "certsmith: %s\n", threads.status().message().c_str());
+    return false;
+  }
+  certsmith::InitHttpThreadPool(*threads);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!SetUpProcess()) return 2;
 #ifdef CERTSMITH_HAVE_KUBECTL_PLUGIN
   // Installed or linked as kubectl-certsmith: `kubectl certsmith ...` (argv[0] dispatch).
   if (argc > 0 && certsmith::plugin::InvokedAsKubectlPlugin(argv[0])) {

@@ -7,13 +7,19 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
 
+#include "certsmith/http_threads.h"
 #include "certsmith/http_transport.h"
 
 namespace certsmith {
@@ -74,6 +80,110 @@ HttpHeaders ConvertHeaders(const http::http_headers& in) {
   return out;
 }
 
+// The system's trust anchors (OpenSSL's default verify paths: SSL_CERT_FILE and SSL_CERT_DIR, or
+// the compiled-in ones), parsed once for the whole process and only when first needed: OpenSSL 3
+// takes 20-70 ms of CPU to parse Debian's ~145 roots. Never freed.
+X509_STORE* SystemRoots() {
+  static X509_STORE* const store = [] {
+    X509_STORE* s = X509_STORE_new();
+    if (s) X509_STORE_set_default_paths(s);
+    ERR_clear_error();  // a missing default file or directory is not an error
+    return s;
+  }();
+  return store;
+}
+
+// An X509_LOOKUP that finds issuers among SystemRoots(), as OpenSSL's own directory lookup
+// does: the certificates with that subject are added to the asking store and the first is
+// returned. OpenSSL consults lookups only for an issuer its store does not already hold, so a
+// chain that ends in a given CA bundle never makes the system roots parsed.
+int LookUpSystemRoot(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* name,
+                     X509_OBJECT* ret) {
+  X509_STORE* store = X509_LOOKUP_get_store(lookup);
+  if (type != X509_LU_X509 || store == nullptr) return 0;
+  X509_STORE* system = SystemRoots();
+  if (system == nullptr) return 0;
+  std::vector<X509*> found;
+  X509_STORE_lock(system);  // the index lookup sorts the stack
+  STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(system);
+  int first = X509_OBJECT_idx_by_subject(objs, X509_LU_X509, name);
+  for (int i = first; first >= 0 && i < sk_X509_OBJECT_num(objs); ++i) {
+    X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+    if (cert == nullptr || X509_NAME_cmp(X509_get_subject_name(cert), name) != 0) break;
+    X509_up_ref(cert);
+    found.push_back(cert);
+  }
+  X509_STORE_unlock(system);
+  int ok = 0;
+  for (X509* cert : found) {
+    X509_STORE_add_cert(store, cert);
+    if (!ok) ok = X509_OBJECT_set1_X509(ret, cert);
+    X509_free(cert);
+  }
+  return ok;
+}
+
+X509_LOOKUP_METHOD* SystemRootsLookup() {
+  static X509_LOOKUP_METHOD* const method = [] {
+    X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("certsmith system roots");
+    if (m) X509_LOOKUP_meth_set_get_by_subject(m, LookUpSystemRoot);
+    return m;
+  }();
+  return method;
+}
+
+// A new store trusting what OpenSSL's default verify paths trust: the system roots, parsed once
+// per process on first need and shared (reference-counted), and the system certificate directory.
+X509_STORE* NewStoreWithSystemRoots() {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return nullptr;
+  if (X509_LOOKUP_METHOD* method = SystemRootsLookup()) X509_STORE_add_lookup(store, method);
+  if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
+    const char* path = std::getenv(X509_get_default_cert_dir_env());
+    X509_LOOKUP_add_dir(dir, path ? path : X509_get_default_cert_dir(), X509_FILETYPE_PEM);
+  }
+  ERR_clear_error();
+  return store;
+}
+
+// The trust anchors of one transport, built once and shared by all its connections (each
+// connection has an SSL_CTX of its own, which cpprestsdk creates).
+class TrustStore {
+ public:
+  explicit TrustStore(const TlsOptions& tls) : tls_(tls) {}
+  ~TrustStore() { X509_STORE_free(store_); }
+  TrustStore(const TrustStore&) = delete;
+  TrustStore& operator=(const TrustStore&) = delete;
+
+  // Makes ctx use the shared store (built on first use) instead of the one it was given.
+  void Install(SSL_CTX* ctx) {
+    std::call_once(once_, [this] { store_ = Build(tls_); });
+    if (store_) SSL_CTX_set1_cert_store(ctx, store_);  // takes its own reference
+  }
+
+ private:
+  static X509_STORE* Build(const TlsOptions& tls) {
+    // With ca_only the given roots alone are trusted; otherwise the system's and the given ones.
+    X509_STORE* store = tls.ca_only && !tls.ca_pem.empty() ? X509_STORE_new()
+                                                           : NewStoreWithSystemRoots();
+    if (!store) return nullptr;
+    if (!tls.ca_pem.empty()) {
+      BIO* bio = BIO_new_mem_buf(tls.ca_pem.data(), static_cast<int>(tls.ca_pem.size()));
+      while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        X509_STORE_add_cert(store, cert);  // a duplicate of a system root is not an error
+        X509_free(cert);
+      }
+      BIO_free(bio);
+    }
+    ERR_clear_error();  // the end of the PEM input, duplicates: not for the next TLS call
+    return store;
+  }
+
+  const TlsOptions tls_;
+  std::once_flag once_;
+  X509_STORE* store_ = nullptr;
+};
+
 class CpprestStream final : public HttpStream {
  public:
   CpprestStream(http::http_response response, pplx::cancellation_token_source cts,
@@ -130,7 +240,9 @@ class CpprestStream final : public HttpStream {
 class CpprestTransport final : public HttpTransport {
  public:
   explicit CpprestTransport(TransportOptions options)
-      : options_(std::move(options)), init_error_(CheckTlsOptions(options_.tls)) {}
+      : options_(std::move(options)),
+        init_error_(CheckTlsOptions(options_.tls)),
+        trust_(std::make_shared<TrustStore>(options_.tls)) {}
 
   Result<HttpResponse> Send(const HttpRequest& request) override {
     std::string origin;
@@ -229,25 +341,23 @@ class CpprestTransport final : public HttpTransport {
     client::http_client_config config;
     config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
     config.set_validate_certificates(!options_.tls.insecure_skip_verify);
-    TlsOptions tls = options_.tls;
-    config.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) { ConfigureTls(tls, ctx); });
+    config.set_ssl_context_callback(
+        [tls = options_.tls, trust = trust_](boost::asio::ssl::context& ctx) {
+          ConfigureTls(tls, *trust, ctx);
+        });
     auto c = std::make_unique<client::http_client>(origin, config);
     auto& ref = *c;
     clients_.emplace(key, std::move(c));
     return ref;
   }
 
-  static void ConfigureTls(const TlsOptions& tls, boost::asio::ssl::context& ctx) {
+  static void ConfigureTls(const TlsOptions& tls, TrustStore& trust,
+                           boost::asio::ssl::context& ctx) {
     SSL_CTX* native = ctx.native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    if (tls.ca_only && !tls.ca_pem.empty()) {
-      // Trust only the given roots: replace the store that set_default_verify_paths filled.
-      SSL_CTX_set_cert_store(native, X509_STORE_new());
-    }
+    // Replaces the store cpprest's set_default_verify_paths gave this connection (see below).
+    trust.Install(native);
     boost::system::error_code ec;
-    if (!tls.ca_pem.empty()) {
-      ctx.add_certificate_authority(boost::asio::buffer(tls.ca_pem), ec);
-    }
     if (!tls.client_cert_pem.empty()) {
       ctx.use_certificate_chain(boost::asio::buffer(tls.client_cert_pem), ec);
       ctx.use_private_key(boost::asio::buffer(tls.client_key_pem), boost::asio::ssl::context::pem,
@@ -257,6 +367,7 @@ class CpprestTransport final : public HttpTransport {
 
   TransportOptions options_;
   Status init_error_;
+  std::shared_ptr<TrustStore> trust_;
   std::mutex mu_;
   std::map<std::pair<std::string, int64_t>, std::unique_ptr<client::http_client>> clients_;
 };
@@ -267,4 +378,40 @@ std::unique_ptr<HttpTransport> MakeCpprestTransport(const TransportOptions& opti
   return std::make_unique<CpprestTransport>(options);
 }
 
+Result<size_t> HttpThreadsFromEnv(const char* env) {
+  if (env == nullptr || *env == '\0') return kDefaultHttpThreads;
+  size_t n = 0;
+  const char* end = env + std::strlen(env);
+  auto [ptr, ec] = std::from_chars(env, end, n);
+  if (ec != std::errc() || ptr != end || n < 1 || n > kMaxHttpThreads) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "CERTSMITH_HTTP_THREADS must be a whole number from 1 to " +
+                      std::to_string(kMaxHttpThreads) + ", not \"" + std::string(env) + "\"");
+  }
+  return n;
+}
+
+bool InitHttpThreadPool(size_t threads) {
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // already started
+  }
+}
+
 }  // namespace certsmith
+
+// cpprestsdk calls SSL_CTX_set_default_verify_paths for every new TLS connection (in
+// asio_connection::upgrade_to_ssl, before our ssl_context_callback), which made OpenSSL parse the
+// whole system bundle again each time: 20-70 ms of CPU per connection, most of `certsmith acme
+// issue`'s CPU and seconds at the controller's start. This definition in the executable
+// interposes on libssl's (the dynamic linker binds libcpprest's call to it) and gives the context
+// the same trust from the roots parsed once per process: a store of its own, so whatever a caller
+// adds to it afterwards stays its own. bench/README.md ("Idle footprint") has the figures.
+extern "C" int SSL_CTX_set_default_verify_paths(SSL_CTX* ctx) {
+  X509_STORE* store = certsmith::NewStoreWithSystemRoots();
+  if (store == nullptr) return 0;
+  SSL_CTX_set_cert_store(ctx, store);  // the context owns it
+  return 1;
+}

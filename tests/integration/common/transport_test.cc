@@ -135,6 +135,34 @@ TEST_F(TransportTest, SkipVerifyAcceptsUnknownCa) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
 }
 
+TEST_F(TransportTest, CaBundleIsTrustedBesideTheSystemRoots) {
+  TransportOptions o;
+  o.tls.ca_pem = ReadFile(*dir_ / "ca.pem");  // ca_only false: system roots plus this CA
+  auto r = MakeCpprestTransport(o)->Send(Get(Url("/links")));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+}
+
+// Every connection of a transport verifies with the one store the transport parsed: a second
+// connection, opened while the first is held by a stream, trusts the same CA.
+TEST_F(TransportTest, ConnectionsOfOneTransportShareItsTrustAnchors) {
+  auto t = Trusting();
+  auto s = t->Stream(Get(Url("/stream")));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto l1 = (*s)->ReadLine();
+  ASSERT_TRUE(l1.ok() && l1->has_value()) << l1.status().ToString();
+  for (int i = 0; i < 3; ++i) {  // the stream holds its connection: these need another one
+    auto r = t->Send(Get(Url("/links")));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+  }
+  (*s)->Cancel();
+  // A transport of its own, given no CA, still trusts nothing of the other's.
+  auto untrusting = MakeCpprestTransport({})->Send(Get(Url("/links")));
+  ASSERT_FALSE(untrusting.ok());
+  EXPECT_EQ(untrusting.status().code(), ErrorCode::kTls) << untrusting.status().ToString();
+}
+
 TEST_F(TransportTest, GarbageCaBundleIsRejectedClearly) {
   TransportOptions o;
   o.tls.ca_pem = "not a certificate";
