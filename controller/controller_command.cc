@@ -48,6 +48,7 @@ struct Flags {
   int workers = 2;
   double kube_api_qps = 50;
   int kube_api_burst = 100;
+  std::optional<double> kube_api_qps_max;  // default: 4 x kube_api_qps
   std::string metrics_listen;
   std::string cluster_resource_namespace = "certsmith";
   std::string solver_image = "certsmith:latest";
@@ -80,6 +81,10 @@ void Usage(FILE* out) {
       "  --workers N                       workers per reconciler (default 2)\n"
       "  --kube-api-qps N, --kube-api-burst N  client-side API rate limit (default 50, 100);\n"
       "                                    Events have their own limit of the same size\n"
+      "  --kube-api-qps-max N              the limit grows up to N while requests queue and\n"
+      "                                    the API server neither refuses (429) nor slows; each\n"
+      "                                    429 halves it (default 4 x --kube-api-qps; equal to\n"
+      "                                    --kube-api-qps: a fixed limit)\n"
       "  --metrics-listen HOST:PORT        serve /metrics, /healthz, /readyz (default: off)\n"
       "  --cluster-resource-namespace NS   ClusterIssuer Secrets (default certsmith)\n"
       "  --solver-image IMAGE              image of http-01 solver Pods\n"
@@ -261,10 +266,16 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       } else {
         f->ari_min_recheck = std::chrono::duration_cast<std::chrono::seconds>(*d);
       }
-    } else if (arg == "--kube-api-qps") {
-      if (!ParseDouble(value, &f->kube_api_qps)) {
+    } else if (arg == "--kube-api-qps" || arg == "--kube-api-qps-max") {
+      double parsed = 0;
+      if (!ParseDouble(value, &parsed)) {
         std::fprintf(stderr, "certsmith controller: %s must be a positive number\n", arg.c_str());
         return 2;
+      }
+      if (arg == "--kube-api-qps") {
+        f->kube_api_qps = parsed;
+      } else {
+        f->kube_api_qps_max = parsed;
       }
     } else if (arg == "--max-concurrent-challenges" || arg == "--workers" ||
                arg == "--kube-api-burst") {
@@ -376,6 +387,7 @@ int RunControllerCommand(int argc, char** argv) {
   }
   config->qps = flags.kube_api_qps;
   config->burst = flags.kube_api_burst;
+  config->max_qps = flags.kube_api_qps_max.value_or(4 * flags.kube_api_qps);
   auto client = kube::RestClient::Make(*config);
   // Events get their own client (connection and rate limit) and are written by the recorder's
   // thread: an issuance records several, and they must not delay the reconcilers' writes.
@@ -431,6 +443,16 @@ int RunControllerCommand(int argc, char** argv) {
             .workers = flags.workers,
             .honour_cert_manager_annotations = flags.honour_cert_manager_annotations,
             .enable_gateway_api = flags.enable_gateway_api});
+  int limiter_collector = metrics::Registry::Default().AddCollector(
+      [reconcilers_client = client->get(), events_client = event_client->get()](
+          metrics::Registry&) {
+        for (auto [name, c] : {std::pair{"reconcilers", reconcilers_client},
+                               std::pair{"events", events_client}}) {
+          kube::RateLimiterStats s = c->LimiterStats();
+          metrics::ControllerMetrics::Default().SetKubeClient(
+              name, s.qps, s.waited_seconds, static_cast<double>(s.throttled));
+        }
+      });
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   if (!flags.metrics_listen.empty()) {
     metrics_server = std::make_unique<metrics::MetricsServer>(
@@ -494,6 +516,7 @@ int RunControllerCommand(int argc, char** argv) {
   }
   manager.Stop();
   if (metrics_server) metrics_server->Stop();
+  metrics::Registry::Default().RemoveCollector(limiter_collector);
   return 0;
 }
 

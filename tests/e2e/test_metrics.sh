@@ -80,6 +80,9 @@ wait_for 30 at_least "$LEADER" 'certsmith_acme_challenges_finished_total{state="
   || fail "challenges valid counter"
 at_least "$LEADER" 'certsmith_controller_syncs_total{controller="certificates",result="success"}' 1 || fail "sync counter"
 [ -n "$(value "$LEADER" 'certsmith_workqueue_depth{controller="orders"}')" ] || fail "no workqueue depth"
+# The API client's own limit: 50 QPS unless adapted (it can only have grown: no 429 here).
+at_least "$LEADER" 'certsmith_kube_client_rate_limit_qps{client="reconcilers"}' 50 || fail "no client rate limit gauge"
+[ "$(value "$LEADER" 'certsmith_kube_client_throttled_total{client="events"}')" = 0 ] || fail "events client throttled"
 wait_for 30 series_is "$LEADER" certsmith_acme_challenges_in_flight 0 || fail "challenges still in flight"
 # Bounded labels: no series names an order, authorization or challenge by its URL or token.
 scrape "$LEADER" | grep -E '^certsmith_' | grep -Eq 'https?://|/my-order/|/authZ/|/chalZ/' && fail "a label carries a URL"

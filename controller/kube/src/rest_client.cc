@@ -83,7 +83,8 @@ RestClient::RestClient(RestConfig config, std::shared_ptr<HttpTransport> transpo
       transport_(std::move(transport)),
       options_(std::move(options)),
       sleeper_(options_.sleeper ? options_.sleeper : &RealSleeper::Instance()),
-      bucket_(config_.qps, config_.burst, options_.clock) {}
+      bucket_(config_.qps, config_.burst, options_.clock,
+              AdaptiveRate{.max_qps = config_.max_qps, .min_qps = std::min(1.0, config_.qps)}) {}
 
 Result<std::unique_ptr<RestClient>> RestClient::Make(RestConfig config,
                                                      RestClientOptions options) {
@@ -146,6 +147,11 @@ Result<HttpRequest> RestClient::BuildRequest(std::string method,
   return req;
 }
 
+void RestClient::Pushback(const Status& refused) {
+  bucket_.Pushback(std::min<Duration>(refused.retry_after().value_or(std::chrono::seconds(1)),
+                                      options_.max_retry_after));
+}
+
 Result<Json> RestClient::Call(std::string method, const std::string& path_and_query,
                               const Json* body, std::string content_type) {
   std::string what = method + " " + path_and_query;
@@ -165,7 +171,10 @@ Result<Json> RestClient::Call(std::string method, const std::string& path_and_qu
       sleeper_->Sleep(wait);
     }
     bucket_.Wait(*sleeper_);
+    const auto sent = options_.clock->Now();
     Result<HttpResponse> resp = transport_->Send(req);
+    if (!resp.ok() || resp->status >= 500 || options_.clock->Now() - sent > options_.slow_response)
+      bucket_.Congested();
     if (!resp.ok()) {
       last = resp.status().WithContext(what);
       bool retry = req.method != "POST" && (last.code() == ErrorCode::kUnavailable ||
@@ -181,6 +190,8 @@ Result<Json> RestClient::Call(std::string method, const std::string& path_and_qu
       return parsed;
     }
     last = StatusFromResponse(*resp, what);
+    // API Priority and Fairness refuses with 429: the whole client pauses, not only this call.
+    if (resp->status == 429) Pushback(last);
     if (!Retryable(resp->status)) return last;
   }
   return last;
@@ -248,7 +259,9 @@ Result<std::unique_ptr<Watch>> RestClient::StartWatch(const ResourceRef& res, st
     resp.headers = (*stream)->headers();
     auto rest = (*stream)->ReadAll();
     if (rest.ok()) resp.body = *rest;
-    return StatusFromResponse(resp, "GET " + path);
+    Status refused = StatusFromResponse(resp, "GET " + path);
+    if (resp.status == 429) Pushback(refused);
+    return refused;
   }
   return std::unique_ptr<Watch>(std::make_unique<RestWatch>(std::move(*stream)));
 }

@@ -17,6 +17,9 @@ constexpr char kOrders[] = "certsmith_acme_orders_finished_total";
 constexpr char kChallenges[] = "certsmith_acme_challenges_finished_total";
 constexpr char kInFlight[] = "certsmith_acme_challenges_in_flight";
 constexpr char kLeader[] = "certsmith_leader";
+constexpr char kKubeQps[] = "certsmith_kube_client_rate_limit_qps";
+constexpr char kKubeWaited[] = "certsmith_kube_client_rate_limited_seconds_total";
+constexpr char kKubeThrottled[] = "certsmith_kube_client_throttled_total";
 
 // A condition status as one of three bounded values.
 std::string ConditionValue(const std::string& s) {
@@ -63,6 +66,14 @@ ControllerMetrics::ControllerMetrics(Registry& registry) : registry_(registry) {
   r.Describe(kLeader, "gauge",
              "1 when this replica holds the leader lease and runs the reconcilers, 0 on a "
              "standby.");
+  r.Describe(kKubeQps, "gauge",
+             "The Kubernetes client's own rate limit now, in requests per second (it adapts "
+             "between --kube-api-qps and --kube-api-qps-max).");
+  r.Describe(kKubeWaited, "counter",
+             "Time requests to the Kubernetes API waited for the client's own rate limit.");
+  r.Describe(kKubeThrottled, "counter",
+             "429 Too Many Requests answers from the Kubernetes API server (API Priority and "
+             "Fairness): each pauses the client for its Retry-After and halves its rate.");
 }
 
 ControllerMetrics& ControllerMetrics::Default() {
@@ -142,6 +153,14 @@ void ControllerMetrics::ObserveSync(const std::string& controller, bool ok, doub
 
 void ControllerMetrics::SetWorkqueueDepth(const std::string& controller, double depth) {
   registry_.Set(kQueueDepth, {{"controller", controller}}, depth);
+}
+
+void ControllerMetrics::SetKubeClient(const std::string& client, double qps,
+                                      double waited_seconds, double throttled) {
+  const Labels labels{{"client", client}};
+  registry_.Set(kKubeQps, labels, qps);
+  registry_.Set(kKubeWaited, labels, waited_seconds);
+  registry_.Set(kKubeThrottled, labels, throttled);
 }
 
 void ControllerMetrics::CountOrderFinished(const std::string& state) {

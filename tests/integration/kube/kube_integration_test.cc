@@ -439,6 +439,30 @@ TEST_F(KubeIntegrationTest, ServerTooManyRequestsIsRetriedAfterRetryAfter) {
   }
 }
 
+TEST_F(KubeIntegrationTest, TooManyRequestsPausesEveryCallerAndHalvesAnAdaptiveRate) {
+  auto cfg = server_->Config();
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  cfg->qps = 40;
+  cfg->burst = 40;
+  cfg->max_qps = 160;
+  RestClientOptions o;
+  o.max_attempts = 1;
+  auto c = RestClient::Make(*cfg, o);
+  ASSERT_TRUE(c.ok());
+  SetFaults({{"errorPercent", 100}, {"errorCode", 429}, {"retryAfterSeconds", 1}});
+  auto refused = (*c)->Get(kNamespaces, "", "default");
+  EXPECT_EQ(refused.status().code(), ErrorCode::kResourceExhausted);
+  auto refused_at = Steady::now();
+  SetFaults({{"errorPercent", 0}});
+  // The next call, from any caller, is held until the server's Retry-After has passed.
+  auto got = (*c)->Get(kNamespaces, "", "default");
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_GE(Steady::now() - refused_at, milliseconds(950));
+  RateLimiterStats stats = (*c)->LimiterStats();
+  EXPECT_EQ(stats.throttled, 1u);
+  EXPECT_EQ(stats.qps, 20);
+}
+
 TEST_F(KubeIntegrationTest, InformerConvergesUnderFailuresAndDroppedWatches) {
   SetFaults({{"errorPercent", 20}, {"errorCode", 500}, {"dropWatchSeconds", 0.4}});
   Informer inf(*client_, ConfigMapInformer());

@@ -47,6 +47,9 @@ struct RestConfig {
   std::string origin;  // "kubeconfig /path context ctx" or "in-cluster": for error messages
   double qps = 20;
   int burst = 40;
+  // Above qps: the client-side limit adapts (kube::AdaptiveRate), from qps up to this while work
+  // queues behind it and the server neither pushes back (429) nor slows down.
+  double max_qps = 0;
 };
 
 // Reads the kubeconfig at path. context empty = current-context.

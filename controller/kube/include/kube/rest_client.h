@@ -24,6 +24,8 @@ struct RestClientOptions {
   Duration max_retry_after = std::chrono::seconds(30);  // a larger Retry-After is capped
   std::chrono::milliseconds request_timeout{30'000};
   std::string user_agent = "certsmith";
+  // An answer slower than this (or a 5xx, or no answer) holds an adaptive rate where it is.
+  Duration slow_response = std::chrono::seconds(1);
 };
 
 class RestClient final : public Client {
@@ -41,6 +43,8 @@ class RestClient final : public Client {
   static std::string ListQuery(const ListOptions& options, bool watch);
 
   const RestConfig& config() const { return config_; }
+  // The client-side limiter's rate, waits and the server's pushbacks, for metrics.
+  RateLimiterStats LimiterStats() const { return bucket_.Stats(); }
 
   Result<Json> Get(const ResourceRef& res, std::string_view ns, std::string_view name) override;
   Result<Json> List(const ResourceRef& res, std::string_view ns,
@@ -63,6 +67,8 @@ class RestClient final : public Client {
 
  private:
   Result<HttpRequest> BuildRequest(std::string method, const std::string& path_and_query);
+  // A 429: every caller waits out its Retry-After (1 s when it has none), and the rate drops.
+  void Pushback(const Status& refused);
 
   RestConfig config_;
   std::shared_ptr<HttpTransport> transport_;

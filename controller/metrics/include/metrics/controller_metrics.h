@@ -46,6 +46,10 @@ class ControllerMetrics {
   void CountChallengeFinished(const std::string& state);
   void SetChallengesInFlight(double n);
   void SetLeader(bool leader);
+  // The Kubernetes client's limiter (client: "reconcilers" or "events"), read at each scrape;
+  // waited_seconds and throttled are the client's running totals.
+  void SetKubeClient(const std::string& client, double qps, double waited_seconds,
+                     double throttled);
 
  private:
   // 1 on the series whose condition label is `status`, 0 on the other two.
