@@ -315,10 +315,10 @@ class Testbed:
                          f"Ready condition: {json.dumps(cond)}\n{self.log_tail()}")
 
 
-def audit_requests(path, user_agent_prefix, since=0.0):
+def audit_requests(path, user_agent, since=0.0, until=float("inf")):
     """{(verb, resource[/subresource]): count} of the requests in the kube-apiserver audit log
-    whose User-Agent starts with user_agent_prefix, received at or after `since` (epoch seconds);
-    one per auditID (a watch logs ResponseStarted and ResponseComplete)."""
+    whose User-Agent is user_agent (or user_agent/...), received in [since, until) (epoch
+    seconds); one per auditID (a watch logs ResponseStarted and ResponseComplete)."""
     seen = set()
     counts = collections.Counter()
     with open(path) as f:
@@ -327,11 +327,13 @@ def audit_requests(path, user_agent_prefix, since=0.0):
                 event = json.loads(line)
             except ValueError:
                 continue
-            if not (event.get("userAgent") or "").startswith(user_agent_prefix):
+            agent = event.get("userAgent") or ""
+            if agent != user_agent and not agent.startswith(user_agent + "/"):
                 continue
             if event["auditID"] in seen:
                 continue
-            if parse_time(event.get("requestReceivedTimestamp", "1970-01-01T00:00:00Z")) < since:
+            received = parse_time(event.get("requestReceivedTimestamp", "1970-01-01T00:00:00Z"))
+            if received < since or received >= until:
                 continue
             seen.add(event["auditID"])
             ref = event.get("objectRef") or {}
