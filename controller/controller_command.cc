@@ -360,6 +360,7 @@ std::string Identity() {
 }  // namespace
 
 int RunControllerCommand(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();  // a duration: not the wall clock
   Flags flags;
   int parsed = ParseFlags(argc, argv, &flags);
   if (parsed == 1) {
@@ -508,7 +509,17 @@ int RunControllerCommand(int argc, char** argv) {
     metrics::ControllerMetrics::Default().SetLeader(true);
     manager.StartWorkers();
   }
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Once, when the start-up work is done (bench/controller/scale measures a restart by it).
+  bool idle_logged = false;
+  while (!g_stop) {
+    if (!idle_logged && manager.Idle()) {
+      idle_logged = true;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      log::Info("caches synced, work queues empty", {{"ms", std::to_string(ms.count())}});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle_logged ? 200 : 20));
+  }
   log::Info("certsmith controller stopping");
   if (elector) {
     elector->Stop();

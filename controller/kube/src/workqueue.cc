@@ -147,6 +147,11 @@ size_t WorkQueue::Len() const {
   return queue_.size();
 }
 
+bool WorkQueue::Idle() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.empty() && processing_.empty();
+}
+
 size_t WorkQueue::BlockedGets() const {
   std::lock_guard<std::mutex> lock(mu_);
   return blocked_gets_;

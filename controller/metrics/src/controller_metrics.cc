@@ -98,27 +98,31 @@ void ControllerMetrics::SetCertificate(const CertificateSample& c) {
                          {"name", c.name},
                          {"issuer_kind", c.issuer_kind},
                          {"issuer_name", c.issuer_name}};
+  // Only this Certificate's series are looked at (its labels begin with namespace and name):
+  // a scan of the family per sync made a restart over n Certificates cost O(n^2).
+  const Labels self = {{"namespace", c.ns}, {"name", c.name}};
   auto stale = [&c](const Labels& l) {
-    return LabelValue(l, "namespace") == c.ns && LabelValue(l, "name") == c.name &&
-           (LabelValue(l, "issuer_kind") != c.issuer_kind ||
-            LabelValue(l, "issuer_name") != c.issuer_name);
+    return LabelValue(l, "issuer_kind") != c.issuer_kind ||
+           LabelValue(l, "issuer_name") != c.issuer_name;
   };
+  auto all = [](const Labels&) { return true; };
   for (const auto& [family, value] :
        {std::pair{kCertExpiry, c.not_after}, std::pair{kCertRenewal, c.renewal_time}}) {
     if (value) {
       registry_.Set(family, labels, *value);
-      registry_.RemoveIf(family, stale);
+      registry_.RemoveIf(family, self, stale);
     } else {
-      registry_.RemoveMatching(family, {{"namespace", c.ns}, {"name", c.name}});
+      registry_.RemoveIf(family, self, all);
     }
   }
   SetConditionSeries(kCertReady, labels, c.ready);
-  registry_.RemoveIf(kCertReady, stale);
+  registry_.RemoveIf(kCertReady, self, stale);
 }
 
 void ControllerMetrics::RemoveCertificate(const std::string& ns, const std::string& name) {
   for (const char* family : {kCertExpiry, kCertRenewal, kCertReady}) {
-    registry_.RemoveMatching(family, {{"namespace", ns}, {"name", name}});
+    registry_.RemoveIf(family, {{"namespace", ns}, {"name", name}},
+                       [](const Labels&) { return true; });
   }
 }
 

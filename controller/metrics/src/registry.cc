@@ -107,6 +107,27 @@ void Registry::RemoveIf(const std::string& name, const std::function<bool(const 
   std::erase_if(f->second.samples, [&drop](const auto& kv) { return drop(kv.second.labels); });
 }
 
+void Registry::RemoveIf(const std::string& name, const Labels& leading,
+                        const std::function<bool(const Labels&)>& drop) {
+  if (leading.empty()) return RemoveIf(name, drop);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto f = families_.find(name);
+  if (f == families_.end()) return;
+  // The rendered keys of these series all begin with `{a="x",b="y"` and go on with `,` or `}`.
+  std::string prefix = RenderLabels(leading);
+  prefix.pop_back();
+  auto& samples = f->second.samples;
+  for (auto it = samples.lower_bound(prefix);
+       it != samples.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+    const char next = it->first.size() > prefix.size() ? it->first[prefix.size()] : '\0';
+    if ((next == ',' || next == '}') && drop(it->second.labels)) {
+      it = samples.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 int Registry::AddCollector(std::function<void(Registry&)> collect) {
   std::lock_guard<std::mutex> lock(collectors_mu_);
   collectors_[next_collector_] = std::move(collect);

@@ -28,6 +28,26 @@ std::string AccountKeyField(const api::Issuer& issuer) {
   return ref.key.empty() ? kDefaultAccountKeyField : ref.key;
 }
 
+// scheme://host[:port] of a URL; empty when it has none.
+std::string Origin(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  return url.substr(0, url.find('/', scheme + 3));
+}
+
+// What the status says was verified with the CA still holds: Ready for the current spec
+// (observedGeneration), an account URL on the server's host, registered for this key and email.
+bool RecordedAccountHolds(const api::Issuer& issuer, const std::string& fingerprint) {
+  const api::Condition* ready = api::FindCondition(issuer.status.conditions, api::kConditionReady);
+  const api::AcmeIssuerStatus& acme = issuer.status.acme;
+  return ready != nullptr && ready->status == api::ConditionStatus::kTrue &&
+         ready->observed_generation == issuer.metadata.generation && !acme.uri.empty() &&
+         acme.last_private_key_hash == fingerprint &&
+         acme.last_registered_email == issuer.spec.acme.email &&
+         !Origin(issuer.spec.acme.server).empty() &&
+         Origin(acme.uri) == Origin(issuer.spec.acme.server);
+}
+
 }  // namespace
 
 Result<acme::KeyType> AccountKeyType(const api::Issuer& issuer) {
@@ -176,6 +196,22 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
       api::IsConditionTrue(issuer.status.conditions, api::kConditionReady) && request.empty() &&
       !staged) {
     return SyncResult::Done();
+  }
+
+  // After a restart (nothing cached yet), the account the status records for this spec, key and
+  // email is used as it is, as cert-manager does: a restart costs no ACME request, no status
+  // write and no event per Issuer. The CA is asked again when any of them changes or on a
+  // rollover.
+  if (!cached && request.empty() && !staged && RecordedAccountHolds(issuer, fingerprint)) {
+    auto recorded = ctx_.acme_factory(issuer, std::make_shared<acme::KeySigner>(*account_key));
+    if (recorded.ok()) {
+      (*recorded)->set_account_url(issuer.status.acme.uri);
+      ctx_.accounts->Put(ikey, {hash_of(fingerprint), issuer.status.acme.uri, *recorded});
+      log::Info("issuer ready", {{"issuer", kube::ObjectKey(obj)},
+                                 {"account", issuer.status.acme.uri},
+                                 {"from", "status"}});
+      return SyncResult::Done();
+    }
   }
 
   // A rollover goes through the client the Order and Challenge reconcilers already share, so it

@@ -443,6 +443,14 @@ bool Manager::Synced() const {
   return !informers_.empty();
 }
 
+bool Manager::Idle() const {
+  if (!Synced()) return false;
+  for (const auto& c : controllers_) {
+    if (!c->queue->Idle()) return false;
+  }
+  return true;
+}
+
 void Manager::StartWorkers() {
   for (auto& c : controllers_) {
     for (int i = 0; i < std::max(1, options_.workers); ++i) {

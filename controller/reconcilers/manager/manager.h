@@ -58,6 +58,9 @@ class Manager {
   void StartWorkers();
   void Stop();
   bool Synced() const;
+  // Every informer synced and every work queue idle (nothing ready, nothing being processed;
+  // keys waiting for a later time do not count): what a restart has to reach.
+  bool Idle() const;
 
  private:
   struct Controller {

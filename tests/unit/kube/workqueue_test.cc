@@ -116,6 +116,21 @@ TEST_F(WorkQueueTest, AddAfterIsDrivenByTheClockAndKeepsEarliest) {
   EXPECT_EQ(queue_.DelayedLen(), 0u);
 }
 
+TEST_F(WorkQueueTest, IdleWhenNothingIsReadyOrProcessingDelayedKeysAside) {
+  EXPECT_TRUE(queue_.Idle());
+  queue_.AddAfter("renew", seconds(60));
+  EXPECT_TRUE(queue_.Idle());  // a key for later is not work now
+  queue_.Add("a");
+  EXPECT_FALSE(queue_.Idle());
+  ASSERT_EQ(queue_.TryGet(), "a");
+  EXPECT_FALSE(queue_.Idle());  // being processed
+  queue_.Done("a");
+  EXPECT_TRUE(queue_.Idle());
+  clock_.Advance(seconds(60));
+  queue_.PromoteDue();
+  EXPECT_FALSE(queue_.Idle());
+}
+
 TEST_F(WorkQueueTest, DelayedKeyAlreadyQueuedIsNotDuplicated) {
   queue_.Add("a");
   queue_.AddAfter("a", seconds(1));

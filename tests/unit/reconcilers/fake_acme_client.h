@@ -16,6 +16,7 @@ namespace certsmith::reconcilers::testing {
 class FakeAcmeClient : public acme::AcmeClient {
  public:
   std::vector<std::string> calls;
+  std::string url_set;  // the last set_account_url (no request to the CA)
   bool account_exists = false;
   // What LookupAccount fails with instead of answering, if set (a CA that is down, a 5xx, a
   // refused key: anything but "does not exist").
@@ -153,7 +154,7 @@ class FakeAcmeClient : public acme::AcmeClient {
     return std::string(token) + ".thumbprint";
   }
   std::string account_url() const override { return kAccountUrl; }
-  void set_account_url(std::string) override {}
+  void set_account_url(std::string url) override { url_set = std::move(url); }
 
   static constexpr char kAccountUrl[] = "https://ca.test/acme/acct/1";
   static constexpr char kOrderUrl[] = "https://ca.test/acme/order/1";

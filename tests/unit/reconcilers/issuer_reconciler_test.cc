@@ -72,6 +72,46 @@ TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
   EXPECT_EQ(clients_made, 1);
 }
 
+// A restarted controller (its account registry empty) takes the account the status records for
+// this spec, key and email: no request to the CA, no status write, no event.
+TEST_F(IssuerReconcilerTest, ARestartUsesTheRecordedAccountWithoutAskingTheCa) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Ready()["reason"], "ACMEAccountRegistered");
+  accounts.Remove("ClusterIssuer/ca");  // the restart
+  acme->calls.clear();
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());
+  EXPECT_EQ(Writes(), std::vector<std::string>{});
+  EXPECT_EQ(EventsWithReason("AccountFound").size(), 0u);
+  EXPECT_EQ(acme->url_set, FakeAcmeClient::kAccountUrl);
+  auto entry = accounts.Find("ClusterIssuer/ca");
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->account_url, FakeAcmeClient::kAccountUrl);
+  // What the status says no longer holds: the CA is asked again.
+  const std::vector<std::pair<std::string, std::function<void(Json&)>>> changes = {
+      {"spec changed", [](Json& o) { o["metadata"]["generation"] = 2; }},
+      {"email changed", [](Json& o) { o["spec"]["acme"]["email"] = "new@example.org"; }},
+      {"key changed", [](Json& o) { o["status"]["acme"]["lastPrivateKeyHash"] = "other"; }},
+      {"another CA", [](Json& o) { o["status"]["acme"]["uri"] = "https://other.test/acct/1"; }},
+      {"not Ready", [](Json& o) { o["status"]["conditions"][0]["status"] = "False"; }},
+  };
+  const Json ready = *kube.Peek(api::kClusterIssuers, "", "ca");
+  acme->account_exists = true;
+  for (const auto& [what, change] : changes) {
+    SCOPED_TRACE(what);
+    Json changed = ready;
+    change(changed);
+    kube.Add(api::kClusterIssuers, changed);
+    accounts.Remove("ClusterIssuer/ca");
+    acme->calls.clear();
+    ASSERT_TRUE(Sync().status.ok());
+    EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
+  }
+}
+
 // The lookup failing for any reason but "does not exist" must not spend the EAB: the CA may
 // well hold an account for this key, and a pair bound once cannot bind another. The Issuer says
 // what went wrong and is retried; NewAccount is never called.

@@ -50,6 +50,37 @@ TEST(MetricsRegistryTest, RemoveMatchingDropsOnlyTheMatchingSeriesOfOneFamily) {
   EXPECT_EQ(r.Render().find("name=\"web\",condition"), std::string::npos);
 }
 
+// A Certificate's sync looks at its own series only: with a scan of the family, a restart over
+// n Certificates cost O(n^2) (bench/controller/scale).
+TEST(MetricsRegistryTest, RemoveIfWithLeadingLabelsLooksAtThoseSeriesOnly) {
+  Registry r;
+  r.Set("certsmith_a", {{"namespace", "n"}, {"name", "web"}, {"condition", "True"}}, 1);
+  r.Set("certsmith_a", {{"namespace", "n"}, {"name", "web"}, {"condition", "False"}}, 0);
+  r.Set("certsmith_a", {{"namespace", "n"}, {"name", "web"}}, 0);
+  r.Set("certsmith_a", {{"namespace", "n"}, {"name", "web2"}, {"condition", "False"}}, 0);
+  r.Set("certsmith_a", {{"namespace", "n"}, {"name", "we"}, {"condition", "False"}}, 0);
+  r.Set("certsmith_a", {{"namespace", "n2"}, {"name", "web"}, {"condition", "False"}}, 0);
+  for (int i = 0; i < 1000; ++i) {
+    r.Set("certsmith_a", {{"namespace", "n"}, {"name", "x" + std::to_string(i)}}, 0);
+  }
+  int looked = 0;
+  r.RemoveIf("certsmith_a", {{"namespace", "n"}, {"name", "web"}}, [&looked](const Labels& l) {
+    ++looked;
+    return l.size() == 3 && l[2].second == "False";
+  });
+  EXPECT_EQ(looked, 3);
+  EXPECT_EQ(r.SeriesCount("certsmith_a"), 1005u);
+  EXPECT_EQ(r.Value("certsmith_a", {{"namespace", "n"}, {"name", "web"}, {"condition", "False"}}),
+            std::nullopt);
+  EXPECT_TRUE(
+      r.Value("certsmith_a", {{"namespace", "n"}, {"name", "web2"}, {"condition", "False"}}));
+  EXPECT_TRUE(
+      r.Value("certsmith_a", {{"namespace", "n2"}, {"name", "web"}, {"condition", "False"}}));
+  r.RemoveIf("certsmith_a", {{"namespace", "n"}, {"name", "web"}},
+             [](const Labels&) { return true; });
+  EXPECT_EQ(r.SeriesCount("certsmith_a"), 1003u);
+}
+
 TEST(MetricsRegistryTest, CollectorsRunAtEachRenderUntilRemoved) {
   Registry r;
   int depth = 3;

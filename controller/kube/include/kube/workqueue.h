@@ -61,6 +61,8 @@ class WorkQueue {
   bool ShuttingDown() const;
   size_t Len() const;         // keys ready to Get
   size_t DelayedLen() const;  // keys waiting for their time
+  // Nothing ready to Get and nothing being processed (delayed keys wait for their time).
+  bool Idle() const;
   // Get() calls blocked now, waiting for a key. A caller that reads n > 0 knows those workers
   // are inside the wait (the count changes under the lock the wait releases), so an Add or
   // ShutDown from then on must wake them: how the tests check the wake-ups.

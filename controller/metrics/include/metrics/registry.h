@@ -33,6 +33,11 @@ class Registry {
   void RemoveMatching(const std::string& name, const Labels& match);
   // Drops the family's series whose labels satisfy `drop`.
   void RemoveIf(const std::string& name, const std::function<bool(const Labels&)>& drop);
+  // The same among the series whose labels begin with `leading` (same names, same order): a
+  // range of the family, not a scan of it, so one object's series (a Certificate's, labelled
+  // namespace and name first) are found in O(log n) however many others there are.
+  void RemoveIf(const std::string& name, const Labels& leading,
+                const std::function<bool(const Labels&)>& drop);
 
   // Functions run at the start of each Render to set gauges read from elsewhere (workqueue
   // depth). RemoveCollector waits for a Render in progress, so the owner may go away after it.
