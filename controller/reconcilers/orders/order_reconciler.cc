@@ -11,6 +11,7 @@
 #include "api/resources.h"
 #include "certsmith/base64.h"
 #include "certsmith/log.h"
+#include "challenges/challenge_reconciler.h"
 #include "kube/errors.h"
 #include "orders/solver_selection.h"
 #include "reconcilers/util.h"
@@ -347,6 +348,9 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     Json cj = ch.ToJson();
     cj.erase("status");
     cj["metadata"]["ownerReferences"] = Json::array({OwnerReference(obj)});
+    // Created with the finalizer the Challenge reconciler needs (it cleans up the solver before
+    // the Challenge goes): one write instead of a create and an update that adds it.
+    cj["metadata"]["finalizers"] = Json::array({kChallengeFinalizer});
     auto created = ctx_.client->Create(api::kChallenges, ns, cj);
     if (!created.ok() && !kube::IsAlreadyExists(created.status())) {
       return SyncResult::Error(created.status());

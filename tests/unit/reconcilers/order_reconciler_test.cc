@@ -1,6 +1,7 @@
 #include "orders/order_reconciler.h"
 
 #include "acme/problem.h"
+#include "challenges/challenge_reconciler.h"
 #include "orders/solver_selection.h"
 #include "unit/reconcilers/reconciler_test_base.h"
 
@@ -159,6 +160,26 @@ TEST_F(OrderReconcilerTest, PendingAuthorizationGetsOneOwnedChallenge) {
   EXPECT_EQ(challenges[0]["spec"]["key"], "tok_1.thumbprint");
   EXPECT_EQ(challenges[0]["spec"]["dnsName"], "a.example");
   EXPECT_EQ(challenges[0]["metadata"]["ownerReferences"][0]["kind"], "Order");
+}
+
+// The Challenge reconciler's finalizer comes with the create: no update of the Challenge is
+// needed to add it (one API request less per challenge).
+TEST_F(OrderReconcilerTest, AChallengeIsCreatedWithItsFinalizer) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  PendingAuthorization(acme::AuthorizationStatus::kPending);
+  ASSERT_TRUE(Sync().status.ok());
+  auto challenges = kube.All(api::kChallenges);
+  ASSERT_EQ(challenges.size(), 1u);
+  EXPECT_EQ(challenges[0]["metadata"]["finalizers"], Json::array({kChallengeFinalizer}));
+
+  ChallengeReconciler challenge_reconciler(ctx);
+  kube.ClearActions();
+  const std::string key = "default/" + challenges[0]["metadata"]["name"].get<std::string>();
+  ASSERT_TRUE(challenge_reconciler.Sync(key).status.ok());
+  for (const std::string& w : Writes()) {
+    EXPECT_NE(w.rfind("update challenges default/", 0), 0u) << w;
+  }
+  EXPECT_TRUE(HasWrite("create pods"));  // it went on to present the solver
 }
 
 TEST_F(OrderReconcilerTest, TheChallengeSaysWhichSolverWasChosenAndWhy) {
