@@ -324,13 +324,44 @@ TEST_F(OrderReconcilerTest, ReadyOrderIsFinalizedWithTheCsr) {
   acme->order.status = acme::OrderStatus::kReady;
   acme::Order processing = acme->order;
   processing.status = acme::OrderStatus::kProcessing;
-  processing.next_poll = clock.Now() + std::chrono::seconds(3);
+  processing.next_poll = clock.Now() + std::chrono::seconds(30);  // a slow CA
   acme->after_finalize = processing;
   SyncResult r = Sync();
   ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(acme->finalized_csr, "csr-der");
   EXPECT_EQ(Status()["state"], "processing");
-  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(3));
+  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(30));
+}
+
+// A CA that issues a second after finalize (Let's Encrypt, Pebble): "processing" is not written;
+// the next look writes valid with the certificate. One Order status write instead of two.
+TEST_F(OrderReconcilerTest, BriefProcessingAfterFinalizeWritesOnlyTheOutcome) {
+  AddOrder({{"url", FakeAcmeClient::kOrderUrl}, {"state", "pending"}});
+  acme->order.status = acme::OrderStatus::kReady;
+  acme::Order processing = acme->order;
+  processing.status = acme::OrderStatus::kProcessing;
+  processing.next_poll = clock.Now() + std::chrono::seconds(1);
+  acme->after_finalize = processing;
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(acme->finalized_csr, "csr-der");
+  EXPECT_EQ(*r.requeue_after, std::chrono::seconds(1));
+  EXPECT_FALSE(HasWrite("update orders/status")) << ::testing::PrintToString(Writes());
+  EXPECT_EQ(Status()["state"], "pending");
+
+  clock.Advance(std::chrono::seconds(1));
+  acme->order.status = acme::OrderStatus::kValid;
+  acme->order.certificate = "https://ca.test/cert/1";
+  acme->chain_pem = "-----BEGIN CERTIFICATE-----\n...\n";
+  acme->calls.clear();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls.front(), std::string("GetOrder ") + FakeAcmeClient::kOrderUrl);
+  EXPECT_EQ(Status()["state"], "valid");
+  EXPECT_EQ(Base64DecodeLenient(Status()["certificate"].get<std::string>()).value(),
+            acme->chain_pem);
+  size_t status_writes = 0;
+  for (const auto& w : Writes()) status_writes += w.rfind("update orders/status", 0) == 0;
+  EXPECT_EQ(status_writes, 1u);
 }
 
 TEST_F(OrderReconcilerTest, FinalizeAnsweredValidDownloadsInTheSameSync) {
