@@ -334,17 +334,33 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
   }
   const std::string ns = cert.metadata.namespace_;
   const std::string name = NextKeySecretName(cert);
-  auto existing = ctx_.client->Get(kube::kSecrets, ns, name);
-  if (existing.ok()) {
+  // The stored key, if usable; an unusable one (spec.privateKey changed) is deleted. nullopt:
+  // there is none (any more).
+  auto stored = [&](const Result<Json>& existing) -> Result<std::optional<acme::PrivateKey>> {
+    if (!existing.ok()) {
+      if (kube::IsNotFound(existing.status())) return std::optional<acme::PrivateKey>();
+      return existing.status();
+    }
     if (auto pem = DataField(&*existing, kTlsKey)) {
       auto key = acme::PrivateKey::FromPem(*pem);
       if (key.ok() && KeyMatchesSpec(cert, *key)) return std::optional<acme::PrivateKey>(*key);
     }
-    // Unusable (spec.privateKey changed): replace it.
     Status s = ctx_.client->Delete(kube::kSecrets, ns, name);
     if (!s.ok() && !kube::IsNotFound(s)) return s;
-  } else if (!kube::IsNotFound(existing.status())) {
-    return existing.status();
+    return std::optional<acme::PrivateKey>();
+  };
+  // status.nextPrivateKeySecretName names the Secret once a sync stored it and wrote the status
+  // (renewals and restarts find it there, and in the cache). Without it the Secret is almost
+  // never there, and a GET would miss the label-selected cache and ask the API server only to
+  // hear NotFound: the Secret is created straight away instead, and an AlreadyExists (a sync
+  // that stopped between the create and the status write, whose Order may be finalized with
+  // that key) reads the stored key and keeps it.
+  // (With rotationPolicy Never and an unusable key in the TLS Secret, Issue() does not record
+  // the name: read as before.)
+  if (cert.status.next_private_key_secret_name == name ||
+      cert.spec.private_key.rotation_policy == "Never") {
+    ASSIGN_OR_RETURN(auto key, stored(ctx_.client->Get(kube::kSecrets, ns, name)));
+    if (key) return key;
   }
   // A new key is a step worth one uncached read: the cache may still hold a Certificate the
   // garbage collector is removing (its next-key Secret already gone). Asked when a generation
@@ -372,6 +388,11 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
             {"type", "Opaque"},
             {"data", {{kTlsKey, Base64Encode(pem)}}}};
   auto created = ctx_.client->Create(kube::kSecrets, ns, s);
+  if (!created.ok() && kube::IsAlreadyExists(created.status())) {
+    ASSIGN_OR_RETURN(auto kept, stored(ctx_.client->Get(kube::kSecrets, ns, name)));
+    if (kept) return kept;
+    created = ctx_.client->Create(kube::kSecrets, ns, s);  // the unusable one was deleted
+  }
   if (!created.ok()) return created.status().WithContext("storing the next private key");
   Event(ctx_, obj, kube::kEventNormal, "KeyGenerated",
         "Stored a new private key in temporary Secret " + name);

@@ -73,6 +73,12 @@ bool ChallengeReconciler::Acquire(const std::string& key) {
 void ChallengeReconciler::Release(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   presented_.erase(key);
+  solver_created_.erase(key);
+}
+
+bool ChallengeReconciler::SolverCreated(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return solver_created_.count(key) > 0;
 }
 
 size_t ChallengeReconciler::Presented() const {
@@ -135,9 +141,10 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                         "flag --enable-gateway-api (Helm chart value enableGatewayAPI=true)",
                         kGatewayApiRetry);
   }
+  const bool first_presentation = !ch.status.presented && !SolverCreated(key);
   auto created = solvers::http01::Present(
       *ctx_.client, ch, obj,
-      {.image = ctx_.options.solver_image, .first_presentation = !ch.status.presented});
+      {.image = ctx_.options.solver_image, .first_presentation = first_presentation});
   if (!created.ok() && route_solver && kube::IsNotFound(created.status())) {
     // The API server does not know HTTPRoutes: the Gateway API CRDs are not installed. The
     // route is created first, so nothing else was.
@@ -152,6 +159,10 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   }
   ch.status.presented = true;
   ch.status.solver_retry_time.reset();
+  if (first_presentation && *created) {
+    std::lock_guard<std::mutex> lock(mu_);
+    solver_created_.insert(key);
+  }
   // A Service or Ingress created just now is not routed yet: the ingress controller learns of it
   // from its watch. A new Pod takes longer to be Ready than that, but a controller killed between
   // creating the Pod and the Ingress finds the Pod Ready after its restart: told at once, the CA
@@ -194,6 +205,13 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   }
   auto ready = pod.ok() ? Result<bool>(pod_ready) : Result<bool>(pod.status());
   if (*created || !ready.ok() || !*ready) {
+    // The sync that first created the solver objects writes no status while the Pod is not
+    // Ready: its readiness wakes this Challenge, whose next sync tells the CA and writes
+    // presented with processing in one status write (a Pod still not Ready then has its wait
+    // written). A restart before that finds the objects by their AlreadyExists.
+    if (first_presentation && *created && ready.ok() && !*ready) {
+      return SyncResult::After(kSolverReadyPoll);
+    }
     const std::string solver = solvers::http01::SolverName(ch);
     ch.status.reason = ready.ok() && *ready
                            ? "waiting for the ingress controller to route to the new solver " +

@@ -61,10 +61,14 @@ class ChallengeReconciler {
   bool HasSolverToCleanUp(const api::Challenge& ch) const;
   bool Acquire(const std::string& key);
   void Release(const std::string& key);
+  // Whether this process created the http-01 solver objects of key (since its last Release):
+  // status.presented is not written by the sync that creates them.
+  bool SolverCreated(const std::string& key) const;
 
   Context& ctx_;
   mutable std::mutex mu_;
   std::set<std::string> presented_;
+  std::set<std::string> solver_created_;
 };
 
 }  // namespace certsmith::reconcilers

@@ -11,6 +11,7 @@
 #include "api/resources.h"
 #include "certsmith/base64.h"
 #include "certsmith/log.h"
+#include "challenges/challenge_reconciler.h"
 #include "kube/errors.h"
 #include "orders/solver_selection.h"
 #include "reconcilers/util.h"
@@ -24,6 +25,8 @@ constexpr auto kIssuerNotReadyDelay = std::chrono::seconds(5);
 // How long deactivating a removed Order's authorizations may take in all (RFC 8555 §7.5.2;
 // best effort: Let's Encrypt limits pending authorizations per account, they expire anyway).
 constexpr auto kDeactivationBudget = std::chrono::seconds(20);
+// A finalized Order the CA says to look at again within this long is not written "processing".
+constexpr auto kBriefProcessing = std::chrono::seconds(5);
 
 api::OrderState StateOf(acme::OrderStatus s) {
   switch (s) {
@@ -224,7 +227,13 @@ SyncResult OrderReconciler::Drive(const Json& obj, api::Order order, acme::AcmeC
       if (finalized->status == acme::OrderStatus::kValid) {
         return Download(obj, std::move(order), *finalized, acme, issuer);
       }
-      return Write(obj, order, SyncResult::After(Until(finalized->next_poll, now, cap)));
+      // Most CAs (Let's Encrypt, Pebble) issue within a second or two of finalize: "processing"
+      // is written only when the CA asks for a longer wait. Otherwise the next look writes the
+      // outcome (valid with the certificate) in one status write instead of two. Nothing is
+      // lost by not storing it: the URL is stored, and the CA's answer to that look decides.
+      const Duration wait = Until(finalized->next_poll, now, cap);
+      if (wait <= kBriefProcessing) return SyncResult::After(wait);
+      return Write(obj, order, SyncResult::After(wait));
     }
     case acme::OrderStatus::kProcessing:
       // Slow CAs (Sectigo, ZeroSSL) can stay here for minutes: poll at next_poll, capped.
@@ -347,6 +356,9 @@ SyncResult OrderReconciler::Authorizations(const Json& obj, api::Order order,
     Json cj = ch.ToJson();
     cj.erase("status");
     cj["metadata"]["ownerReferences"] = Json::array({OwnerReference(obj)});
+    // Created with the finalizer the Challenge reconciler needs (it cleans up the solver before
+    // the Challenge goes): one write instead of a create and an update that adds it.
+    cj["metadata"]["finalizers"] = Json::array({kChallengeFinalizer});
     auto created = ctx_.client->Create(api::kChallenges, ns, cj);
     if (!created.ok() && !kube::IsAlreadyExists(created.status())) {
       return SyncResult::Error(created.status());

@@ -1,5 +1,8 @@
 #include "certificates/certificate_reconciler.h"
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "api/certificate.h"
 #include "certificates/secret_outputs.h"
 #include "kube/time_format.h"
@@ -66,6 +69,49 @@ TEST_F(CertificateReconcilerTest, IssuesWhenSecretIsMissingAndStoresTheKeyFirst)
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_FALSE(HasWrite("create"));
   EXPECT_EQ(Orders().size(), 1u);
+}
+
+// A Certificate whose status names no next-key Secret has none: the Secret is created without
+// a GET first (that GET misses the label-selected Secret cache and goes to the API server).
+TEST_F(CertificateReconcilerTest, ANewKeyIsStoredWithoutReadingTheSecretFirst) {
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  const std::string next_key = Cert()["status"]["nextPrivateKeySecretName"];
+  for (const kube::testing::Action& a : kube.Actions()) {
+    EXPECT_FALSE(a.verb == "get" && a.resource.resource == "secrets" && a.name == next_key)
+        << a.ToString();
+  }
+  EXPECT_TRUE(HasWrite("create secrets default/" + next_key));
+  EXPECT_EQ(Orders().size(), 1u);
+}
+
+// A sync that stored the key but stopped before its status write (a crash, a conflict) may have
+// ordered with that key: the next sync keeps the stored key rather than replacing it.
+TEST_F(CertificateReconcilerTest, AStoredKeyNotYetInTheStatusIsKept) {
+  kube.Add(api::kCertificates, Certificate());
+  auto cert = api::Certificate::FromJson(Cert()).value();
+  const std::string next_key = NextKeySecretName(cert);
+  auto key = acme::PrivateKey::Generate(acme::KeyType::kEcdsaP256).value();
+  const std::string pem = key.ToPem(acme::PemEncoding::kPkcs8).value();
+  Json stored = Secret("default", next_key, {{"tls.key", pem}});
+  stored["metadata"]["labels"] = {{api::kManagedByLabel, api::kManagedByValue},
+                                  {api::kCertificateNameLabel, "web"}};
+  kube.Add(kube::kSecrets, stored);
+  ASSERT_TRUE(Sync().status.ok());
+  Json after = *kube.Peek(kube::kSecrets, "default", next_key);
+  EXPECT_EQ(after["data"], stored["data"]);
+  EXPECT_TRUE(EventsWithReason("KeyGenerated").empty());
+  EXPECT_EQ(Cert()["status"]["nextPrivateKeySecretName"], next_key);
+  ASSERT_EQ(Orders().size(), 1u);
+  // The Order is for the stored key: its CSR carries that key's public key.
+  const std::string csr =
+      Base64DecodeLenient(Orders()[0]["spec"]["request"].get<std::string>()).value();
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(csr.data());
+  X509_REQ* req = d2i_X509_REQ(nullptr, &p, static_cast<long>(csr.size()));
+  ASSERT_NE(req, nullptr);
+  EVP_PKEY* ordered = X509_REQ_get0_pubkey(req);
+  EXPECT_EQ(EVP_PKEY_eq(ordered, key.get()), 1);
+  X509_REQ_free(req);
 }
 
 // The informer cache can still hold a Certificate the API server has deleted (background

@@ -82,10 +82,33 @@ TEST_F(ChallengeReconcilerTest, WaitsForTheSolverPodBeforeTellingTheCa) {
   SyncResult r = Sync();
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_TRUE(acme->calls.empty());
+  // Still not Ready at the next look: the wait is written.
+  r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_TRUE(acme->calls.empty());
   EXPECT_NE(Status()["reason"].get<std::string>().find("to be Ready"), std::string::npos);
+  EXPECT_EQ(Status()["presented"], true);
   MarkSolverPodsReady();
   ASSERT_TRUE(Sync().status.ok());
   EXPECT_EQ(acme->calls.size(), 1u);
+}
+
+// The sync that creates the solver objects writes no status; the one after the Pod is Ready
+// tells the CA and writes presented and processing at once: one Challenge status write for
+// both steps, and no second round of creates.
+TEST_F(ChallengeReconcilerTest, CreatingTheSolverAndAnsweringTheCaWriteTheStatusOnce) {
+  AddChallenge();
+  ASSERT_TRUE(Sync().requeue_after.has_value());
+  EXPECT_FALSE(HasWrite("update challenges/status")) << ::testing::PrintToString(Writes());
+  EXPECT_EQ(SolverObjects(), 3u);
+  MarkSolverPodsReady();
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls, (std::vector<std::string>{std::string("RespondToChallenge ") +
+                                                   kChallengeUrl}));
+  EXPECT_EQ(Writes(), (std::vector<std::string>{"update challenges/status default/ch-1"}));
+  EXPECT_EQ(Status()["presented"], true);
+  EXPECT_EQ(Status()["processing"], true);
 }
 
 // Only a missing Pod means "not Ready yet"; an API error reading it is an error (retried with
