@@ -31,3 +31,14 @@ function(certsmith_script_test name)
     set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
   endif()
 endfunction()
+
+# Under ASan, the slow unwinder for the given tests, whose processes make TLS connections through
+# cpprestsdk: what cpprestsdk leaks (scripts/sanitizer/lsan.supp names its function) is allocated
+# in libcrypto, which has no frame pointers, so only the slow unwinder reaches the frame the
+# suppression names. Slow for allocation-heavy code: only for tests that need it.
+function(certsmith_slow_unwind)
+  if(CERTSMITH_SANITIZE)
+    set_tests_properties(${ARGN} PROPERTIES
+      ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::fast_unwind_on_malloc=0")
+  endif()
+endfunction()
