@@ -27,18 +27,17 @@ function(certsmith_script_test name)
     TIMEOUT ${ARG_TIMEOUT}
     SKIP_RETURN_CODE 77
     ENVIRONMENT "CERTSMITH_BIN=$<TARGET_FILE:certsmith>;CERTSMITH_SOURCE_DIR=${PROJECT_SOURCE_DIR};CERTSMITH_BUILD_DIR=${PROJECT_BINARY_DIR}")
+  # Under ASan, the slow unwinder: script tests run certsmith processes that make TLS connections
+  # through cpprestsdk, whose leaks (scripts/sanitizer/lsan.supp names its function) are
+  # allocated in libcrypto, which has no frame pointers, so only the slow unwinder reaches the
+  # frame the suppression names (a controller or solver started in the background reports to a
+  # file, which fails the stage).
+  if(CERTSMITH_SANITIZE)
+    set_tests_properties(${name} PROPERTIES
+      ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::fast_unwind_on_malloc=0")
+  endif()
   if(ARG_RESOURCE_LOCK)
     set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
   endif()
 endfunction()
 
-# Under ASan, the slow unwinder for the given tests, whose processes make TLS connections through
-# cpprestsdk: what cpprestsdk leaks (scripts/sanitizer/lsan.supp names its function) is allocated
-# in libcrypto, which has no frame pointers, so only the slow unwinder reaches the frame the
-# suppression names. Slow for allocation-heavy code: only for tests that need it.
-function(certsmith_slow_unwind)
-  if(CERTSMITH_SANITIZE)
-    set_tests_properties(${ARGN} PROPERTIES
-      ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::fast_unwind_on_malloc=0")
-  endif()
-endfunction()
