@@ -5,7 +5,6 @@ kubeconfig's token (one persistent HTTPS connection per thread), resident memory
 the real kube-apiserver's audit log. Standard library only."""
 
 import base64
-import collections
 import http.client
 import json
 import os
@@ -315,13 +314,20 @@ class Testbed:
                          f"Ready condition: {json.dumps(cond)}\n{self.log_tail()}")
 
 
-def audit_requests(path, user_agent, since=0.0, until=float("inf")):
-    """{(verb, resource[/subresource]): count} of the requests in the kube-apiserver audit log
-    whose User-Agent is user_agent (or user_agent/...), received in [since, until) (epoch
-    seconds); one per auditID (a watch logs ResponseStarted and ResponseComplete)."""
+ANSWERED_STAGES = ("ResponseStarted", "ResponseComplete", "Panic")
+
+
+def audit_requests(path, user_agent, since=0.0, until=float("inf"), offset=0):
+    """{(verb, resource[/subresource]): [count, answered 4xx/5xx]} of the requests in the
+    kube-apiserver audit log PATH whose User-Agent is user_agent (or user_agent/...), read from
+    byte OFFSET on and received in [since, until) (epoch seconds). One per auditID, counted at its
+    first answered stage (a watch logs ResponseStarted and ResponseComplete: it counts by the
+    first, so a watch that started before OFFSET does not count); a request for no resource (a
+    discovery path) counts under its path."""
     seen = set()
-    counts = collections.Counter()
-    with open(path) as f:
+    counts = {}
+    with open(path, errors="replace") as f:
+        f.seek(offset)
         for line in f:
             try:
                 event = json.loads(line)
@@ -330,15 +336,20 @@ def audit_requests(path, user_agent, since=0.0, until=float("inf")):
             agent = event.get("userAgent") or ""
             if agent != user_agent and not agent.startswith(user_agent + "/"):
                 continue
-            if event["auditID"] in seen:
+            stage = event.get("stage")
+            if event.get("auditID") in seen or stage not in ANSWERED_STAGES:
+                continue
+            if event.get("verb") == "watch" and stage != "ResponseStarted":
                 continue
             received = parse_time(event.get("requestReceivedTimestamp", "1970-01-01T00:00:00Z"))
             if received < since or received >= until:
                 continue
-            seen.add(event["auditID"])
+            seen.add(event.get("auditID"))
             ref = event.get("objectRef") or {}
             resource = ref.get("resource") or event.get("requestURI", "?").split("?")[0]
             if ref.get("subresource"):
                 resource += "/" + ref["subresource"]
-            counts[(event.get("verb", "?"), resource)] += 1
+            n = counts.setdefault((event.get("verb", "?"), resource), [0, 0])
+            n[0] += 1
+            n[1] += (event.get("responseStatus") or {}).get("code", 0) >= 400
     return counts

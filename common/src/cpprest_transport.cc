@@ -21,6 +21,7 @@
 
 #include "certsmith/http_threads.h"
 #include "certsmith/http_transport.h"
+#include "certsmith/trust_roots.h"
 
 namespace certsmith {
 
@@ -93,19 +94,25 @@ X509_STORE* SystemRoots() {
   return store;
 }
 
-// An X509_LOOKUP that finds issuers among SystemRoots(), as OpenSSL's own directory lookup
-// does: the certificates with that subject are added to the asking store and the first is
-// returned. OpenSSL consults lookups only for an issuer its store does not already hold, so a
-// chain that ends in a given CA bundle never makes the system roots parsed.
-int LookUpSystemRoot(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* name,
-                     X509_OBJECT* ret) {
+// An X509_LOOKUP that finds issuers among a store of roots (its method data, or SystemRoots()
+// when it has none), as OpenSSL's own directory lookup does: the certificates with that subject
+// are added to the asking store and the first is returned. OpenSSL consults lookups only for an
+// issuer its store does not already hold, so a chain that ends in a given CA bundle never makes
+// the system roots parsed.
+//
+// The returned object *borrows* the asking store's reference, as OpenSSL's own lookups do:
+// X509_STORE_CTX_get_by_subject takes a reference of its own for its caller and never drops one
+// a lookup would have taken, so a counted reference here would keep the root alive for ever.
+int LookUpRoot(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* name,
+               X509_OBJECT* ret) {
   X509_STORE* store = X509_LOOKUP_get_store(lookup);
   if (type != X509_LU_X509 || store == nullptr) return 0;
-  X509_STORE* system = SystemRoots();
-  if (system == nullptr) return 0;
+  auto* roots = static_cast<X509_STORE*>(X509_LOOKUP_get_method_data(lookup));
+  if (roots == nullptr) roots = SystemRoots();
+  if (roots == nullptr) return 0;
   std::vector<X509*> found;
-  X509_STORE_lock(system);  // the index lookup sorts the stack
-  STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(system);
+  X509_STORE_lock(roots);  // the index lookup sorts the stack
+  STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(roots);
   int first = X509_OBJECT_idx_by_subject(objs, X509_LU_X509, name);
   for (int i = first; first >= 0 && i < sk_X509_OBJECT_num(objs); ++i) {
     X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
@@ -113,20 +120,28 @@ int LookUpSystemRoot(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME
     X509_up_ref(cert);
     found.push_back(cert);
   }
-  X509_STORE_unlock(system);
-  int ok = 0;
+  X509_STORE_unlock(roots);
   for (X509* cert : found) {
-    X509_STORE_add_cert(store, cert);
-    if (!ok) ok = X509_OBJECT_set1_X509(ret, cert);
+    X509_STORE_add_cert(store, cert);  // an equal certificate already there is kept instead
     X509_free(cert);
   }
+  // The store's own object for the subject (the first added, or an equal one it held), whose
+  // reference the store keeps for as long as the caller can use it.
+  X509_STORE_lock(store);
+  X509_OBJECT* held = found.empty() ? nullptr
+                                    : X509_OBJECT_retrieve_by_subject(
+                                          X509_STORE_get0_objects(store), X509_LU_X509, name);
+  X509* cert = held ? X509_OBJECT_get0_X509(held) : nullptr;
+  int ok = cert != nullptr && X509_OBJECT_set1_X509(ret, cert);
+  if (ok) X509_free(cert);  // borrowed: see above
+  X509_STORE_unlock(store);
   return ok;
 }
 
-X509_LOOKUP_METHOD* SystemRootsLookup() {
+X509_LOOKUP_METHOD* RootsLookup() {
   static X509_LOOKUP_METHOD* const method = [] {
-    X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("certsmith system roots");
-    if (m) X509_LOOKUP_meth_set_get_by_subject(m, LookUpSystemRoot);
+    X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("certsmith roots");
+    if (m) X509_LOOKUP_meth_set_get_by_subject(m, LookUpRoot);
     return m;
   }();
   return method;
@@ -137,7 +152,7 @@ X509_LOOKUP_METHOD* SystemRootsLookup() {
 X509_STORE* NewStoreWithSystemRoots() {
   X509_STORE* store = X509_STORE_new();
   if (!store) return nullptr;
-  if (X509_LOOKUP_METHOD* method = SystemRootsLookup()) X509_STORE_add_lookup(store, method);
+  AddRootsLookup(store, nullptr);
   if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
     const char* path = std::getenv(X509_get_default_cert_dir_env());
     X509_LOOKUP_add_dir(dir, path ? path : X509_get_default_cert_dir(), X509_FILETYPE_PEM);
@@ -373,6 +388,12 @@ class CpprestTransport final : public HttpTransport {
 };
 
 }  // namespace
+
+bool AddRootsLookup(X509_STORE* store, X509_STORE* roots) {
+  X509_LOOKUP_METHOD* method = RootsLookup();
+  X509_LOOKUP* lookup = method ? X509_STORE_add_lookup(store, method) : nullptr;
+  return lookup != nullptr && X509_LOOKUP_set_method_data(lookup, roots) == 1;
+}
 
 std::unique_ptr<HttpTransport> MakeCpprestTransport(const TransportOptions& options) {
   return std::make_unique<CpprestTransport>(options);

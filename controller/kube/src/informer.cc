@@ -77,6 +77,8 @@ Status Informer::ListOnce() {
   lo.limit = options_.page_size;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Until a list has succeeded: a failed first list is asked again from the cache.
+    if (options_.first_list_from_cache && !synced_) lo.resource_version = "0";
     stats_.lists++;
   }
   // Page by page, staging each object as it comes, so memory peaks at one page of parsed JSON.
@@ -112,6 +114,7 @@ Status Informer::ListOnce() {
                             ? md["continue"].get<std::string>()
                             : "";
     if (lo.continue_token.empty()) break;
+    lo.resource_version.clear();  // the continue token carries it (both at once is refused)
   }
   Store::Diff diff = store_.CommitStaged();
   if (!handlers_.empty()) Dispatch(diff);

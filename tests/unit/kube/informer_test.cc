@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <utility>
 
 #include "kube/testing/fake_client.h"
 
@@ -43,12 +44,16 @@ class ScriptedClient final : public Client {
   FakeClient fake;
   std::deque<Script> scripts;
   std::vector<ListOptions> watch_options;
+  std::vector<ListOptions> list_options;  // each page asked
+  Status list_error;                      // List fails with it (once) when not OK
   std::function<void()> on_exhausted;
 
   Result<Json> Get(const ResourceRef& r, std::string_view ns, std::string_view n) override {
     return fake.Get(r, ns, n);
   }
   Result<Json> List(const ResourceRef& r, std::string_view ns, const ListOptions& o) override {
+    list_options.push_back(o);
+    if (!list_error.ok()) return std::exchange(list_error, Status::Ok());
     return fake.List(r, ns, o);
   }
   Result<Json> Create(const ResourceRef& r, std::string_view ns, const Json& o) override {
@@ -186,6 +191,32 @@ TEST_F(InformerTest, MalformedWatchEventsAreErrorsNotExceptions) {
   EXPECT_NO_THROW(st = inf.WatchOnce());
   EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(inf.store().Keys(), (std::vector<std::string>{"ns/a", "ns/b", "ns/c"}));
+}
+
+// The first list is answered from the API server's watch cache (resourceVersion=0), its later
+// pages by their continue token alone (the API server refuses both at once); a failed first list
+// is asked of the cache again; a relist after 410 Gone reads from etcd ("").
+TEST_F(InformerTest, FirstListFromTheWatchCacheLaterListsFromStorage) {
+  Informer inf(client_, Options());  // 2 objects, pages of 1
+  client_.list_error = MakeError(ErrorCode::kUnavailable, "refused");
+  EXPECT_FALSE(inf.ListOnce().ok());
+  ASSERT_TRUE(inf.ListOnce().ok());
+  ASSERT_TRUE(inf.ListOnce().ok());
+  std::vector<std::string> rvs, tokens;
+  for (const ListOptions& o : client_.list_options) {
+    rvs.push_back(o.resource_version);
+    tokens.push_back(o.continue_token.empty() ? "" : "token");
+  }
+  EXPECT_EQ(rvs, (std::vector<std::string>{"0", "0", "", "", ""}));
+  EXPECT_EQ(tokens, (std::vector<std::string>{"", "", "token", "", "token"}));
+
+  InformerOptions consistent = Options();
+  consistent.first_list_from_cache = false;
+  Informer off(client_, consistent);
+  client_.list_options.clear();
+  ASSERT_TRUE(off.ListOnce().ok());
+  ASSERT_FALSE(client_.list_options.empty());
+  EXPECT_EQ(client_.list_options[0].resource_version, "");
 }
 
 TEST_F(InformerTest, RunResumesAfterDropRelistsOnGoneAndBacksOffOnErrors) {
