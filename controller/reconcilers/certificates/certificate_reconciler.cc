@@ -411,6 +411,7 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   if (!got.ok()) {
     if (!kube::IsNotFound(got.status())) return SyncResult::Error(got.status());
     keys_.Forget(key);  // deleted while its RSA key was generating
+    TakeSecretServerRead(key);
     return SyncResult::Done();
   }
   Json obj = *got;
