@@ -229,6 +229,32 @@ TEST_F(CachedCertificateReconcilerTest, AnUnlabelledSecretMadeDuringTheIssuanceI
   EXPECT_EQ(Orders().size(), 1u);
 }
 
+// The Certificate's Orders listed from the cache for supersession include the one this
+// controller made a moment ago, before the informer delivered it; a spec change reads the TLS
+// Secret from the server again (the issuance that began without one was for the old spec), and
+// the new Order is preceded by the uncached question about the Certificate.
+TEST_F(CachedCertificateReconcilerTest, TheOrderInProgressIsSupersededFromTheCache) {
+  kube.Add(api::kCertificates, Certificate());
+  certs.Upsert(std::make_shared<const Json>(Cert()));
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  const std::string first = kube::GetName(Orders()[0]);
+  Json cert = Cert();
+  cert["spec"]["dnsNames"] = {"a.example", "b.example"};
+  cert["metadata"]["generation"] = 2;
+  Json updated = kube.Update(api::kCertificates, "default", cert).value();
+  certs.Upsert(std::make_shared<const Json>(updated));
+  cached.Observed(api::kCertificates, updated, false);
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  auto orders = Orders();
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_NE(kube::GetName(orders[0]), first);
+  EXPECT_TRUE(HasWrite("delete orders default/" + first));
+  EXPECT_EQ(ServerReads(), (std::vector<std::string>{"get secrets default/web-tls",
+                                                      "get certificates default/web"}));
+}
+
 TEST_F(CertificateReconcilerTest, AnOrderCollectedWithItsDeletedCertificateIsNotMadeAgain) {
   kube.Add(api::kCertificates, Certificate());
   ASSERT_TRUE(Sync().status.ok());
