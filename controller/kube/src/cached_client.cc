@@ -91,15 +91,15 @@ CachedClient::CacheAnswer CachedClient::ReadCache(const Served& s, const Resourc
     // The cache caught up with a write (same or newer version), or shows a newer object than
     // the one deleted.
     const bool caught_up = cmp && (remembered->obj ? *cmp >= 0 : *cmp > 0);
-    if (!caught_up) return CacheAnswer{remembered->obj, /*known=*/true};
+    if (!caught_up) return CacheAnswer{remembered->obj, /*known=*/true, !remembered->obj};
     std::lock_guard<std::mutex> lock(mu_);
     auto it = overlay_.find(id);
     if (it != overlay_.end() && it->second.resource_version == remembered->resource_version) {
       overlay_.erase(it);
     }
   }
-  if (cached) return CacheAnswer{*cached, true};
-  return CacheAnswer{std::nullopt, s.complete};
+  if (cached) return CacheAnswer{*cached, true, false};
+  return CacheAnswer{std::nullopt, s.complete, false};
 }
 
 Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns, std::string_view name) {
@@ -121,7 +121,7 @@ Result<Json> CachedClient::Read(const ResourceRef& res, std::string_view ns, std
       if (answer.obj) return std::move(*answer.obj);
       return MakeError(ErrorCode::kNotFound,
                        res.resource + " \"" + std::string(name) + "\" not found" +
-                           (answer.known ? "" : " in the cache"));
+                           (answer.deleted ? " (deleted)" : answer.known ? "" : " in the cache"));
     }
   }
   {

@@ -42,6 +42,20 @@ class CertificateReconcilerTest : public ReconcilerTest {
     return key;
   }
 
+  // The first sync's Order (of a.example) becomes valid with a certificate for the stored
+  // next key; returns the stored Order.
+  Json FirstOrderValid(std::chrono::seconds lifetime = std::chrono::hours(24 * 90)) {
+    Json next = kube.All(kube::kSecrets)[0];
+    auto key = acme::PrivateKey::FromPem(
+                   Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
+                   .value();
+    Json order = Orders()[0];
+    order["status"] = {{"state", "valid"},
+                       {"url", "https://ca.test/o/1"},
+                       {"certificate", Base64Encode(IssueChain(key, {"a.example"}, lifetime))}};
+    return kube.UpdateStatus(api::kOrders, "default", order).value();
+  }
+
   CertificateReconciler reconciler;
 };
 
@@ -164,17 +178,9 @@ class CachedCertificateReconcilerTest : public CertificateReconcilerTest {
     }
     return out;
   }
-  // The Order made by the first sync becomes valid with a certificate for the stored key.
+  // The Order made by the first sync becomes valid; the informer delivers it.
   void OrderValid() {
-    Json next = kube.All(kube::kSecrets)[0];
-    auto key = acme::PrivateKey::FromPem(
-                   Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
-                   .value();
-    Json order = Orders()[0];
-    order["status"] = {{"state", "valid"},
-                       {"url", "https://ca.test/o/1"},
-                       {"certificate", Base64Encode(IssueChain(key, {"a.example"}))}};
-    Json written = kube.UpdateStatus(api::kOrders, "default", order).value();
+    Json written = FirstOrderValid();
     orders.Upsert(std::make_shared<const Json>(written));
     cached.Observed(api::kOrders, written, false);
   }
@@ -789,15 +795,7 @@ class CertificateLifetimeTest : public CertificateReconcilerTest,
 TEST_P(CertificateLifetimeTest, IssuanceAnnouncesItsRenewalOnce) {
   kube.Add(api::kCertificates, Certificate());
   ASSERT_TRUE(Sync().status.ok());
-  Json next = kube.All(kube::kSecrets)[0];
-  auto key = acme::PrivateKey::FromPem(
-                 Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
-                 .value();
-  Json order = Orders()[0];
-  order["status"] = {{"state", "valid"},
-                     {"url", "https://ca.test/o/1"},
-                     {"certificate", Base64Encode(IssueChain(key, {"a.example"}, GetParam()))}};
-  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  FirstOrderValid(GetParam());
   SyncResult issued = Sync();
   ASSERT_TRUE(issued.requeue_after.has_value());
   ASSERT_EQ(EventsWithReason("Issued").size(), 1u);

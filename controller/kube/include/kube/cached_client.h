@@ -107,10 +107,11 @@ class CachedClient final : public Client {
     Clock::TimePoint expires;
   };
   // What the cache says of one object: obj when it holds it; known: its absence is certain too
-  // (a tombstone, or a store holding every object of the kind).
+  // (a tombstone, or a store holding every object of the kind); deleted: a tombstone.
   struct CacheAnswer {
     std::optional<Json> obj;
     bool known = false;
+    bool deleted = false;
   };
   CacheAnswer ReadCache(const Served& s, const ResourceRef& res, std::string_view ns,
                         std::string_view name);
