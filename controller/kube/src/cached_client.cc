@@ -1,8 +1,10 @@
 #include "kube/cached_client.h"
 
 #include <charconv>
+#include <set>
 
 #include "kube/errors.h"
+#include "kube/labels.h"
 
 namespace certsmith::kube {
 namespace {
@@ -63,57 +65,68 @@ const CachedClient::Served* CachedClient::Find(const ResourceRef& res, std::stri
   return s;
 }
 
+CachedClient::CacheAnswer CachedClient::ReadCache(const Served& s, const ResourceRef& res,
+                                                  std::string_view ns, std::string_view name) {
+  const std::string key = StoreKey(res, ns, name);
+  const std::string id = ResourceId(res) + "|" + key;
+  // The remembered write is looked up before the store is read: Observed() forgets it only
+  // after the informer has stored that version, so a store read that follows this lookup is at
+  // least as new as whatever made the entry go. (Read the other way round, the entry could
+  // vanish between the two reads and the older stored object be returned.)
+  std::optional<Remembered> remembered;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = overlay_.find(id);
+    if (it != overlay_.end() && options_.clock->Now() >= it->second.expires) {
+      overlay_.erase(it);
+    } else if (it != overlay_.end()) {
+      remembered = it->second;
+    }
+  }
+  ObjectPtr cached = s.store->Get(key);
+  if (remembered) {
+    auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached),
+                                                remembered->resource_version)
+                      : std::nullopt;
+    // The cache caught up with a write (same or newer version), or shows a newer object than
+    // the one deleted.
+    const bool caught_up = cmp && (remembered->obj ? *cmp >= 0 : *cmp > 0);
+    if (!caught_up) return CacheAnswer{remembered->obj, /*known=*/true, !remembered->obj};
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = overlay_.find(id);
+    if (it != overlay_.end() && it->second.resource_version == remembered->resource_version) {
+      overlay_.erase(it);
+    }
+  }
+  if (cached) return CacheAnswer{*cached, true, false};
+  return CacheAnswer{std::nullopt, s.complete, false};
+}
+
 Result<Json> CachedClient::Get(const ResourceRef& res, std::string_view ns, std::string_view name) {
-  const Served* s = Find(res, ns);
-  if (s == nullptr) {
+  return Read(res, ns, name, /*cache_only=*/false);
+}
+
+Result<Json> CachedClient::GetCached(const ResourceRef& res, std::string_view ns,
+                                     std::string_view name) {
+  return Read(res, ns, name, /*cache_only=*/true);
+}
+
+Result<Json> CachedClient::Read(const ResourceRef& res, std::string_view ns, std::string_view name,
+                                bool cache_only) {
+  if (const Served* s = Find(res, ns); s != nullptr) {
+    CacheAnswer answer = ReadCache(*s, res, ns, name);
+    if (answer.known || cache_only) {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.cache_reads++;
+      if (answer.obj) return std::move(*answer.obj);
+      return MakeError(ErrorCode::kNotFound,
+                       res.resource + " \"" + std::string(name) + "\" not found" +
+                           (answer.deleted ? " (deleted)" : answer.known ? "" : " in the cache"));
+    }
+  }
+  {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.api_reads++;
-  } else {
-    const std::string key = StoreKey(res, ns, name);
-    const std::string id = ResourceId(res) + "|" + key;
-    // The remembered write is looked up before the store is read: Observed() forgets it only
-    // after the informer has stored that version, so a store read that follows this lookup is at
-    // least as new as whatever made the entry go. (Read the other way round, the entry could
-    // vanish between the two reads and the older stored object be returned.)
-    std::optional<Remembered> remembered;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = overlay_.find(id);
-      if (it != overlay_.end() && options_.clock->Now() >= it->second.expires) {
-        overlay_.erase(it);
-      } else if (it != overlay_.end()) {
-        remembered = it->second;
-      }
-    }
-    ObjectPtr cached = s->store->Get(key);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (remembered) {
-      auto cmp = cached ? CompareResourceVersions(GetResourceVersion(*cached),
-                                                  remembered->resource_version)
-                        : std::nullopt;
-      // The cache caught up with a write (same or newer version), or shows a newer object than
-      // the one deleted.
-      const bool caught_up = cmp && (remembered->obj ? *cmp >= 0 : *cmp > 0);
-      if (!caught_up) {
-        stats_.cache_reads++;
-        if (remembered->obj) return *remembered->obj;
-        return MakeError(ErrorCode::kNotFound,
-                         res.resource + " \"" + std::string(name) + "\" not found (deleted)");
-      }
-      auto it = overlay_.find(id);
-      if (it != overlay_.end() && it->second.resource_version == remembered->resource_version) {
-        overlay_.erase(it);
-      }
-    }
-    if (cached || s->complete)
-      stats_.cache_reads++;
-    else
-      stats_.api_reads++;
-    if (cached) return *cached;
-    if (s->complete) {
-      return MakeError(ErrorCode::kNotFound,
-                       res.resource + " \"" + std::string(name) + "\" not found");
-    }
   }
   return api_.Get(res, ns, name);
 }
@@ -172,6 +185,49 @@ void CachedClient::Observed(const ResourceRef& res, const Json& obj, bool delete
 Result<Json> CachedClient::List(const ResourceRef& res, std::string_view ns,
                                 const ListOptions& options) {
   return api_.List(res, ns, options);
+}
+
+Result<Json> CachedClient::ListCached(const ResourceRef& res, std::string_view ns,
+                                      const ListOptions& options) {
+  const Served* s = Find(res, ns);
+  auto selector = LabelSelector::Parse(options.label_selector);
+  // Only a store holding every object of the kind can say what is not there.
+  if (s == nullptr || !s->complete || !options.field_selector.empty() || !selector.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.api_reads++;
+    }
+    return api_.List(res, ns, options);
+  }
+  const bool one_namespace = res.namespaced && !ns.empty();
+  // Every key the store or this client's unseen writes know of; each read as Get reads it.
+  std::set<std::string> keys;
+  for (const ObjectPtr& o : one_namespace ? s->store->ByIndex(kNamespaceIndex, std::string(ns))
+                                          : s->store->List()) {
+    keys.insert(ObjectKey(*o));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string prefix =
+        ResourceId(res) + "|" + (one_namespace ? std::string(ns) + "/" : std::string());
+    for (auto it = overlay_.lower_bound(prefix);
+         it != overlay_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      keys.insert(it->first.substr(ResourceId(res).size() + 1));
+    }
+    stats_.cache_reads++;
+  }
+  Json items = Json::array();
+  for (const std::string& key : keys) {
+    const size_t slash = res.namespaced ? key.find('/') : std::string::npos;
+    const std::string key_ns = slash == std::string::npos ? "" : key.substr(0, slash);
+    const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+    CacheAnswer answer = ReadCache(*s, res, key_ns, name);
+    if (answer.obj && selector->MatchesObject(*answer.obj)) items.push_back(std::move(*answer.obj));
+  }
+  return Json{{"apiVersion", "v1"},
+              {"kind", "List"},
+              {"metadata", Json::object()},
+              {"items", std::move(items)}};
 }
 
 Result<Json> CachedClient::Create(const ResourceRef& res, std::string_view ns, const Json& obj) {

@@ -206,6 +206,12 @@ int64_t SecretRevision(const Json* secret) {
   return !value.empty() && *end == '\0' && n > 0 ? n : 0;
 }
 
+bool IssuingForMissingSecret(const api::Certificate& cert) {
+  const api::Condition* c = api::FindCondition(cert.status.conditions, api::kConditionIssuing);
+  return c != nullptr && c->status == api::ConditionStatus::kTrue && c->reason == "DoesNotExist" &&
+         c->observed_generation == cert.metadata.generation;
+}
+
 std::string NextKeySecretName(const api::Certificate& cert) {
   return api::HashedName(cert.metadata.name + "-next-key", cert.metadata.uid);
 }
@@ -405,6 +411,7 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   if (!got.ok()) {
     if (!kube::IsNotFound(got.status())) return SyncResult::Error(got.status());
     keys_.Forget(key);  // deleted while its RSA key was generating
+    TakeSecretServerRead(key);
     return SyncResult::Done();
   }
   Json obj = *got;
@@ -422,8 +429,15 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   api::Certificate cert = std::move(parsed).value();
   if (Status f = SyncRevocationFinalizer(cert, &obj); !f.ok()) return SyncResult::Error(f);
 
+  // The Secret informer holds only Secrets labelled as certsmith's, so a miss asks the API
+  // server: a user's or cert-manager's Secret of that name is found (and adopted or replaced).
+  // Once an issuance began on the server's word that there is none, the cache is enough: a
+  // Secret made since without the label is met by Complete()'s Create (AlreadyExists), which
+  // has the next sync ask the server again.
   std::optional<Json> secret;
-  auto s = ctx_.client->Get(kube::kSecrets, ns, cert.spec.secret_name);
+  const bool cache_only = IssuingForMissingSecret(cert) && !TakeSecretServerRead(key);
+  auto s = cache_only ? ctx_.client->GetCached(kube::kSecrets, ns, cert.spec.secret_name)
+                      : ctx_.client->Get(kube::kSecrets, ns, cert.spec.secret_name);
   if (s.ok()) {
     secret = *s;
   } else if (!kube::IsNotFound(s.status())) {
@@ -448,6 +462,16 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
   }
   if (!check.needed) return UpToDate(obj, std::move(cert), check, secret_ptr);
   return Issue(obj, std::move(cert), secret_ptr, check);
+}
+
+void CertificateReconciler::AskServerForSecret(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  secret_server_reads_.insert(key);
+}
+
+bool CertificateReconciler::TakeSecretServerRead(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return secret_server_reads_.erase(key) > 0;
 }
 
 Status CertificateReconciler::SyncRevocationFinalizer(const api::Certificate& cert, Json* obj) {
@@ -684,7 +708,8 @@ Status CertificateReconciler::DeleteSupersededOrders(const Json& obj, const api:
                                                      const std::string& current) {
   kube::ListOptions options;
   options.label_selector = std::string(api::kCertificateNameLabel) + "=" + cert.metadata.name;
-  auto orders = ctx_.client->List(api::kOrders, cert.metadata.namespace_, options);
+  // From the cache: every Order certsmith made is there or in its own remembered writes.
+  auto orders = ctx_.client->ListCached(api::kOrders, cert.metadata.namespace_, options);
   if (!orders.ok()) return orders.status().WithContext("listing the Certificate's Orders");
   for (const Json& o : orders->value("items", Json::array())) {
     const std::string name = o["metadata"].value("name", "");
@@ -781,6 +806,12 @@ SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cer
   SetSecretOwnership(obj, OwnsSecret(obj, cert), &target);
   auto written = secret ? ctx_.client->Update(kube::kSecrets, ns, target)
                         : ctx_.client->Create(kube::kSecrets, ns, target);
+  if (!secret && !written.ok() && kube::IsAlreadyExists(written.status())) {
+    // A Secret the cache does not show (made without certsmith's label during the issuance):
+    // the next sync reads it from the API server and decides with it (adopt, replace, keep).
+    AskServerForSecret(kube::ObjectKey(obj));
+    return SyncResult::After(Duration::zero());
+  }
   if (!written.ok()) return SyncResult::Error(written.status().WithContext("writing Secret"));
 
   Status deleted = ctx_.client->Delete(kube::kSecrets, ns, NextKeySecretName(cert));

@@ -6,7 +6,9 @@
 // (ARCHITECTURE.md "Flow of one certificate", steps 2 and 5).
 #pragma once
 
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "acme/certificate.h"
@@ -59,6 +61,10 @@ bool DeletesSecretWithCertificate(const api::Certificate& cert, const Controller
 // owner alone; true when secret changed.
 bool SetSecretOwnership(const Json& cert_obj, bool owned, Json* secret);
 
+// An issuance is in progress that began because the API server had no TLS Secret (Issuing=True,
+// DoesNotExist, at the current generation).
+bool IssuingForMissingSecret(const api::Certificate& cert);
+
 class CertificateReconciler {
  public:
   explicit CertificateReconciler(Context& ctx) : ctx_(ctx) {}
@@ -95,8 +101,15 @@ class CertificateReconciler {
   // and records the revision; *secret becomes the stored object.
   Status Adopt(const Json& obj, api::Certificate* cert, const IssuanceCheck& check, Json* secret);
 
+  // The next sync of key reads the TLS Secret from the API server (see Sync()); Take: whether
+  // it was asked, forgetting it.
+  void AskServerForSecret(const std::string& key);
+  bool TakeSecretServerRead(const std::string& key);
+
   Context& ctx_;
   KeyGenerator keys_;
+  std::mutex mu_;
+  std::set<std::string> secret_server_reads_;  // Certificate keys
 };
 
 }  // namespace certsmith::reconcilers

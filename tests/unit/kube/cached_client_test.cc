@@ -110,6 +110,65 @@ TEST_F(CachedClientTest, PartialCacheReadsAMissFromTheServer) {
             (std::vector<std::string>{"get widgets ns/unlabelled", "get widgets ns/missing"}));
 }
 
+// GetCached: for a caller that learns of an unlabelled object another way (AlreadyExists), a
+// label-selected cache's miss is NotFound without a request; a hit and a write are still read.
+TEST_F(CachedClientTest, GetCachedAnswersAPartialCacheMissWithoutTheServer) {
+  CachedClient partial(api, {.clock = &clock});
+  partial.Serve(kWidgets, store, "", /*complete=*/false, [this] { return synced; });
+  Seed("cached");
+  api.Create(kWidgets, "ns", Widget("unlabelled")).value();
+  api.ClearActions();
+  EXPECT_TRUE(partial.GetCached(kWidgets, "ns", "cached").ok());
+  EXPECT_TRUE(IsNotFound(partial.GetCached(kWidgets, "ns", "unlabelled").status()));
+  ASSERT_TRUE(partial.Create(kWidgets, "ns", Widget("mine")).ok());
+  EXPECT_TRUE(partial.GetCached(kWidgets, "ns", "mine").ok());
+  EXPECT_TRUE(ApiReads().empty());
+  EXPECT_EQ(partial.stats().api_reads, 0);
+  // Before the informer synced, or for a kind not served, the server is asked as by Get.
+  synced = false;
+  EXPECT_TRUE(partial.GetCached(kWidgets, "ns", "unlabelled").ok());
+  EXPECT_TRUE(IsNotFound(partial.GetCached(kSecrets, "ns", "s").status()));
+  EXPECT_EQ(ApiReads(), (std::vector<std::string>{"get widgets ns/unlabelled", "get secrets ns/s"}));
+}
+
+// ListCached: a complete store answers a labelled list with this client's own writes (a create
+// not delivered yet is there, a delete is not), and never asks the server.
+TEST_F(CachedClientTest, ListCachedReadsACompleteStoreWithItsOwnWrites) {
+  Json a = Widget("a");
+  a["metadata"]["labels"] = {{"owner", "web"}};
+  Deliver(api.Create(kWidgets, "ns", a).value());
+  Json gone = a;
+  gone["metadata"]["name"] = "gone";
+  Deliver(api.Create(kWidgets, "ns", gone).value());
+  Json other = Widget("other");
+  other["metadata"]["labels"] = {{"owner", "shop"}};
+  Deliver(api.Create(kWidgets, "ns", other).value());
+  Json far = a;
+  far["metadata"]["name"] = "far";
+  far["metadata"]["namespace"] = "elsewhere";
+  Deliver(api.Create(kWidgets, "elsewhere", far).value());
+  Json b = a;
+  b["metadata"]["name"] = "b";
+  ASSERT_TRUE(cached.Create(kWidgets, "ns", b).ok());  // not delivered
+  ASSERT_TRUE(cached.Delete(kWidgets, "ns", "gone", {}).ok());  // still in the store
+  api.ClearActions();
+  ListOptions by_owner;
+  by_owner.label_selector = "owner=web";
+  auto listed = cached.ListCached(kWidgets, "ns", by_owner);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  std::vector<std::string> names;
+  for (const Json& o : (*listed)["items"]) names.push_back(GetName(o));
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(api.Actions().empty());
+
+  // A label-selected store cannot say what is missing: the server answers.
+  CachedClient partial(api, {.clock = &clock});
+  partial.Serve(kWidgets, store, "", /*complete=*/false, nullptr);
+  ASSERT_TRUE(partial.ListCached(kWidgets, "ns", by_owner).ok());
+  ASSERT_EQ(api.Actions().size(), 1u);
+  EXPECT_EQ(api.Actions()[0].verb, "list");
+}
+
 TEST_F(CachedClientTest, ReadsItsOwnWritesBeforeTheInformerDeliversThem) {
   Json a = Seed("a");
   Json updated = a;

@@ -5,6 +5,7 @@
 
 #include "api/certificate.h"
 #include "certificates/secret_outputs.h"
+#include "kube/cached_client.h"
 #include "kube/time_format.h"
 #include "unit/reconcilers/reconciler_test_base.h"
 
@@ -39,6 +40,20 @@ class CertificateReconcilerTest : public ReconcilerTest {
                      {kIssuerGroupAnnotation, "certsmith.io"},
                      {kCertificateNameAnnotation, "web"}}));
     return key;
+  }
+
+  // The first sync's Order (of a.example) becomes valid with a certificate for the stored
+  // next key; returns the stored Order.
+  Json FirstOrderValid(std::chrono::seconds lifetime = std::chrono::hours(24 * 90)) {
+    Json next = kube.All(kube::kSecrets)[0];
+    auto key = acme::PrivateKey::FromPem(
+                   Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
+                   .value();
+    Json order = Orders()[0];
+    order["status"] = {{"state", "valid"},
+                       {"url", "https://ca.test/o/1"},
+                       {"certificate", Base64Encode(IssueChain(key, {"a.example"}, lifetime))}};
+    return kube.UpdateStatus(api::kOrders, "default", order).value();
   }
 
   CertificateReconciler reconciler;
@@ -137,6 +152,113 @@ TEST_F(CertificateReconcilerTest, ANewKeyAndOrderAskTheServerOnce) {
   EXPECT_EQ(Orders().size(), 1u);
   EXPECT_EQ(server.ActionStrings({"list", "watch"}),
             (std::vector<std::string>{"get certificates default/web"}));
+}
+
+// The reconciler reading through informer caches, as under the manager: Certificates and Orders
+// cached whole, Secrets only when labelled as certsmith's (the stores are filled by hand: an
+// informer that has delivered nothing since the test began). ctx.live is the API server.
+class CachedCertificateReconcilerTest : public CertificateReconcilerTest {
+ protected:
+  CachedCertificateReconcilerTest() {
+    cached.Serve(api::kCertificates, certs, "", /*complete=*/true, nullptr);
+    cached.Serve(kube::kSecrets, secrets, "", /*complete=*/false, nullptr);
+    cached.Serve(api::kOrders, orders, "", /*complete=*/true, nullptr);
+    ctx.client = &cached;
+    ctx.live = &kube;
+  }
+  // GETs and LISTs of Secrets, Certificates and Orders that reached the API server.
+  std::vector<std::string> ServerReads() {
+    std::vector<std::string> out;
+    for (const kube::testing::Action& a : kube.Actions()) {
+      const std::string& r = a.resource.resource;
+      if ((a.verb == "get" || a.verb == "list") &&
+          (r == "secrets" || r == "certificates" || r == "orders")) {
+        out.push_back(a.ToString());
+      }
+    }
+    return out;
+  }
+  // The Order made by the first sync becomes valid; the informer delivers it.
+  void OrderValid() {
+    Json written = FirstOrderValid();
+    orders.Upsert(std::make_shared<const Json>(written));
+    cached.Observed(api::kOrders, written, false);
+  }
+
+  kube::Store certs, secrets, orders;
+  kube::CachedClient cached{kube, {.clock = &clock, .overlay_ttl = std::chrono::hours(24)}};
+};
+
+// Issue #10: the TLS Secret is read from the API server when the issuance begins (an unlabelled
+// Secret of that name, a user's or cert-manager's, is found there), not again when the Order is
+// valid; the Order's name and the Certificate's other Orders come from the cache. The one other
+// request is the uncached question before a new key (StillWanted).
+TEST_F(CachedCertificateReconcilerTest, AnIssuanceReadsTheSecretFromTheServerOnlyWhenItBegins) {
+  kube.Add(api::kCertificates, Certificate());
+  certs.Upsert(std::make_shared<const Json>(Cert()));
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  EXPECT_EQ(ServerReads(), (std::vector<std::string>{"get secrets default/web-tls",
+                                                      "get certificates default/web"}));
+  OrderValid();
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(kube.Peek(kube::kSecrets, "default", "web-tls").has_value());
+  EXPECT_EQ(Cert()["status"]["revision"], 1);
+  EXPECT_EQ(ServerReads(), std::vector<std::string>{});
+}
+
+// An unlabelled Secret made during the issuance is not in the cache: the Create of the TLS
+// Secret meets it (AlreadyExists), and the next sync reads it from the API server and decides
+// with it as before the cut: here a user's Secret without a certificate, filled in place.
+TEST_F(CachedCertificateReconcilerTest, AnUnlabelledSecretMadeDuringTheIssuanceIsReadThen) {
+  kube.Add(api::kCertificates, Certificate());
+  certs.Upsert(std::make_shared<const Json>(Cert()));
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  OrderValid();
+  kube.Add(kube::kSecrets, Secret("default", "web-tls", {{"user.txt", "keep me"}}));
+  SyncResult met = Sync();
+  ASSERT_TRUE(met.status.ok()) << met.status.ToString();
+  ASSERT_TRUE(met.requeue_after.has_value());
+  EXPECT_EQ(*met.requeue_after, Duration::zero());
+  kube.ClearActions();
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(ServerReads(), (std::vector<std::string>{"get secrets default/web-tls"}));
+  Json secret = *kube.Peek(kube::kSecrets, "default", "web-tls");
+  EXPECT_TRUE(secret["data"].contains("tls.crt"));
+  EXPECT_TRUE(secret["data"].contains("user.txt"));
+  EXPECT_EQ(secret["metadata"]["labels"][api::kManagedByLabel], "certsmith");
+  EXPECT_EQ(Cert()["status"]["revision"], 1);
+  EXPECT_EQ(Orders().size(), 1u);
+}
+
+// The Certificate's Orders listed from the cache for supersession include the one this
+// controller made a moment ago, before the informer delivered it; a spec change reads the TLS
+// Secret from the server again (the issuance that began without one was for the old spec), and
+// the new Order is preceded by the uncached question about the Certificate.
+TEST_F(CachedCertificateReconcilerTest, TheOrderInProgressIsSupersededFromTheCache) {
+  kube.Add(api::kCertificates, Certificate());
+  certs.Upsert(std::make_shared<const Json>(Cert()));
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_EQ(Orders().size(), 1u);
+  const std::string first = kube::GetName(Orders()[0]);
+  Json cert = Cert();
+  cert["spec"]["dnsNames"] = {"a.example", "b.example"};
+  cert["metadata"]["generation"] = 2;
+  Json updated = kube.Update(api::kCertificates, "default", cert).value();
+  certs.Upsert(std::make_shared<const Json>(updated));
+  cached.Observed(api::kCertificates, updated, false);
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  auto orders = Orders();
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_NE(kube::GetName(orders[0]), first);
+  EXPECT_TRUE(HasWrite("delete orders default/" + first));
+  EXPECT_EQ(ServerReads(), (std::vector<std::string>{"get secrets default/web-tls",
+                                                      "get certificates default/web"}));
 }
 
 TEST_F(CertificateReconcilerTest, AnOrderCollectedWithItsDeletedCertificateIsNotMadeAgain) {
@@ -673,15 +795,7 @@ class CertificateLifetimeTest : public CertificateReconcilerTest,
 TEST_P(CertificateLifetimeTest, IssuanceAnnouncesItsRenewalOnce) {
   kube.Add(api::kCertificates, Certificate());
   ASSERT_TRUE(Sync().status.ok());
-  Json next = kube.All(kube::kSecrets)[0];
-  auto key = acme::PrivateKey::FromPem(
-                 Base64DecodeLenient(next["data"]["tls.key"].get<std::string>()).value())
-                 .value();
-  Json order = Orders()[0];
-  order["status"] = {{"state", "valid"},
-                     {"url", "https://ca.test/o/1"},
-                     {"certificate", Base64Encode(IssueChain(key, {"a.example"}, GetParam()))}};
-  ASSERT_TRUE(kube.UpdateStatus(api::kOrders, "default", order).ok());
+  FirstOrderValid(GetParam());
   SyncResult issued = Sync();
   ASSERT_TRUE(issued.requeue_after.has_value());
   ASSERT_EQ(EventsWithReason("Issued").size(), 1u);

@@ -14,7 +14,9 @@
 //
 // Reads fall through to the API server when the resource is not served, the informer has not
 // synced yet, the namespace is outside the informer's, or, for a partial cache (a label
-// selector: only some objects of the kind are cached), when the cache has no such object.
+// selector: only some objects of the kind are cached), when the cache has no such object
+// (GetCached answers NotFound then). List always asks the API server; ListCached answers from a
+// store that holds every object of the kind.
 //
 // Other readers (kubectl, other controllers) may change an object after the cache saw it: an
 // Update built from a cached object then fails with kConflict, and the caller retries once the
@@ -62,8 +64,17 @@ class CachedClient final : public Client {
   void Observed(const ResourceRef& res, const Json& obj, bool deleted);
 
   Result<Json> Get(const ResourceRef& res, std::string_view ns, std::string_view name) override;
+  // A served, synced kind is read from its store alone (a label-selected store's miss is
+  // NotFound); other reads as Get.
+  Result<Json> GetCached(const ResourceRef& res, std::string_view ns,
+                         std::string_view name) override;
   Result<Json> List(const ResourceRef& res, std::string_view ns,
                     const ListOptions& options) override;
+  // From a served, synced store without a selector (every object of the kind), with this
+  // client's remembered writes and tombstones, filtered by the label selector; otherwise (a
+  // label-selected store, a field selector) from the API server.
+  Result<Json> ListCached(const ResourceRef& res, std::string_view ns,
+                          const ListOptions& options) override;
   Result<Json> Create(const ResourceRef& res, std::string_view ns, const Json& obj) override;
   Result<Json> Update(const ResourceRef& res, std::string_view ns, const Json& obj) override;
   Result<Json> UpdateStatus(const ResourceRef& res, std::string_view ns, const Json& obj) override;
@@ -95,6 +106,17 @@ class CachedClient final : public Client {
     std::string resource_version;
     Clock::TimePoint expires;
   };
+  // What the cache says of one object: obj when it holds it; known: its absence is certain too
+  // (a tombstone, or a store holding every object of the kind); deleted: a tombstone.
+  struct CacheAnswer {
+    std::optional<Json> obj;
+    bool known = false;
+    bool deleted = false;
+  };
+  CacheAnswer ReadCache(const Served& s, const ResourceRef& res, std::string_view ns,
+                        std::string_view name);
+  Result<Json> Read(const ResourceRef& res, std::string_view ns, std::string_view name,
+                    bool cache_only);
   static std::string ResourceId(const ResourceRef& res);
   static std::string StoreKey(const ResourceRef& res, std::string_view ns, std::string_view name);
   // The served entry covering (res, ns), synced or not; Find: only once synced.

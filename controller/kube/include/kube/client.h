@@ -116,6 +116,22 @@ class Client {
   virtual Result<Json> PostPath(std::string_view absolute_path, const Json& body) = 0;
   virtual Result<std::unique_ptr<Watch>> StartWatch(const ResourceRef& res, std::string_view ns,
                                                     const ListOptions& options) = 0;
+
+  // Get, except that a client reading from informer caches (CachedClient) answers from them
+  // alone: an object its label-selected cache does not hold is NotFound, not a question to the
+  // API server. For callers that learn of such an object another way (a Create answering
+  // AlreadyExists). Other clients: Get.
+  virtual Result<Json> GetCached(const ResourceRef& res, std::string_view ns,
+                                 std::string_view name) {
+    return Get(res, ns, name);
+  }
+  // List, except that a client reading from informer caches answers from a cache that holds
+  // every object of the kind (its own writes included) instead of the API server: a moment
+  // behind other writers, never behind its own. Other clients: List.
+  virtual Result<Json> ListCached(const ResourceRef& res, std::string_view ns,
+                                  const ListOptions& options) {
+    return List(res, ns, options);
+  }
 };
 
 // Lists every page (following metadata.continue) and returns one List object whose items are
