@@ -38,13 +38,14 @@ void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::str
                       api::CertificateStatus* status, IssuanceCheck* check) {
   if (!check->current_valid) return;
   const auto now = ctx.clock->Now();
-  auto cert_id = acme::AriCertId(chain_pem);
-  if (!cert_id.ok()) {
+  // The leaf's ID as CheckIssuance decoded it (no second decoding of the chain).
+  const std::string cert_id = check->info ? check->info->ari_cert_id : "";
+  if (cert_id.empty()) {
     status->renewal_info.reset();
     return;
   }
   std::optional<api::CertificateStatus::RenewalInfo> known = status->renewal_info;
-  if (known && known->certificate_id != *cert_id) known.reset();
+  if (known && known->certificate_id != cert_id) known.reset();
   const bool due = !known || !known->next_check_time || now >= *known->next_check_time;
   if (due) {
     auto client = AcmeClientFor(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
@@ -52,7 +53,7 @@ void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::str
                                                  : Result<acme::RenewalInfo>(client.status());
     if (info.ok()) {
       api::CertificateStatus::RenewalInfo fresh;
-      fresh.certificate_id = *cert_id;
+      fresh.certificate_id = cert_id;
       fresh.window_start = std::chrono::floor<std::chrono::seconds>(info->window_start);
       fresh.window_end = std::chrono::floor<std::chrono::seconds>(info->window_end);
       fresh.explanation_url = info->explanation_url;
