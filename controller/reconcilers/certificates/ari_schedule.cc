@@ -22,6 +22,14 @@ double DefaultRandom() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
 }
 
+// The issuer's status recorded that the CA's directory has no renewalInfo (when its account was
+// registered or found): a Certificate with no window yet does not ask (a restart over thousands
+// of them asks the CA nothing). One that has a window still asks when it is due: the CA gave it.
+bool IssuerOffersNoRenewalInfo(Context& ctx, const api::Certificate& cert) {
+  auto issuer = GetIssuer(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
+  return issuer.ok() && issuer->status.acme.renewal_info == api::kRenewalInfoNotOffered;
+}
+
 }  // namespace
 
 Clock::TimePoint PointInWindow(Clock::TimePoint start, Clock::TimePoint end, double unit_random) {
@@ -47,6 +55,11 @@ void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::str
   std::optional<api::CertificateStatus::RenewalInfo> known = status->renewal_info;
   if (known && known->certificate_id != cert_id) known.reset();
   const bool due = !known || !known->next_check_time || now >= *known->next_check_time;
+  if (due && !known && IssuerOffersNoRenewalInfo(ctx, cert)) {
+    // The 2/3 rule, as below when the CA answers that it has no renewalInfo, without asking.
+    status->renewal_info.reset();
+    return;
+  }
   if (due) {
     auto client = AcmeClientFor(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
     Result<acme::RenewalInfo> info = client.ok() ? (*client)->GetRenewalInfo(chain_pem)

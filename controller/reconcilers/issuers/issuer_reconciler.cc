@@ -277,6 +277,13 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   }
 
   ctx_.accounts->Put(ikey, {hash_of(fingerprint), account->url, *client});
+  // The directory the account requests just read (no request of its own): whether the
+  // Certificates of this issuer have a renewalInfo to ask (certificates/ari_schedule.h). A
+  // restart reads it here instead of asking the CA once per Certificate without a window.
+  if (auto directory = (*client)->GetDirectory(); directory.ok()) {
+    issuer.status.acme.renewal_info =
+        directory->renewal_info.empty() ? api::kRenewalInfoNotOffered : api::kRenewalInfoOffered;
+  }
   issuer.status.acme.uri = account->url;
   issuer.status.acme.last_registered_email = issuer.spec.acme.email;
   issuer.status.acme.last_private_key_hash = fingerprint;

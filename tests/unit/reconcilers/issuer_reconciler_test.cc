@@ -34,6 +34,8 @@ TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
   EXPECT_EQ(acme->last_eab->key_id, "kid-1");
   EXPECT_EQ(acme->last_eab->hmac_key, "hmac-key-bytes");
   EXPECT_EQ(Status()["acme"]["uri"], FakeAcmeClient::kAccountUrl);
+  // The fake's directory has no renewalInfo: recorded for the Certificates (ari_schedule.h).
+  EXPECT_EQ(Status()["acme"]["renewalInfo"], "NotOffered");
   EXPECT_EQ(Ready()["status"], "True");
   EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
   auto registered = EventsWithReason("AccountRegistered");
@@ -43,6 +45,14 @@ TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
   auto key = kube.Peek(kube::kSecrets, "certsmith", "ca-account");
   ASSERT_TRUE(key.has_value());
   EXPECT_TRUE((*key)["data"].contains("tls.key"));
+}
+
+TEST_F(IssuerReconcilerTest, RecordsThatTheDirectoryOffersRenewalInfo) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  acme->directory.renewal_info = "https://ca.test/renewal-info";
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["acme"]["renewalInfo"], "Offered");
 }
 
 TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
