@@ -122,6 +122,29 @@ TEST_F(IssuerReconcilerTest, ARestartUsesTheRecordedAccountWithoutAskingTheCa) {
   }
 }
 
+// An Issuer registered by a controller that did not record renewalInfo: the restart reads the
+// directory once and records it, so the restarts after it ask the CA nothing.
+TEST_F(IssuerReconcilerTest, ARestartRecordsRenewalInfoOnceForAnOlderIssuer) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  ASSERT_TRUE(Sync().status.ok());
+  Json older = *kube.Peek(api::kClusterIssuers, "", "ca");
+  older["status"]["acme"].erase("renewalInfo");
+  kube.Add(api::kClusterIssuers, older);
+  accounts.Remove("ClusterIssuer/ca");  // the restart
+  acme->calls.clear();
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());  // no account request
+  EXPECT_EQ(Writes().size(), 1u);
+  EXPECT_EQ(Status()["acme"]["renewalInfo"], "NotOffered");
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
+  accounts.Remove("ClusterIssuer/ca");  // and another restart
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Writes(), std::vector<std::string>{});
+}
+
 // The lookup failing for any reason but "does not exist" must not spend the EAB: the CA may
 // well hold an account for this key, and a pair bound once cannot bind another. The Issuer says
 // what went wrong and is retried; NewAccount is never called.
