@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "certsmith/http_threads.h"
+#include "certsmith/malloc_arenas.h"
 
 #ifdef CERTSMITH_HAVE_ACME_CLI
 #include "cli/acme_command.h"
@@ -51,6 +52,7 @@ bool SetUpProcess() {
     return false;
   }
   certsmith::InitHttpThreadPool(*threads);
+  certsmith::LimitMallocArenas();
   return true;
 }
 

@@ -294,6 +294,12 @@ def issuer_status():
             "uri": s("Account URL at the CA."),
             "lastRegisteredEmail": s("Contact email the account was last registered with."),
             "lastPrivateKeyHash": s("SHA-256 of the account key's public part."),
+            "renewalInfo": s(
+                "certsmith extra: whether the CA's directory offered renewalInfo (ACME Renewal "
+                "Information, RFC 9773) when the account was last registered or found: "
+                "Offered or NotOffered (unset: not recorded). With NotOffered, the Certificates "
+                "of this issuer use the 2/3 rule (or renewBefore) without asking the CA.",
+                enum=["Offered", "NotOffered"]),
         }),
     })
 

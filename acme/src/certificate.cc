@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "certsmith/base64.h"
 #include "certsmith/time_point.h"
 #include "openssl_util.h"
 
@@ -94,6 +95,32 @@ Result<std::string> SpkiSha256(X509* cert) {
   return internal::HexLower(internal::Sha256(std::string_view(owner.get(), len)));
 }
 
+// The serial's INTEGER content octets as DER encodes them (with a leading 0x00 when the high bit
+// is set), without the tag and length: what RFC 9773 §4.1 asks for.
+std::string SerialContentOctets(const ASN1_INTEGER* serial) {
+  int len = i2d_ASN1_INTEGER(serial, nullptr);
+  if (len <= 0) return {};
+  std::string der(static_cast<size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  i2d_ASN1_INTEGER(serial, &p);
+  // Skip tag (1 byte) and the length: short form (1 byte) or long form (1 + n bytes).
+  size_t header = 2;
+  if (static_cast<unsigned char>(der[1]) & 0x80)
+    header += static_cast<unsigned char>(der[1]) & 0x7f;
+  return header <= der.size() ? der.substr(header) : std::string();
+}
+
+// RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial octets); "" when unnamed.
+std::string AriCertIdOf(X509* cert) {
+  const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert);
+  if (aki == nullptr || ASN1_STRING_length(aki) <= 0) return "";
+  std::string key_id(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki)),
+                     static_cast<size_t>(ASN1_STRING_length(aki)));
+  std::string serial = SerialContentOctets(X509_get0_serialNumber(cert));
+  if (serial.empty()) return "";
+  return Base64UrlEncode(key_id) + "." + Base64UrlEncode(serial);
+}
+
 Result<CertificateInfo> Describe(X509* cert) {
   CertificateInfo info;
   info.subject = NameToString(X509_get_subject_name(cert));
@@ -107,6 +134,7 @@ Result<CertificateInfo> Describe(X509* cert) {
   ReadSans(cert, info);
   ASSIGN_OR_RETURN(info.public_key_sha256, SpkiSha256(cert));
   info.is_ca = (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
+  info.ari_cert_id = AriCertIdOf(cert);
   return info;
 }
 

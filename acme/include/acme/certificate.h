@@ -29,6 +29,9 @@ struct CertificateInfo {
   std::vector<std::string> email_addresses;  // rfc822Name SANs, in order
   std::string public_key_sha256;          // hex SHA-256 of the SPKI (matches PublicKeyFingerprint)
   bool is_ca = false;                     // basicConstraints cA=TRUE
+  // RFC 9773 §4.1 certificate identifier (renewal_info.h); empty when the certificate has no
+  // Authority Key Identifier with a keyIdentifier (ARI cannot name it then).
+  std::string ari_cert_id;
 };
 
 // Splits a PEM bundle into its CERTIFICATE blocks (each a complete PEM string ending in a

@@ -328,7 +328,7 @@ Result<Issuer> Issuer::FromJson(const Json& object) {
         JsonReader acme = status.Child("acme");
         issuer->status.acme =
             AcmeIssuerStatus{acme.String("uri"), acme.String("lastRegisteredEmail"),
-                             acme.String("lastPrivateKeyHash")};
+                             acme.String("lastPrivateKeyHash"), acme.String("renewalInfo")};
       });
 }
 
@@ -495,6 +495,7 @@ Json AcmeIssuerStatus::ToJson() const {
   PutString(j, "uri", uri);
   PutString(j, "lastRegisteredEmail", last_registered_email);
   PutString(j, "lastPrivateKeyHash", last_private_key_hash);
+  PutString(j, "renewalInfo", renewal_info);
   return j;
 }
 

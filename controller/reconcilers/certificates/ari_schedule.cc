@@ -22,6 +22,14 @@ double DefaultRandom() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
 }
 
+// The issuer's status recorded that the CA's directory has no renewalInfo (when its account was
+// registered or found): a Certificate with no window yet does not ask (a restart over thousands
+// of them asks the CA nothing). One that has a window still asks when it is due: the CA gave it.
+bool IssuerOffersNoRenewalInfo(Context& ctx, const api::Certificate& cert) {
+  auto issuer = GetIssuer(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
+  return issuer.ok() && issuer->status.acme.renewal_info == api::kRenewalInfoNotOffered;
+}
+
 }  // namespace
 
 Clock::TimePoint PointInWindow(Clock::TimePoint start, Clock::TimePoint end, double unit_random) {
@@ -38,21 +46,27 @@ void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::str
                       api::CertificateStatus* status, IssuanceCheck* check) {
   if (!check->current_valid) return;
   const auto now = ctx.clock->Now();
-  auto cert_id = acme::AriCertId(chain_pem);
-  if (!cert_id.ok()) {
+  // The leaf's ID as CheckIssuance decoded it (no second decoding of the chain).
+  const std::string cert_id = check->info ? check->info->ari_cert_id : "";
+  if (cert_id.empty()) {
     status->renewal_info.reset();
     return;
   }
   std::optional<api::CertificateStatus::RenewalInfo> known = status->renewal_info;
-  if (known && known->certificate_id != *cert_id) known.reset();
+  if (known && known->certificate_id != cert_id) known.reset();
   const bool due = !known || !known->next_check_time || now >= *known->next_check_time;
+  if (due && !known && IssuerOffersNoRenewalInfo(ctx, cert)) {
+    // The 2/3 rule, as below when the CA answers that it has no renewalInfo, without asking.
+    status->renewal_info.reset();
+    return;
+  }
   if (due) {
     auto client = AcmeClientFor(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
     Result<acme::RenewalInfo> info = client.ok() ? (*client)->GetRenewalInfo(chain_pem)
                                                  : Result<acme::RenewalInfo>(client.status());
     if (info.ok()) {
       api::CertificateStatus::RenewalInfo fresh;
-      fresh.certificate_id = *cert_id;
+      fresh.certificate_id = cert_id;
       fresh.window_start = std::chrono::floor<std::chrono::seconds>(info->window_start);
       fresh.window_end = std::chrono::floor<std::chrono::seconds>(info->window_end);
       fresh.explanation_url = info->explanation_url;

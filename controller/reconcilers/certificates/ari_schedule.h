@@ -20,7 +20,7 @@ namespace certsmith::reconcilers {
 Clock::TimePoint PointInWindow(Clock::TimePoint start, Clock::TimePoint end, double unit_random);
 
 // For a Certificate whose Secret holds chain_pem, valid and matching its spec
-// (check->current_valid): asks the CA for its window when status says it is time to (or the
+// (check->current_valid, check->info its leaf): asks the CA for its window when status says it is time to (or the
 // certificate changed), and then sets check->renewal_time, ->needed (the point has come),
 // ->from_ari, ->recheck_at and ->replaces, and status->renewal_info. Leaves the 2/3 rule in place
 // (and clears status->renewal_info) when the CA has no renewalInfo, the certificate cannot be

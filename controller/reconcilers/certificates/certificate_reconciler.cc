@@ -30,14 +30,7 @@ constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
 constexpr auto kIssuerRetryDelay = std::chrono::minutes(5);
 
 std::optional<std::string> DataField(const Json* secret, const std::string& field) {
-  if (secret == nullptr) return std::nullopt;
-  auto data = secret->find("data");
-  if (data == secret->end() || !data->is_object() || !data->contains(field)) return std::nullopt;
-  const Json& v = (*data)[field];
-  if (!v.is_string()) return std::nullopt;
-  auto decoded = Base64DecodeLenient(v.get<std::string>());
-  if (!decoded.ok() || decoded->empty()) return std::nullopt;
-  return *decoded;
+  return SecretData(secret, field);
 }
 
 std::string Annotation(const Json* obj, const std::string& key) {
@@ -52,9 +45,9 @@ Result<acme::KeyType> SpecKeyType(const api::Certificate& cert) {
   return acme::ParseKeyType(name);
 }
 
-bool KeyMatchesSpec(const api::Certificate& cert, const acme::PrivateKey& key) {
+bool KeyMatchesSpec(const api::Certificate& cert, acme::KeyType key_type) {
   auto type = SpecKeyType(cert);
-  return type.ok() && key.type() == *type;
+  return type.ok() && key_type == *type;
 }
 
 std::set<std::string> Normalized(const std::vector<std::string>& names) {
@@ -250,32 +243,37 @@ bool SetSecretOwnership(const Json& cert_obj, bool owned, Json* secret) {
 
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
                             Clock::TimePoint now) {
+  if (secret == nullptr) return CheckIssuance(cert, nullptr, SecretFacts(), now);
+  return CheckIssuance(cert, secret, ReadSecretFacts(*secret), now);
+}
+
+IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
+                            const SecretFacts& facts, Clock::TimePoint now) {
   if (secret == nullptr) {
     return Need("DoesNotExist", "Issuing certificate as Secret does not exist");
   }
-  auto crt = DataField(secret, kTlsCrt);
-  auto key_pem = DataField(secret, kTlsKey);
-  if (!crt || !key_pem) {
-    return Need("MissingData", "Issuing certificate as Secret does not contain a certificate");
+  switch (facts.problem) {
+    case SecretFacts::Problem::kMissingData:
+      return Need("MissingData", "Issuing certificate as Secret does not contain a certificate");
+    case SecretFacts::Problem::kInvalidCertificate:
+      return Need("InvalidCertificate",
+                  "Issuing certificate as Secret holds an unparseable certificate");
+    case SecretFacts::Problem::kInvalidKey:
+      return Need("InvalidKey", "Issuing certificate as Secret holds an invalid key");
+    case SecretFacts::Problem::kKeyMismatch:
+      return Need("SecretMismatch",
+                  "Issuing certificate as Secret's private key does not match the certificate");
+    case SecretFacts::Problem::kNone:
+      break;
   }
-  auto info = acme::ParseCertificatePem(*crt);
-  if (!info.ok())
-    return Need("InvalidCertificate",
-                "Issuing certificate as Secret holds an "
-                "unparseable certificate");
-  auto key = acme::PrivateKey::FromPem(*key_pem);
-  if (!key.ok()) return Need("InvalidKey", "Issuing certificate as Secret holds an invalid key");
-  if (!acme::CertificateMatchesKey(*crt, *key)) {
-    return Need("SecretMismatch",
-                "Issuing certificate as Secret's private key does not match the certificate");
-  }
+  const acme::CertificateInfo* info = &*facts.info;
   if (Normalized(info->dns_names) != Normalized(cert.spec.DnsIdentifiers()) ||
       NormalizedIps(info->ip_addresses) != NormalizedIps(cert.spec.IpIdentifiers()) ||
       (!cert.spec.common_name.empty() && info->common_name != cert.spec.common_name)) {
     return Need("SpecChanged",
                 "Issuing certificate as the names in the Secret differ from the spec");
   }
-  if (!KeyMatchesSpec(cert, *key)) {
+  if (!KeyMatchesSpec(cert, *facts.key_type)) {
     return Need("SpecChanged", "Issuing certificate as spec.privateKey changed");
   }
   const bool own_issuer =
@@ -335,7 +333,9 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
   if (cert.spec.private_key.rotation_policy == "Never") {
     if (auto pem = DataField(secret, kTlsKey)) {
       auto key = acme::PrivateKey::FromPem(*pem);
-      if (key.ok() && KeyMatchesSpec(cert, *key)) return std::optional<acme::PrivateKey>(*key);
+      if (key.ok() && KeyMatchesSpec(cert, key->type())) {
+        return std::optional<acme::PrivateKey>(*key);
+      }
     }
   }
   const std::string ns = cert.metadata.namespace_;
@@ -349,7 +349,9 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
     }
     if (auto pem = DataField(&*existing, kTlsKey)) {
       auto key = acme::PrivateKey::FromPem(*pem);
-      if (key.ok() && KeyMatchesSpec(cert, *key)) return std::optional<acme::PrivateKey>(*key);
+      if (key.ok() && KeyMatchesSpec(cert, key->type())) {
+        return std::optional<acme::PrivateKey>(*key);
+      }
     }
     Status s = ctx_.client->Delete(kube::kSecrets, ns, name);
     if (!s.ok() && !kube::IsNotFound(s)) return s;
@@ -412,11 +414,13 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
     if (!kube::IsNotFound(got.status())) return SyncResult::Error(got.status());
     keys_.Forget(key);  // deleted while its RSA key was generating
     TakeSecretServerRead(key);
+    secret_facts_.Forget(key);
     return SyncResult::Done();
   }
   Json obj = *got;
   if (obj["metadata"].contains("deletionTimestamp")) {
     keys_.Forget(key);
+    secret_facts_.Forget(key);
     // revokeOnDelete: revoke before the Secret goes (revocation.h).
     if (HasRevocationFinalizer(obj)) return FinalizeRevocation(ctx_, obj);
     return SyncResult::Done();
@@ -448,7 +452,11 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
     if (!owned.ok()) return SyncResult::Error(owned);
   }
   const Json* secret_ptr = secret ? &*secret : nullptr;
-  IssuanceCheck check = CheckIssuance(cert, secret_ptr, ctx_.clock->Now());
+  // Decoded once per version of the Secret (secret_facts.h); compared with the spec and the
+  // clock now.
+  std::shared_ptr<const SecretFacts> facts =
+      secret ? secret_facts_.Get(key, *secret) : std::make_shared<const SecretFacts>();
+  IssuanceCheck check = CheckIssuance(cert, secret_ptr, *facts, ctx_.clock->Now());
   if (check.current_valid) {
     ApplyRenewalInfo(ctx_, cert, DataField(secret_ptr, kTlsCrt).value_or(""), &cert.status, &check);
     // The CA moved the renewal into the past: say so before the renewal starts.
@@ -527,7 +535,7 @@ SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cer
   }
   // Keystores, extra formats and annotations follow the spec on an unchanged certificate too
   // (enabled later, password changed, a Secret written by an older version).
-  if (Status outputs = RefreshSecretOutputs(cert, secret); !outputs.ok()) {
+  if (Status outputs = RefreshSecretOutputs(cert, secret, *check.info); !outputs.ok()) {
     SetCondition(ctx_, &cert.status.conditions, api::kConditionReady, api::ConditionStatus::kFalse,
                  "SecretOutputsFailed", ErrorText(outputs), cert.metadata.generation);
     auto w = WriteStatus(ctx_, api::kCertificates, obj, cert.status.ToJson());
@@ -554,18 +562,20 @@ SyncResult CertificateReconciler::UpToDate(const Json& obj, api::Certificate cer
 }
 
 Status CertificateReconciler::RefreshSecretOutputs(const api::Certificate& cert,
-                                                   const Json* secret) {
+                                                   const Json* secret,
+                                                   const acme::CertificateInfo& info) {
   if (secret == nullptr) return Status::Ok();
   auto chain = DataField(secret, kTlsCrt);
   auto key_pem = DataField(secret, kTlsKey);
   if (!chain || !key_pem) return Status::Ok();
-  ASSIGN_OR_RETURN(acme::PrivateKey key, acme::PrivateKey::FromPem(*key_pem));
+  // The key is decoded only when keystores or extra formats need it.
+  auto key = [&]() { return acme::PrivateKey::FromPem(*key_pem); };
   // The CA: ca.crt, else the top of the chain (what Complete() writes as ca.crt).
   std::string ca = DataField(secret, kCaCrt).value_or("");
   auto blocks = acme::SplitPemCertificates(*chain);
   if (ca.empty() && blocks.ok() && blocks->size() > 1) ca = blocks->back();
   Json updated = *secret;
-  ASSIGN_OR_RETURN(bool changed, ApplySecretOutputs(ctx_, cert, key, *chain, ca, &updated));
+  ASSIGN_OR_RETURN(bool changed, ApplySecretOutputs(ctx_, cert, info, key, *chain, ca, &updated));
   if (!changed) return Status::Ok();
   auto written = ctx_.client->Update(kube::kSecrets, cert.metadata.namespace_, updated);
   return written.ok() ? Status::Ok() : written.status().WithContext("updating Secret outputs");
@@ -760,11 +770,12 @@ SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cer
   if (!chain.ok()) return Failed(obj, std::move(cert), "Order holds no certificate");
   auto blocks = acme::SplitPemCertificates(*chain);
   if (!blocks.ok()) return Failed(obj, std::move(cert), blocks.status().message());
-  if (!acme::CertificateMatchesKey(*chain, key)) {
-    return Failed(obj, std::move(cert), "the issued certificate does not match the private key");
-  }
   auto info = acme::ParseCertificatePem(*chain);
   if (!info.ok()) return Failed(obj, std::move(cert), info.status().message());
+  // acme::CertificateMatchesKey's comparison, on the certificate decoded once.
+  if (info->public_key_sha256 != acme::PublicKeyFingerprint(key)) {
+    return Failed(obj, std::move(cert), "the issued certificate does not match the private key");
+  }
   const bool pkcs8 = cert.spec.private_key.encoding == "PKCS8";
   auto key_pem = key.ToPem(pkcs8 ? acme::PemEncoding::kPkcs8 : acme::PemEncoding::kPkcs1);
   if (!key_pem.ok()) return SyncResult::Error(key_pem.status());
@@ -797,7 +808,8 @@ SyncResult CertificateReconciler::Complete(const Json& obj, api::Certificate cer
   } else {
     target["data"].erase(kCaCrt);
   }
-  auto outputs = ApplySecretOutputs(ctx_, cert, key, *chain,
+  auto issued_key = [&]() { return Result<acme::PrivateKey>(key); };
+  auto outputs = ApplySecretOutputs(ctx_, cert, *info, issued_key, *chain,
                                     blocks->size() > 1 ? blocks->back() : std::string(), &target);
   if (!outputs.ok()) return Failed(obj, std::move(cert), ErrorText(outputs.status()));
   // Retain (the default, as in cert-manager): no ownerReference, so deleting the Certificate

@@ -16,6 +16,7 @@
 #include "api/certificate.h"
 #include "api/order.h"
 #include "certificates/key_generator.h"
+#include "certificates/secret_facts.h"
 #include "reconcilers/context.h"
 
 namespace certsmith::reconcilers {
@@ -47,7 +48,12 @@ struct IssuanceCheck {
 // renewBefore when set and shorter than the lifetime, else at 2/3 of the lifetime; whole seconds
 // (rounded down).
 Clock::TimePoint RenewalTime(const api::Certificate& cert, const acme::CertificateInfo& info);
-// Looks at the target Secret (nullptr when it does not exist).
+// Looks at the target Secret (nullptr when it does not exist), whose content facts says
+// (ReadSecretFacts(*secret): decoded once per version of the Secret, secret_facts.h); what
+// depends on the spec or the time is decided here, at every call.
+IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret,
+                            const SecretFacts& facts, Clock::TimePoint now);
+// The same, decoding the Secret now.
 IssuanceCheck CheckIssuance(const api::Certificate& cert, const Json* secret, Clock::TimePoint now);
 // Whether `kubectl certsmith renew` asked for a certificate newer than the current revision
 // (api::kRenewRevisionAnnotation).
@@ -71,6 +77,8 @@ class CertificateReconciler {
   SyncResult Sync(const std::string& key);
   // Private keys being generated for Certificates (none for deleted ones).
   size_t KeysGenerating() const { return keys_.Pending(); }
+  // The decoded TLS Secrets, per Certificate.
+  const SecretFactsCache& SecretFactsCached() const { return secret_facts_; }
 
  private:
   // The key for the next issuance: from the next-key Secret, else generated and stored there.
@@ -91,8 +99,10 @@ class CertificateReconciler {
   SyncResult Failed(const Json& obj, api::Certificate cert, const std::string& message);
   SyncResult UpToDate(const Json& obj, api::Certificate cert, const IssuanceCheck& check,
                       const Json* secret);
-  // Keystores, extra output formats and annotations of an existing Secret (secret_outputs.h).
-  Status RefreshSecretOutputs(const api::Certificate& cert, const Json* secret);
+  // Keystores, extra output formats and annotations of an existing Secret (secret_outputs.h)
+  // whose leaf is info.
+  Status RefreshSecretOutputs(const api::Certificate& cert, const Json* secret,
+                              const acme::CertificateInfo& info);
   // Whether the Secret carries the Certificate's ownerReference (garbage-collected with it).
   bool OwnsSecret(const Json& obj, const api::Certificate& cert) const;
   // Adds or removes the revokeOnDelete finalizer (revocation.h); *obj becomes the stored object.
@@ -110,6 +120,7 @@ class CertificateReconciler {
   KeyGenerator keys_;
   std::mutex mu_;
   std::set<std::string> secret_server_reads_;  // Certificate keys
+  SecretFactsCache secret_facts_;
 };
 
 }  // namespace certsmith::reconcilers

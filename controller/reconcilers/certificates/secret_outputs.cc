@@ -149,12 +149,12 @@ bool SetAnnotation(Json& meta, const std::string& key, const std::string& value)
 }  // namespace
 
 Result<bool> ApplySecretOutputs(Context& ctx, const api::Certificate& cert,
-                                const acme::PrivateKey& key, const std::string& chain_pem,
-                                const std::string& ca_pem, Json* secret) {
-  ASSIGN_OR_RETURN(acme::CertificateInfo info, acme::ParseCertificatePem(chain_pem));
+                                const acme::CertificateInfo& leaf, const PrivateKeySource& key_source,
+                                const std::string& chain_pem, const std::string& ca_pem,
+                                Json* secret) {
   Json& meta = (*secret)["metadata"];
   bool changed = false;
-  for (const auto& [k, v] : Annotations(cert, info)) changed |= SetAnnotation(meta, k, v);
+  for (const auto& [k, v] : Annotations(cert, leaf)) changed |= SetAnnotation(meta, k, v);
 
   const auto& formats = cert.spec.additional_output_formats;
   const auto* ks = cert.spec.keystores ? &*cert.spec.keystores : nullptr;
@@ -170,6 +170,7 @@ Result<bool> ApplySecretOutputs(Context& ctx, const api::Certificate& cert,
     changed |= SetAnnotation(meta, kOutputsDigestAnnotation, "");
     return changed;
   }
+  ASSIGN_OR_RETURN(const acme::PrivateKey key, key_source());
   ASSIGN_OR_RETURN(Outputs plan, Build(ctx, cert, key, chain_pem, ca_pem, false));
   ASSIGN_OR_RETURN(std::string key_pem, key.ToPem(acme::PemEncoding::kPkcs8));
   ASSIGN_OR_RETURN(std::string mac,

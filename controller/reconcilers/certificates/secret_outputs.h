@@ -5,7 +5,10 @@
 // Kept apart from the Certificate reconciler's issuing decisions: it only shapes the Secret.
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include "acme/certificate.h"
 
 #include "acme/key.h"
 #include "api/certificate.h"
@@ -32,12 +35,18 @@ inline constexpr char kCertificateNameAnnotation[] = "certsmith.io/certificate-n
 // rebuilt (new salts) only when one of those changes, not at every sync.
 inline constexpr char kOutputsDigestAnnotation[] = "certsmith.io/outputs-digest";
 
+// Gives the private key; called only when keystores or extra formats are wanted (decoding a key
+// is most of the cost of looking at an unchanged Secret).
+using PrivateKeySource = std::function<Result<acme::PrivateKey>()>;
+
 // Brings secret's extra data keys and certificate annotations in line with cert's spec for the
-// certificate chain_pem (leaf first) signed for key; ca_pem is the top of the chain ("" when the
-// CA sent only the leaf). Reads keystore passwords from their Secrets (cert's namespace). True
-// when secret changed. Errors name the field (a missing password Secret, an empty password).
+// certificate chain_pem (leaf first, already decoded as leaf) signed for key; ca_pem is the top
+// of the chain ("" when the CA sent only the leaf). Reads keystore passwords from their Secrets
+// (cert's namespace). True when secret changed. Errors name the field (a missing password
+// Secret, an empty password).
 Result<bool> ApplySecretOutputs(Context& ctx, const api::Certificate& cert,
-                                const acme::PrivateKey& key, const std::string& chain_pem,
-                                const std::string& ca_pem, Json* secret);
+                                const acme::CertificateInfo& leaf, const PrivateKeySource& key,
+                                const std::string& chain_pem, const std::string& ca_pem,
+                                Json* secret);
 
 }  // namespace certsmith::reconcilers

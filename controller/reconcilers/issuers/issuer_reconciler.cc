@@ -48,6 +48,18 @@ bool RecordedAccountHolds(const api::Issuer& issuer, const std::string& fingerpr
          Origin(acme.uri) == Origin(issuer.spec.acme.server);
 }
 
+// status.acme.renewalInfo from the CA's directory (fetched once per client, then kept): whether
+// the Certificates of this issuer have a renewalInfo to ask (certificates/ari_schedule.h), so a
+// restart does not ask the CA once per Certificate without a window. False when the directory
+// cannot be read (nothing recorded).
+bool RecordRenewalInfo(acme::AcmeClient& client, api::AcmeIssuerStatus* status) {
+  auto directory = client.GetDirectory();
+  if (!directory.ok()) return false;
+  status->renewal_info =
+      directory->renewal_info.empty() ? api::kRenewalInfoNotOffered : api::kRenewalInfoOffered;
+  return true;
+}
+
 }  // namespace
 
 Result<acme::KeyType> AccountKeyType(const api::Issuer& issuer) {
@@ -207,6 +219,13 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
     if (recorded.ok()) {
       (*recorded)->set_account_url(issuer.status.acme.uri);
       ctx_.accounts->Put(ikey, {hash_of(fingerprint), issuer.status.acme.uri, *recorded});
+      // An Issuer registered before status.acme.renewalInfo existed: the directory is read once
+      // (one ACME request and one status write), and later restarts ask nothing.
+      if (issuer.status.acme.renewal_info.empty() &&
+          RecordRenewalInfo(**recorded, &issuer.status.acme)) {
+        auto written = WriteStatus(ctx_, res_, obj, issuer.status.ToJson());
+        if (!written.ok()) return SyncResult::Error(written.status());
+      }
       log::Info("issuer ready", {{"issuer", kube::ObjectKey(obj)},
                                  {"account", issuer.status.acme.uri},
                                  {"from", "status"}});
@@ -277,6 +296,8 @@ SyncResult IssuerReconciler::Sync(const std::string& key) {
   }
 
   ctx_.accounts->Put(ikey, {hash_of(fingerprint), account->url, *client});
+  // The directory the account requests just read (no request of its own).
+  RecordRenewalInfo(**client, &issuer.status.acme);
   issuer.status.acme.uri = account->url;
   issuer.status.acme.last_registered_email = issuer.spec.acme.email;
   issuer.status.acme.last_private_key_hash = fingerprint;

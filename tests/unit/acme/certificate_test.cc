@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "acme/renewal_info.h"
 #include "unit/acme/crypto_test_util.h"
 
 namespace certsmith::acme {
@@ -158,6 +159,20 @@ TEST_F(CertificateTest, MatchesOnlyItsOwnKey) {
   EXPECT_FALSE(CertificateMatchesKey(LeafPem(), *ca_key_));
   EXPECT_TRUE(CertificateMatchesKey(CaPem(), *ca_key_));
   EXPECT_FALSE(CertificateMatchesKey("garbage", *leaf_key_));
+}
+
+// The ARI ID comes with the rest of the leaf's facts (the controller decodes a chain once).
+TEST_F(CertificateTest, DescribesTheAriCertificateId) {
+  auto leaf = ParseCertificatePem(LeafPem() + CaPem());
+  ASSERT_TRUE(leaf.ok());
+  // RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial 01 23 AB CD EF).
+  const std::string suffix = ".ASOrze8";
+  ASSERT_GT(leaf->ari_cert_id.size(), suffix.size());
+  EXPECT_EQ(leaf->ari_cert_id.substr(leaf->ari_cert_id.size() - suffix.size()), suffix);
+  EXPECT_EQ(*AriCertId(LeafPem()), leaf->ari_cert_id);
+  // The self-signed root has no Authority Key Identifier: ARI cannot name it.
+  EXPECT_EQ(ParseCertificatePem(CaPem())->ari_cert_id, "");
+  EXPECT_FALSE(AriCertId(CaPem()).ok());
 }
 
 TEST_F(CertificateTest, RsaCertificateFingerprintMatchesKey) {

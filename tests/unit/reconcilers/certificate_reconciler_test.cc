@@ -376,6 +376,51 @@ TEST_F(CertificateReconcilerTest, SkipsWhenTheSecretIsValid) {
   EXPECT_GT(*r.requeue_after, std::chrono::hours(24 * 50));
 }
 
+// An unchanged Secret is decoded once (secret_facts.h); what depends on the spec and on the
+// clock is still decided at every sync (ReissuesWhenDue: the renewal comes on a kept decoding).
+TEST_F(CertificateReconcilerTest, AnUnchangedSecretIsDecodedOnce) {
+  AddValidSecret({"a.example"});
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(reconciler.SecretFactsCached().Reads(), 1u);
+  EXPECT_TRUE(Orders().empty());
+  // The spec changes, the Secret does not: compared again without decoding it again.
+  Json cert = Cert();
+  cert["spec"]["dnsNames"] = {"a.example", "b.example"};
+  cert["metadata"]["generation"] = 2;
+  ASSERT_TRUE(kube.Update(api::kCertificates, "default", cert).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(reconciler.SecretFactsCached().Reads(), 1u);
+  EXPECT_EQ(Orders().size(), 1u);
+}
+
+TEST_F(CertificateReconcilerTest, AChangedSecretIsDecodedAgain) {
+  AddValidSecret({"a.example"});
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(Orders().empty());
+  // Someone puts another key in: a new resourceVersion, decoded and found not to match.
+  Json secret = *kube.Peek(kube::kSecrets, "default", "web-tls");
+  auto other = acme::PrivateKey::Generate(acme::KeyType::kEcdsaP256).value();
+  secret["data"]["tls.key"] = Base64Encode(other.ToPem(acme::PemEncoding::kPkcs8).value());
+  ASSERT_TRUE(kube.Update(kube::kSecrets, "default", secret).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(reconciler.SecretFactsCached().Reads(), 2u);
+  EXPECT_EQ(Orders().size(), 1u);
+  EXPECT_EQ(Cert()["status"]["conditions"][0]["reason"], "SecretMismatch");
+}
+
+TEST_F(CertificateReconcilerTest, ADeletedCertificateLeavesNoDecodedSecret) {
+  AddValidSecret({"a.example"});
+  kube.Add(api::kCertificates, Certificate());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(reconciler.SecretFactsCached().Size(), 1u);
+  ASSERT_TRUE(kube.Delete(api::kCertificates, "default", "web").ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(reconciler.SecretFactsCached().Size(), 0u);
+}
+
 TEST_F(CertificateReconcilerTest, ReissuesWhenTheSpecChanges) {
   AddValidSecret({"a.example"});
   kube.Add(api::kCertificates, Certificate({"a.example", "b.example"}));

@@ -69,6 +69,12 @@ class CmFieldsTest : public ReconcilerTest {
     w.next_poll = clock.Now() + retry;
     return w;
   }
+  // What the issuer's registration recorded about the CA's directory (status.acme.renewalInfo).
+  void RecordIssuerRenewalInfo(const std::string& offered) {
+    Json issuer = *kube.Peek(api::kClusterIssuers, "", "ca");
+    issuer["status"]["acme"]["renewalInfo"] = offered;
+    kube.Add(api::kClusterIssuers, issuer);
+  }
   Clock::TimePoint RenewalTimeInStatus() {
     return *kube::ParseTime(Cert()["status"].value("renewalTime", ""));
   }
@@ -165,6 +171,30 @@ TEST_F(CmFieldsTest, WithoutRenewalInfoTheTwoThirdsRuleStays) {
   EXPECT_NEAR(std::chrono::duration_cast<hours>(*r.requeue_after).count(), 24 * 60 - 1, 2);
   EXPECT_EQ(EventsWithReason("RenewalScheduled")[0].value("message", "").find("set by the CA"),
             std::string::npos);
+}
+
+// A restart over issued Certificates of a CA without renewalInfo asks the CA nothing: the
+// issuer recorded it when its account was registered.
+TEST_F(CmFieldsTest, AnIssuerRecordedWithoutRenewalInfoIsNotAsked) {
+  RecordIssuerRenewalInfo("NotOffered");
+  AddValidSecret();
+  kube.Add(api::kCertificates, Certificate());
+  SyncResult r = Sync();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(acme->renewal_info_calls, 0);
+  EXPECT_FALSE(Cert()["status"].contains("renewalInfo"));
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_NEAR(std::chrono::duration_cast<hours>(*r.requeue_after).count(), 24 * 60 - 1, 2);
+}
+
+TEST_F(CmFieldsTest, AnIssuerRecordedWithRenewalInfoIsAsked) {
+  RecordIssuerRenewalInfo("Offered");
+  AddValidSecret();
+  kube.Add(api::kCertificates, Certificate());
+  acme->renewal_info = Window(hours(24 * 10), hours(24 * 12), hours(6));
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->renewal_info_calls, 1);
+  EXPECT_TRUE(Cert()["status"].contains("renewalInfo"));
 }
 
 TEST_F(CmFieldsTest, AnUnreachableCaKeepsTheKnownWindowAndAsksAgainLater) {

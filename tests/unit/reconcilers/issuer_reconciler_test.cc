@@ -34,6 +34,8 @@ TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
   EXPECT_EQ(acme->last_eab->key_id, "kid-1");
   EXPECT_EQ(acme->last_eab->hmac_key, "hmac-key-bytes");
   EXPECT_EQ(Status()["acme"]["uri"], FakeAcmeClient::kAccountUrl);
+  // The fake's directory has no renewalInfo: recorded for the Certificates (ari_schedule.h).
+  EXPECT_EQ(Status()["acme"]["renewalInfo"], "NotOffered");
   EXPECT_EQ(Ready()["status"], "True");
   EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
   auto registered = EventsWithReason("AccountRegistered");
@@ -43,6 +45,14 @@ TEST_F(IssuerReconcilerTest, CreatesAccountKeyAndRegistersWithEab) {
   auto key = kube.Peek(kube::kSecrets, "certsmith", "ca-account");
   ASSERT_TRUE(key.has_value());
   EXPECT_TRUE((*key)["data"].contains("tls.key"));
+}
+
+TEST_F(IssuerReconcilerTest, RecordsThatTheDirectoryOffersRenewalInfo) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  acme->directory.renewal_info = "https://ca.test/renewal-info";
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Status()["acme"]["renewalInfo"], "Offered");
 }
 
 TEST_F(IssuerReconcilerTest, ExistingAccountIsFoundWithoutUsingEab) {
@@ -110,6 +120,29 @@ TEST_F(IssuerReconcilerTest, ARestartUsesTheRecordedAccountWithoutAskingTheCa) {
     ASSERT_TRUE(Sync().status.ok());
     EXPECT_EQ(acme->calls, (std::vector<std::string>{"LookupAccount"}));
   }
+}
+
+// An Issuer registered by a controller that did not record renewalInfo: the restart reads the
+// directory once and records it, so the restarts after it ask the CA nothing.
+TEST_F(IssuerReconcilerTest, ARestartRecordsRenewalInfoOnceForAnOlderIssuer) {
+  kube.Add(api::kClusterIssuers, ClusterIssuer());
+  AddEabSecret();
+  ASSERT_TRUE(Sync().status.ok());
+  Json older = *kube.Peek(api::kClusterIssuers, "", "ca");
+  older["status"]["acme"].erase("renewalInfo");
+  kube.Add(api::kClusterIssuers, older);
+  accounts.Remove("ClusterIssuer/ca");  // the restart
+  acme->calls.clear();
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty());  // no account request
+  EXPECT_EQ(Writes().size(), 1u);
+  EXPECT_EQ(Status()["acme"]["renewalInfo"], "NotOffered");
+  EXPECT_EQ(Ready()["reason"], "ACMEAccountRegistered");
+  accounts.Remove("ClusterIssuer/ca");  // and another restart
+  kube.ClearActions();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(Writes(), std::vector<std::string>{});
 }
 
 // The lookup failing for any reason but "does not exist" must not spend the EAB: the CA may

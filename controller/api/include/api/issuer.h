@@ -171,10 +171,17 @@ struct IssuerSpec {
   Json ToJson() const;
 };
 
+// status.acme.renewalInfo: whether the directory offered renewalInfo (RFC 9773).
+inline constexpr char kRenewalInfoOffered[] = "Offered";
+inline constexpr char kRenewalInfoNotOffered[] = "NotOffered";
+
 struct AcmeIssuerStatus {
   std::string uri;  // the account URL
   std::string last_registered_email;
   std::string last_private_key_hash;
+  // kRenewalInfoOffered / kRenewalInfoNotOffered when the account was last registered or found;
+  // empty: not recorded (an Issuer registered by an older controller).
+  std::string renewal_info;
   Json ToJson() const;
 };
 
