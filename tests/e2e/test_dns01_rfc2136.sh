@@ -26,11 +26,16 @@ san=$(openssl x509 -in "$WORK/wild-tls.crt" -noout -ext subjectAltName)
 grep -q 'DNS:\*\.a\.example' <<<"$san" && grep -q 'DNS:a\.example' <<<"$san" || fail "SAN: $san"
 echo "ok: chain verifies, SAN has *.a.example and a.example"
 
-# Both Challenges wrote at the same name, and both values are gone.
+# Both Challenges wrote at the same name, and both values are gone. A Challenge records the CA's
+# verdict at its own next look (1 s after it answered), which can come after the Order was
+# finalized and the Certificate Ready (Pebble validates at once: the whole issuance can take
+# 0.2 s), so its state is waited for, not read once.
 chs=$(challenges_of wild)
 [ "$(wc -l <<<"$chs")" = 2 ] || fail "expected 2 Challenges: $chs"
+challenge_state() { [ "$(kubectl get "$1" -o jsonpath='{.status.state}')" = "$2" ]; }
 for ch in $chs; do
-  [ "$(kubectl get "$ch" -o jsonpath='{.status.state}')" = valid ] || fail "$ch not valid"
+  wait_for 30 challenge_state "$ch" valid \
+    || fail "$ch not valid: $(kubectl get "$ch" -o jsonpath='{.status}')"
   [ "$(kubectl get "$ch" -o jsonpath='{.status.dns01.resolvedFQDN}')" = _acme-challenge.a.example. ] \
     || fail "$ch resolvedFQDN: $(kubectl get "$ch" -o jsonpath='{.status.dns01}')"
   sel=$(kubectl get "$ch" -o jsonpath='{.spec.solverSelection}')
