@@ -5,6 +5,7 @@
 #include <random>
 
 #include "acme/renewal_info.h"
+#include "certificates/secret_facts.h"
 #include "certsmith/log.h"
 #include "kube/time_format.h"
 #include "reconcilers/util.h"
@@ -42,7 +43,7 @@ Clock::TimePoint PointInWindow(Clock::TimePoint start, Clock::TimePoint end, dou
   return std::chrono::floor<std::chrono::seconds>(start) + offset;
 }
 
-void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::string& chain_pem,
+void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const Json* secret,
                       api::CertificateStatus* status, IssuanceCheck* check) {
   if (!check->current_valid) return;
   const auto now = ctx.clock->Now();
@@ -62,8 +63,9 @@ void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const std::str
   }
   if (due) {
     auto client = AcmeClientFor(ctx, cert.spec.issuer_ref, cert.metadata.namespace_);
-    Result<acme::RenewalInfo> info = client.ok() ? (*client)->GetRenewalInfo(chain_pem)
-                                                 : Result<acme::RenewalInfo>(client.status());
+    Result<acme::RenewalInfo> info =
+        client.ok() ? (*client)->GetRenewalInfo(SecretData(secret, "tls.crt").value_or(""))
+                    : Result<acme::RenewalInfo>(client.status());
     if (info.ok()) {
       api::CertificateStatus::RenewalInfo fresh;
       fresh.certificate_id = cert_id;

@@ -29,10 +29,6 @@ constexpr auto kKeyPollDelay = std::chrono::milliseconds(200);
 // Only a safety net: the manager wakes a Certificate when its issuer's spec or status changes.
 constexpr auto kIssuerRetryDelay = std::chrono::minutes(5);
 
-std::optional<std::string> DataField(const Json* secret, const std::string& field) {
-  return SecretData(secret, field);
-}
-
 std::string Annotation(const Json* obj, const std::string& key) {
   if (obj == nullptr) return "";
   const Json& a = (*obj)["metadata"].value("annotations", Json::object());
@@ -331,7 +327,7 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
     const api::Certificate& cert, const Json& obj, const Json* secret, bool* asked_server) {
   // rotationPolicy Never: keep signing the key already in the Secret.
   if (cert.spec.private_key.rotation_policy == "Never") {
-    if (auto pem = DataField(secret, kTlsKey)) {
+    if (auto pem = SecretData(secret, kTlsKey)) {
       auto key = acme::PrivateKey::FromPem(*pem);
       if (key.ok() && KeyMatchesSpec(cert, key->type())) {
         return std::optional<acme::PrivateKey>(*key);
@@ -347,7 +343,7 @@ Result<std::optional<acme::PrivateKey>> CertificateReconciler::EnsureNextKey(
       if (kube::IsNotFound(existing.status())) return std::optional<acme::PrivateKey>();
       return existing.status();
     }
-    if (auto pem = DataField(&*existing, kTlsKey)) {
+    if (auto pem = SecretData(&*existing, kTlsKey)) {
       auto key = acme::PrivateKey::FromPem(*pem);
       if (key.ok() && KeyMatchesSpec(cert, key->type())) {
         return std::optional<acme::PrivateKey>(*key);
@@ -458,7 +454,7 @@ SyncResult CertificateReconciler::Sync(const std::string& key) {
       secret ? secret_facts_.Get(key, *secret) : std::make_shared<const SecretFacts>();
   IssuanceCheck check = CheckIssuance(cert, secret_ptr, *facts, ctx_.clock->Now());
   if (check.current_valid) {
-    ApplyRenewalInfo(ctx_, cert, DataField(secret_ptr, kTlsCrt).value_or(""), &cert.status, &check);
+    ApplyRenewalInfo(ctx_, cert, secret_ptr, &cert.status, &check);
     // The CA moved the renewal into the past: say so before the renewal starts.
     if (check.needed && check.ari_moved) {
       Event(ctx_, obj, kube::kEventNormal, "RenewalScheduled", RenewalMessage(cert, check));
@@ -565,13 +561,13 @@ Status CertificateReconciler::RefreshSecretOutputs(const api::Certificate& cert,
                                                    const Json* secret,
                                                    const acme::CertificateInfo& info) {
   if (secret == nullptr) return Status::Ok();
-  auto chain = DataField(secret, kTlsCrt);
-  auto key_pem = DataField(secret, kTlsKey);
+  auto chain = SecretData(secret, kTlsCrt);
+  auto key_pem = SecretData(secret, kTlsKey);
   if (!chain || !key_pem) return Status::Ok();
   // The key is decoded only when keystores or extra formats need it.
   auto key = [&]() { return acme::PrivateKey::FromPem(*key_pem); };
   // The CA: ca.crt, else the top of the chain (what Complete() writes as ca.crt).
-  std::string ca = DataField(secret, kCaCrt).value_or("");
+  std::string ca = SecretData(secret, kCaCrt).value_or("");
   auto blocks = acme::SplitPemCertificates(*chain);
   if (ca.empty() && blocks.ok() && blocks->size() > 1) ca = blocks->back();
   Json updated = *secret;

@@ -7,7 +7,7 @@
 #include "api/duration.h"
 #include "api/resources.h"
 #include "certificates/certificate_reconciler.h"
-#include "certsmith/base64.h"
+#include "certificates/secret_facts.h"
 #include "certsmith/log.h"
 #include "kube/errors.h"
 #include "kube/time_format.h"
@@ -46,15 +46,6 @@ Status SetFinalizer(Context& ctx, bool present, Json* obj) {
   return Status::Ok();
 }
 
-std::optional<std::string> SecretData(const Json& secret, const char* key) {
-  const Json data = secret.value("data", Json::object());
-  auto it = data.find(key);
-  if (it == data.end() || !it->is_string()) return std::nullopt;
-  auto decoded = Base64DecodeLenient(it->get<std::string>());
-  if (!decoded.ok() || decoded->empty()) return std::nullopt;
-  return *decoded;
-}
-
 // The certificate to revoke: the Secret's, when this Certificate wrote it (its label) and it has
 // not expired (a CA need not revoke what is no longer valid).
 std::optional<std::string> CurrentCertificate(Context& ctx, const Json& obj,
@@ -64,7 +55,7 @@ std::optional<std::string> CurrentCertificate(Context& ctx, const Json& obj,
   *secret_out = *secret;
   const Json labels = (*secret)["metadata"].value("labels", Json::object());
   if (labels.value(api::kCertificateNameLabel, "") != kube::GetName(obj)) return std::nullopt;
-  auto pem = SecretData(*secret, "tls.crt");
+  auto pem = SecretData(&*secret, "tls.crt");
   if (!pem) return std::nullopt;
   auto info = acme::ParseCertificatePem(*pem);
   if (!info.ok() || info->not_after <= ctx.clock->Now()) return std::nullopt;

@@ -93,6 +93,7 @@ TEST_F(CmFieldsTest, AriWindowSetsTheRenewalTimeAndSaysSo) {
   acme->renewal_info = Window(hours(24 * 10), hours(24 * 12), hours(6));
   SyncResult r = Sync();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(acme->renewal_info_pem, chain);  // the CA is asked about the Secret's certificate
   const auto start = std::chrono::floor<seconds>(clock.Now() + hours(24 * 10));
   EXPECT_EQ(RenewalTimeInStatus(), start + hours(24));  // half way, as random says
   Json ri = Cert()["status"]["renewalInfo"];

@@ -36,6 +36,7 @@ class FakeAcmeClient : public acme::AcmeClient {
   // ARI: what GetRenewalInfo answers (nullopt: the CA has no renewalInfo).
   std::optional<Result<acme::RenewalInfo>> renewal_info;
   int renewal_info_calls = 0;
+  std::string renewal_info_pem;  // the certificate the last GetRenewalInfo named
   // Revocation: what RevokeCertificate answers, and what it was asked.
   Status revoke_result = Status::Ok();
   std::vector<std::pair<std::string, std::optional<acme::RevocationReason>>> revoked;
@@ -143,8 +144,9 @@ class FakeAcmeClient : public acme::AcmeClient {
                                   std::optional<acme::RevocationReason>) override {
     return Unsupported();
   }
-  Result<acme::RenewalInfo> GetRenewalInfo(std::string_view) override {
+  Result<acme::RenewalInfo> GetRenewalInfo(std::string_view certificate_pem) override {
     ++renewal_info_calls;
+    renewal_info_pem = std::string(certificate_pem);
     if (!renewal_info) {
       return MakeError(ErrorCode::kFailedPrecondition, "no renewalInfo in the directory");
     }
