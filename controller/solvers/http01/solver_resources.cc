@@ -352,8 +352,13 @@ RouteState ReadRouteState(const Json& route, const api::Http01GatewayHTTPRoute& 
     for (const Json& p : parents) {
       const Json ref = At(p, {"parentRef"});
       const std::string ns = StringAt(ref, "namespace");
+      // The status names the parentRef as the route gave it: two refs to one Gateway may differ
+      // only in their port.
+      const Json port = At(ref, {"port"});
+      const bool same_port = want.port ? port.is_number_integer() && port == *want.port
+                                       : !port.is_number();
       if (StringAt(ref, "name") != want.name || (ns.empty() ? route_ns : ns) != want_ns ||
-          StringAt(ref, "sectionName") != want.section_name) {
+          StringAt(ref, "sectionName") != want.section_name || !same_port) {
         continue;
       }
       for (const Json& c : Items(At(p, {"conditions"}))) {

@@ -152,6 +152,26 @@ TEST_F(Http01GatewayTest, WaitsForEveryParentToAcceptThenCleansUp) {
   EXPECT_EQ(SolverObjects(), 0u);
 }
 
+// Two parentRefs to one Gateway that differ only in their port: each needs its own acceptance.
+TEST_F(Http01GatewayTest, ParentRefsThatDifferOnlyInPortAreAcceptedOneByOne) {
+  AddChallenge(Json::array({Json{{"name", "public"}, {"port", 80}},
+                            Json{{"name", "public"}, {"port", 8080}}}));
+  ASSERT_TRUE(Sync().status.ok());
+  MarkSolverPodsReady();
+  auto on_port = [](int port) {
+    Json p = Parent("public", "default", "", "True", "Accepted");
+    p["parentRef"]["port"] = port;
+    return p;
+  };
+  SetRouteParents(Json::array({on_port(80)}));
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_TRUE(acme->calls.empty()) << "the ref on port 8080 is not accepted yet";
+  SetRouteParents(Json::array({on_port(80), on_port(8080)}));
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(acme->calls,
+            (std::vector<std::string>{std::string("RespondToChallenge ") + kChallengeUrl}));
+}
+
 // A Gateway that refuses the route: the Challenge shows the Gateway's reason and message
 // (condition and one Warning event), nothing is asked of the CA, and it looks again later
 // without a hot loop; once accepted, it goes on.
