@@ -45,7 +45,7 @@ struct Flags {
   std::optional<bool> leader_elect;
   std::string leader_election_namespace;
   int max_concurrent_challenges = 60;
-  int workers = 2;
+  int workers = 5;
   double kube_api_qps = 50;
   int kube_api_burst = 100;
   std::optional<double> kube_api_qps_max;  // default: 4 x kube_api_qps
@@ -78,7 +78,7 @@ void Usage(FILE* out) {
       "  --leader-elect[=true|false]       Lease leader election (default: true in-cluster)\n"
       "  --leader-election-namespace NS    where the Lease lives (default: cluster resource ns)\n"
       "  --max-concurrent-challenges N     http-01 solvers presented at once (default 60)\n"
-      "  --workers N                       workers per reconciler (default 2)\n"
+      "  --workers N                       workers per reconciler (default 5)\n"
       "  --kube-api-qps N, --kube-api-burst N  client-side API rate limit (default 50, 100);\n"
       "                                    Events have their own limit of the same size\n"
       "  --kube-api-qps-max N              the limit grows up to N while requests queue and\n"

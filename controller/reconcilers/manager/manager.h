@@ -39,7 +39,7 @@ struct ManagerOptions {
   // Where Secrets are watched (one informer each), for a controller allowed Secrets in these
   // namespaces only (the chart's rbac.secretNamespaces); empty: watch_namespace.
   std::vector<std::string> secret_namespaces;
-  int workers = 2;  // per reconciler
+  int workers = 5;  // per reconciler
   // The Ingress shim also reads cert-manager.io/ annotations (ingress/ingress_shim.h).
   bool honour_cert_manager_annotations = false;
   // --enable-gateway-api: watch Gateways (the Gateway shim) and solver HTTPRoutes.
