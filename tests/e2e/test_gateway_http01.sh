@@ -96,6 +96,7 @@ for e in events:
     entry = routes.setdefault(r["metadata"]["name"], {"added": False, "deleted": False,
                                                       "accepted": False, "obj": r})
     entry["added"] |= e["type"] == "ADDED"
+    entry["generation"] = max(entry.get("generation", 0), r["metadata"].get("generation", 0))
     entry["deleted"] |= e["type"] == "DELETED"
     for p in (r.get("status") or {}).get("parents") or []:
         if p.get("controllerName") == controller and any(
@@ -122,6 +123,8 @@ for name, e in routes.items():
         errors.append(f"{name}: never Accepted by the testbed's Gateway")
     if not e["deleted"]:
         errors.append(f"{name}: never deleted")
+    if e["generation"] != 1:  # the controller wrote its spec after creating it
+        errors.append(f"{name}: spec rewritten (generation {e['generation']})")
 if hosts != {"a.gw.e2e.example", "b.gw.e2e.example"}:
     errors.append(f"route hostnames {sorted(hosts)}")
 for err in errors:
@@ -160,6 +163,18 @@ state=$(kubectl get -n default "$ch" -o jsonpath='{.status.state}')
 case $state in valid|invalid) fail "the refused Challenge went to the CA: state $state" ;; esac
 ready certificate nope default True && fail "Certificate nope Ready through a refused route"
 echo "ok: the refused route shows on $ch (NotAllowedByListeners, Warning event), state '${state:-none}'"
+
+# 3. Someone edits the solver's route: the controller puts its host back (the edit wakes the
+# Challenge; the refused Challenge's own next look is 30 s or more away).
+kubectl patch -n default "$route" --type merge -p '{"spec":{"hostnames":["elsewhere.gw.e2e.example"]}}' \
+  >/dev/null || fail "editing $route"
+route_host_back() { [ "$(kubectl get -n default "$route" -o jsonpath='{.spec.hostnames[0]}')" = nope.gw.e2e.example ]; }
+wait_for 20 route_host_back || fail "the edited $route was not put back: $(kubectl get -n default "$route" -o jsonpath='{.spec.hostnames}')"
+generation=$(kubectl get -n default "$route" -o jsonpath='{.metadata.generation}')
+sleep 3
+[ "$(kubectl get -n default "$route" -o jsonpath='{.metadata.generation}')" = "$generation" ] \
+  || fail "$route is rewritten again and again (generation $generation, then $(kubectl get -n default "$route" -o jsonpath='{.metadata.generation}'))"
+echo "ok: the edited route was put back once (generation $generation)"
 kubectl delete certificate nope >/dev/null || fail "deleting Certificate nope"
 wait_for 30 routes_gone || fail "the refused route is left after its Certificate was deleted"
 echo "ok: deleting the Certificate removed the refused route"

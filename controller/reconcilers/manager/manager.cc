@@ -323,16 +323,7 @@ void Manager::StartInformers() {
   // The http-01 solvers' Pods and Services (by their label): read from the cache, and
   // a solver Pod turning Ready wakes its Challenge at once instead of at its next poll.
   const std::string solver_selector = std::string(solvers::http01::kSolverLabel) + "=true";
-  Watch(kube::kPods, ns, solver_selector)
-      .AddHandlers({.on_add = nullptr,
-                    .on_update =
-                        [this, &challenges](const Json& old_obj, const Json& o) {
-                          if (old_obj.value("status", Json()) != o.value("status", Json())) {
-                            EnqueueOwner(challenges, o, "Challenge");
-                          }
-                        },
-                    .on_delete = [this, &challenges](
-                                     const Json& o) { EnqueueOwner(challenges, o, "Challenge"); }});
+  Watch(kube::kPods, ns, solver_selector).AddHandlers(WakeOwningChallenge(challenges));
   Watch(kube::kServices, ns, solver_selector);
   // Ingresses: WatchIngresses above caches them all (the shim needs every one).
   if (options_.enable_gateway_api) WatchGatewayApi(ci, challenges);
@@ -346,20 +337,29 @@ void Manager::StartInformers() {
   }
 }
 
+kube::ResourceEventHandlers Manager::WakeOwningChallenge(Controller& challenges) {
+  return {.on_add = nullptr,
+          .on_update =
+              [this, &challenges](const Json& old_obj, const Json& o) {
+                // Its status (a Pod turning Ready, a Gateway accepting a route) or its spec
+                // (someone edited the route: the Challenge puts it back).
+                if (old_obj.value("status", Json()) != o.value("status", Json()) ||
+                    old_obj["metadata"].value("generation", Json()) !=
+                        o["metadata"].value("generation", Json())) {
+                  EnqueueOwner(challenges, o, "Challenge");
+                }
+              },
+          .on_delete = [this, &challenges](const Json& o) {
+            EnqueueOwner(challenges, o, "Challenge");
+          }};
+}
+
 void Manager::WatchGatewayApi(kube::Informer& certificates, Controller& challenges) {
   const std::string ns = options_.watch_namespace;
   // The solver HTTPRoutes: a parent Gateway accepting or refusing one wakes its Challenge.
   Watch(kube::kHTTPRoutes, ns, std::string(solvers::http01::kSolverLabel) + "=true",
         kube::StripManagedFields, /*optional=*/true)
-      .AddHandlers({.on_add = nullptr,
-                    .on_update =
-                        [this, &challenges](const Json& old_obj, const Json& o) {
-                          if (old_obj.value("status", Json()) != o.value("status", Json())) {
-                            EnqueueOwner(challenges, o, "Challenge");
-                          }
-                        },
-                    .on_delete = [this, &challenges](
-                                     const Json& o) { EnqueueOwner(challenges, o, "Challenge"); }});
+      .AddHandlers(WakeOwningChallenge(challenges));
   Controller& shim = Add("gateways", kube::kGateways,
                          [this](const std::string& k) { return gateway_shim_->Sync(k); });
   kube::Informer& gateways =

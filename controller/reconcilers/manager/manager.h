@@ -86,6 +86,9 @@ class Manager {
   void WatchShim(Controller& shim, kube::Informer& objects, kube::Informer& certificates,
                  const ShimSource& source);
   void WatchGatewayApi(kube::Informer& certificates, Controller& challenges);
+  // For a solver object (Pod, HTTPRoute) owned by a Challenge: a status change or a deletion
+  // wakes the Challenge.
+  kube::ResourceEventHandlers WakeOwningChallenge(Controller& challenges);
 
   kube::Client& api_;  // the API server, uncached: informers list and watch through it
   std::unique_ptr<kube::CachedClient> cache_;

@@ -8,6 +8,24 @@
 namespace certsmith::solvers::http01 {
 namespace {
 
+std::string StringAt(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// obj[a][b]... when every step is an object member; a null Json otherwise.
+Json At(const Json& obj, std::initializer_list<const char*> path) {
+  const Json* at = &obj;
+  for (const char* key : path) {
+    if (!at->is_object()) return Json();
+    auto it = at->find(key);
+    if (it == at->end()) return Json();
+    at = &*it;
+  }
+  return *at;
+}
+
 Json Labels(const api::Challenge& ch) {
   return Json{{api::kManagedByLabel, api::kManagedByValue},
               {kSolverLabel, "true"},
@@ -201,6 +219,65 @@ Json BuildHTTPRoute(const api::Challenge& ch, const Json& challenge_obj) {
                                             {"backendRefs", Json::array({backend})}}})}}}};
 }
 
+namespace {
+
+// A parentRef as the API server stores it: group and kind defaulted by the CRD's schema.
+Json NormalizedParentRef(const Json& ref) {
+  Json out = ref.is_object() ? ref : Json::object();
+  if (StringAt(out, "group").empty()) out["group"] = "gateway.networking.k8s.io";
+  if (StringAt(out, "kind").empty()) out["kind"] = "Gateway";
+  return out;
+}
+
+}  // namespace
+
+std::optional<Json> RepairedHTTPRoute(const Json& live, const Json& desired) {
+  bool drifted = false;
+  const Json live_refs = At(live, {"spec", "parentRefs"});
+  const Json want_refs = At(desired, {"spec", "parentRefs"});
+  if (!live_refs.is_array() || live_refs.size() != want_refs.size()) {
+    drifted = true;
+  } else {
+    for (size_t i = 0; i < want_refs.size() && !drifted; ++i) {
+      drifted = NormalizedParentRef(live_refs[i]) != NormalizedParentRef(want_refs[i]);
+    }
+  }
+  drifted = drifted || At(live, {"spec", "hostnames"}) != At(desired, {"spec", "hostnames"});
+  // The one rule: its path match and its backend (the server fills defaults around them).
+  const Json live_rules = At(live, {"spec", "rules"});
+  const Json want_rule = At(desired, {"spec", "rules"})[0];
+  if (!live_rules.is_array() || live_rules.size() != 1) {
+    drifted = true;
+  } else if (!drifted) {
+    const Json& rule = live_rules[0];
+    const Json matches = At(rule, {"matches"});
+    const Json backends = At(rule, {"backendRefs"});
+    const Json& want_backend = want_rule["backendRefs"][0];
+    drifted = !matches.is_array() || matches.size() != 1 ||
+              At(matches[0], {"path"}) != want_rule["matches"][0]["path"] ||
+              !backends.is_array() || backends.size() != 1 ||
+              At(backends[0], {"name"}) != want_backend["name"] ||
+              At(backends[0], {"port"}) != want_backend["port"] ||
+              (!StringAt(backends[0], "kind").empty() && StringAt(backends[0], "kind") != "Service");
+  }
+  // The labels a Gateway's allowedRoutes may select on, and ours.
+  const Json live_labels = At(live, {"metadata", "labels"});
+  const Json want_labels = At(desired, {"metadata", "labels"});
+  for (const auto& [k, v] : want_labels.items()) {
+    if (!live_labels.is_object() || live_labels.value(k, Json()) != v) drifted = true;
+  }
+  if (!drifted) return std::nullopt;
+  Json repaired = live;
+  repaired["spec"] = desired["spec"];
+  if (!repaired["metadata"].contains("labels") || !repaired["metadata"]["labels"].is_object()) {
+    repaired["metadata"]["labels"] = Json::object();
+  }
+  for (const auto& [k, v] : want_labels.items()) {
+    repaired["metadata"]["labels"][k] = v;
+  }
+  return repaired;
+}
+
 Json AddRuleToIngress(const api::Challenge& ch, Json ingress) {
   ingress = RemoveRuleFromIngress(ch, std::move(ingress));
   ingress["spec"]["rules"].push_back(Rule(ch));
@@ -242,7 +319,21 @@ Result<bool> Present(kube::Client& client, const api::Challenge& ch, const Json&
   };
   const api::Http01Ingress* in = IngressSpec(ch);
   if (RouteSpec(ch) != nullptr) {
-    RETURN_IF_ERROR(ensure(kube::kHTTPRoutes, BuildHTTPRoute(ch, challenge_obj)));
+    Json desired = BuildHTTPRoute(ch, challenge_obj);
+    auto live = options.first_presentation ? Result<Json>(Status(ErrorCode::kNotFound, ""))
+                                           : client.Get(kube::kHTTPRoutes, ns, name);
+    if (live.ok()) {
+      // Someone edited the route (its parents, host, path or backend): put it back, or the
+      // Challenge would wait for, or ask the CA about, a route that does not serve it.
+      if (std::optional<Json> repaired = RepairedHTTPRoute(*live, desired)) {
+        RETURN_IF_ERROR(client.Update(kube::kHTTPRoutes, ns, *repaired).status());
+        changed = true;
+      }
+    } else {
+      auto created = client.Create(kube::kHTTPRoutes, ns, desired);
+      changed = changed || created.ok();
+      RETURN_IF_ERROR(IgnoreExists(created));
+    }
   } else if (in && !in->name.empty()) {
     ASSIGN_OR_RETURN(Json existing, client.Get(kube::kIngresses, ns, in->name));
     Json edited = AddRuleToIngress(ch, existing);
@@ -271,24 +362,6 @@ bool IsBlockingWaitReason(const std::string& reason) {
     if (reason == r) return true;
   }
   return false;
-}
-
-std::string StringAt(const Json& obj, const char* key) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// obj[a][b]... when every step is an object member; a null Json otherwise.
-Json At(const Json& obj, std::initializer_list<const char*> path) {
-  const Json* at = &obj;
-  for (const char* key : path) {
-    if (!at->is_object()) return Json();
-    auto it = at->find(key);
-    if (it == at->end()) return Json();
-    at = &*it;
-  }
-  return *at;
 }
 
 std::vector<Json> Items(const Json& list) {

@@ -9,6 +9,7 @@
 // rule matching exactly /.well-known/acme-challenge/<token>, to the Service.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "api/challenge.h"
@@ -60,6 +61,11 @@ struct RouteState {
 RouteState ReadRouteState(const Json& route, const api::Http01GatewayHTTPRoute& spec);
 // The HTTPRoute's state; NotFound when there is none.
 Result<RouteState> GetRouteState(kube::Client& client, const api::Challenge& ch);
+// The live solver HTTPRoute with what BuildHTTPRoute made (desired) put back when someone changed
+// it: its parentRefs (group and kind compared with their defaults), hostnames, the rule's path
+// match and backend, and the labels. nullopt when nothing of that changed (the fields the API
+// server or a Gateway fills in are not compared).
+std::optional<Json> RepairedHTTPRoute(const Json& live, const Json& desired);
 // Adds the challenge's path rule to an existing Ingress (idempotent).
 Json AddRuleToIngress(const api::Challenge& ch, Json ingress);
 // Removes what AddRuleToIngress added (idempotent).

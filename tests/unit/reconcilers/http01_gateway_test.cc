@@ -152,6 +152,42 @@ TEST_F(Http01GatewayTest, WaitsForEveryParentToAcceptThenCleansUp) {
   EXPECT_EQ(SolverObjects(), 0u);
 }
 
+// Someone edits the solver's HTTPRoute: the next sync puts back what the Challenge needs. A
+// route in which the API server only filled in defaults is left alone.
+TEST_F(Http01GatewayTest, AnEditedRouteIsPutBackAndServerDefaultsAreLeftAlone) {
+  AddChallenge(kTwoParents);
+  ASSERT_TRUE(Sync().status.ok());
+  auto route_updates = [&] {
+    size_t n = 0;
+    for (const std::string& w : Writes()) n += w.rfind("update httproutes", 0) == 0;
+    return n;
+  };
+  Json route = kube.All(kube::kHTTPRoutes)[0];
+  for (Json& ref : route["spec"]["parentRefs"]) {
+    ref["group"] = "gateway.networking.k8s.io";
+    ref["kind"] = "Gateway";
+  }
+  route["metadata"]["labels"]["team"] = "edge";
+  ASSERT_TRUE(kube.Update(kube::kHTTPRoutes, "default", route).ok());
+  const size_t before = route_updates();
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(route_updates(), before) << "defaults and extra labels are not drift";
+
+  route = kube.All(kube::kHTTPRoutes)[0];
+  route["spec"]["parentRefs"] = Json::array({Json{{"name", "elsewhere"}}});
+  route["spec"]["hostnames"] = Json::array({"b.example"});
+  route["metadata"]["labels"].erase("expose");
+  ASSERT_TRUE(kube.Update(kube::kHTTPRoutes, "default", route).ok());
+  ASSERT_TRUE(Sync().status.ok());
+  EXPECT_EQ(route_updates(), before + 2);  // the test's edit and the repair
+  const Json repaired = kube.All(kube::kHTTPRoutes)[0];
+  EXPECT_EQ(repaired["spec"]["parentRefs"], kTwoParents);
+  EXPECT_EQ(repaired["spec"]["hostnames"], Json::array({"a.example"}));
+  EXPECT_EQ(repaired["metadata"]["labels"]["expose"], "acme");
+  EXPECT_EQ(repaired["metadata"]["labels"]["team"], "edge");
+  EXPECT_TRUE(acme->calls.empty());
+}
+
 // Two parentRefs to one Gateway that differ only in their port: each needs its own acceptance.
 TEST_F(Http01GatewayTest, ParentRefsThatDifferOnlyInPortAreAcceptedOneByOne) {
   AddChallenge(Json::array({Json{{"name", "public"}, {"port", 80}},
