@@ -132,10 +132,10 @@ def check_gateway_api(default_objects):
     check_rbac(objects, secrets_cluster_wide=True)
     gw = {tuple(r["resources"]): set(r["verbs"]) for _, r in rules_of(objects, "ClusterRole")
           if gw_group in r["apiGroups"]}
-    check(gw == {("httproutes",): {"get", "list", "watch", "create", "delete"},
+    check(gw == {("httproutes",): {"get", "list", "watch", "create", "delete", "update"},
                  ("gateways",): {"get", "list", "watch"},
                  ("gateways/finalizers",): {"update"}},
-          f"Gateway API rules: HTTPRoutes made and removed, Gateways read, gateways/finalizers "
+          f"Gateway API rules: HTTPRoutes made, put back, removed; Gateways read; gateways/finalizers "
           f"for blockOwnerDeletion; got {gw}")
     rc, out, err = render("--set", "enableGatewayAPI=yes")
     check(rc != 0 and "enableGatewayAPI" in err, "values.schema.json refuses enableGatewayAPI=yes")
