@@ -15,6 +15,10 @@ namespace {
 constexpr auto kWaitDelay = std::chrono::seconds(5);
 // Solver Pods start in about a second; poll readiness often so issuance is not slowed.
 constexpr auto kSolverReadyPoll = std::chrono::milliseconds(500);
+// A solver Pod this process created is expected to take this long to be Ready: until then its
+// wait is not written (the Pod turning Ready wakes the Challenge), after it the Challenge says
+// what it waits for. At the bench's pace this was one status write per issuance.
+constexpr auto kSolverStartQuiet = std::chrono::seconds(5);
 constexpr auto kPollCap = std::chrono::seconds(10);
 // A failed solver Pod is replaced after 5 s, then 10 s, 20 s, ... at most 5 minutes apart.
 constexpr auto kSolverRetryBase = std::chrono::seconds(5);
@@ -76,9 +80,12 @@ void ChallengeReconciler::Release(const std::string& key) {
   solver_created_.erase(key);
 }
 
-bool ChallengeReconciler::SolverCreated(const std::string& key) const {
+std::optional<Clock::TimePoint> ChallengeReconciler::SolverCreatedAt(
+    const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return solver_created_.count(key) > 0;
+  auto it = solver_created_.find(key);
+  if (it == solver_created_.end()) return std::nullopt;
+  return it->second;
 }
 
 size_t ChallengeReconciler::Presented() const {
@@ -141,7 +148,8 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
                         "flag --enable-gateway-api (Helm chart value enableGatewayAPI=true)",
                         kGatewayApiRetry);
   }
-  const bool first_presentation = !ch.status.presented && !SolverCreated(key);
+  const std::optional<Clock::TimePoint> created_at = SolverCreatedAt(key);
+  const bool first_presentation = !ch.status.presented && !created_at;
   auto created = solvers::http01::Present(
       *ctx_.client, ch, obj,
       {.image = ctx_.options.solver_image, .first_presentation = first_presentation});
@@ -161,7 +169,7 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   ch.status.solver_retry_time.reset();
   if (first_presentation && *created) {
     std::lock_guard<std::mutex> lock(mu_);
-    solver_created_.insert(key);
+    solver_created_.emplace(key, now);
   }
   // A Service or Ingress created just now is not routed yet: the ingress controller learns of it
   // from its watch. A new Pod takes longer to be Ready than that, but a controller killed between
@@ -205,13 +213,13 @@ SyncResult ChallengeReconciler::Present(const Json& obj, api::Challenge ch) {
   }
   auto ready = pod.ok() ? Result<bool>(pod_ready) : Result<bool>(pod.status());
   if (*created || !ready.ok() || !*ready) {
-    // The sync that first created the solver objects writes no status while the Pod is not
-    // Ready: its readiness wakes this Challenge, whose next sync tells the CA and writes
-    // presented with processing in one status write (a Pod still not Ready then has its wait
+    // While a Pod this process created starts (kSolverStartQuiet), its wait is not written:
+    // its readiness wakes this Challenge, whose next sync tells the CA and writes presented
+    // with processing in one status write (a Pod still not Ready after that has its wait
     // written). A restart before that finds the objects by their AlreadyExists.
-    if (first_presentation && *created && ready.ok() && !*ready) {
-      return SyncResult::After(kSolverReadyPoll);
-    }
+    const bool starting =
+        (first_presentation && *created) || (created_at && now - *created_at < kSolverStartQuiet);
+    if (starting && ready.ok() && !*ready) return SyncResult::After(kSolverReadyPoll);
     const std::string solver = solvers::http01::SolverName(ch);
     ch.status.reason = ready.ok() && *ready
                            ? "waiting for the ingress controller to route to the new solver " +

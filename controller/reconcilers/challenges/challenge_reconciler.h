@@ -7,7 +7,9 @@
 // requeue with backoff), tell the CA, and remove the value on every path.
 #pragma once
 
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -61,14 +63,14 @@ class ChallengeReconciler {
   bool HasSolverToCleanUp(const api::Challenge& ch) const;
   bool Acquire(const std::string& key);
   void Release(const std::string& key);
-  // Whether this process created the http-01 solver objects of key (since its last Release):
-  // status.presented is not written by the sync that creates them.
-  bool SolverCreated(const std::string& key) const;
+  // When this process created the http-01 solver objects of key (since its last Release);
+  // nullopt when it did not. status.presented is not written by the sync that creates them.
+  std::optional<Clock::TimePoint> SolverCreatedAt(const std::string& key) const;
 
   Context& ctx_;
   mutable std::mutex mu_;
   std::set<std::string> presented_;
-  std::set<std::string> solver_created_;
+  std::map<std::string, Clock::TimePoint> solver_created_;
 };
 
 }  // namespace certsmith::reconcilers

@@ -82,7 +82,13 @@ TEST_F(ChallengeReconcilerTest, WaitsForTheSolverPodBeforeTellingTheCa) {
   SyncResult r = Sync();
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_TRUE(acme->calls.empty());
-  // Still not Ready at the next look: the wait is written.
+  // Not Ready at the next looks while a Pod normally starts: nothing is written.
+  clock.Advance(std::chrono::seconds(4));
+  r = Sync();
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_FALSE(HasWrite("update challenges/status")) << ::testing::PrintToString(Writes());
+  // Still not Ready 5 s after it was created: the wait is written.
+  clock.Advance(std::chrono::seconds(1));
   r = Sync();
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_TRUE(acme->calls.empty());
