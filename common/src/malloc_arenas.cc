@@ -21,4 +21,12 @@ std::optional<int> LimitMallocArenas() {
   return std::nullopt;
 }
 
+bool ReleaseFreeHeap() {
+#if defined(__GLIBC__)
+  return malloc_trim(0) == 1;
+#else
+  return false;
+#endif
+}
+
 }  // namespace certsmith

@@ -20,4 +20,10 @@ std::optional<int> MallocArenasFor(const char* env);
 // set, or not glibc).
 std::optional<int> LimitMallocArenas();
 
+// Gives the pages of freed heap memory back to the kernel (glibc's malloc_trim(0)); true when
+// some were. glibc returns only the free top of a heap by itself: memory freed in the middle
+// (the transient parse of a start-up list of thousands of objects, between what the caches
+// keep) stays resident. The controller calls it once its start-up work is done.
+bool ReleaseFreeHeap();
+
 }  // namespace certsmith

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <vector>
 
 namespace certsmith {
 namespace {
@@ -30,6 +35,41 @@ TEST(MallocArenas, LimitedUnlessMallocArenaMaxIsSet) {
 TEST(MallocArenas, AppliedOnGlibc) {
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr) GTEST_SKIP() << "MALLOC_ARENA_MAX is set";
   EXPECT_EQ(LimitMallocArenas().value_or(0), kDefaultMallocArenas);
+}
+
+// Resident pages of this process (/proc/self/statm's second field).
+long ResidentPages() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident;
+}
+
+// 48 MiB in 64 KiB blocks (below glibc's mmap threshold), each followed by a small block that
+// stays: once the large ones are freed, none of that memory is at the top of the heap, so glibc
+// keeps it resident until ReleaseFreeHeap.
+TEST(MallocArenas, ReleaseFreeHeapReturnsMemoryFreedInTheMiddle) {
+  constexpr size_t kBlocks = 768;
+  constexpr size_t kBlock = 64 * 1024;
+  std::vector<char*> big, pinned;
+  big.reserve(kBlocks);
+  pinned.reserve(kBlocks);
+  for (size_t i = 0; i < kBlocks; ++i) {
+    big.push_back(static_cast<char*>(std::malloc(kBlock)));
+    pinned.push_back(static_cast<char*>(std::malloc(32)));
+    ASSERT_NE(big.back(), nullptr);
+    ASSERT_NE(pinned.back(), nullptr);
+    std::memset(big.back(), 1, kBlock);
+  }
+  for (char* p : big) std::free(p);
+  const long page = sysconf(_SC_PAGESIZE);
+  const long before = ResidentPages();
+  EXPECT_TRUE(ReleaseFreeHeap());
+  const long after = ResidentPages();
+  for (char* p : pinned) std::free(p);
+  // At least half of the 48 MiB freed goes back (not the partial pages at each block's ends).
+  EXPECT_GE((before - after) * page, static_cast<long>(kBlocks * kBlock / 2))
+      << "resident pages before " << before << ", after " << after;
 }
 #endif
 
