@@ -53,6 +53,30 @@ std::string Registry::RenderLabels(const Labels& labels) {
   return out + "}";
 }
 
+Labels Registry::ParseLabels(const std::string& rendered) {
+  Labels out;
+  size_t i = 1;  // after '{'
+  while (i < rendered.size() && rendered[i] != '}') {
+    size_t eq = rendered.find("=\"", i);
+    if (eq == std::string::npos) break;
+    std::string name = rendered.substr(i, eq - i);
+    std::string value;
+    size_t j = eq + 2;
+    for (; j < rendered.size() && rendered[j] != '"'; ++j) {
+      if (rendered[j] == '\\' && j + 1 < rendered.size()) {
+        ++j;
+        value += rendered[j] == 'n' ? '\n' : rendered[j];
+      } else {
+        value += rendered[j];
+      }
+    }
+    out.emplace_back(std::move(name), std::move(value));
+    i = j + 1;  // after the closing quote
+    if (i < rendered.size() && rendered[i] == ',') ++i;
+  }
+  return out;
+}
+
 void Registry::Describe(const std::string& name, const std::string& type, const std::string& help) {
   std::lock_guard<std::mutex> lock(mu_);
   families_[name].type = type;
@@ -70,9 +94,7 @@ void Registry::DescribeHistogram(const std::string& name, const std::string& hel
 }
 
 Registry::Series& Registry::SeriesOf(const std::string& name, const Labels& labels) {
-  Series& s = families_[name].samples[RenderLabels(labels)];
-  if (s.labels.empty()) s.labels = labels;
-  return s;
+  return families_[name].samples[RenderLabels(labels)];
 }
 
 void Registry::Add(const std::string& name, const Labels& labels, double delta) {
@@ -104,7 +126,8 @@ void Registry::RemoveIf(const std::string& name, const std::function<bool(const 
   std::lock_guard<std::mutex> lock(mu_);
   auto f = families_.find(name);
   if (f == families_.end()) return;
-  std::erase_if(f->second.samples, [&drop](const auto& kv) { return drop(kv.second.labels); });
+  std::erase_if(f->second.samples,
+                [&drop](const auto& kv) { return drop(ParseLabels(kv.first)); });
 }
 
 void Registry::RemoveIf(const std::string& name, const Labels& leading,
@@ -120,7 +143,7 @@ void Registry::RemoveIf(const std::string& name, const Labels& leading,
   for (auto it = samples.lower_bound(prefix);
        it != samples.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
     const char next = it->first.size() > prefix.size() ? it->first[prefix.size()] : '\0';
-    if ((next == ',' || next == '}') && drop(it->second.labels)) {
+    if ((next == ',' || next == '}') && drop(ParseLabels(it->first))) {
       it = samples.erase(it);
     } else {
       ++it;
@@ -151,10 +174,11 @@ void Registry::RenderFamily(const std::string& name, const Family& f, std::strin
       continue;
     }
     uint64_t cumulative = 0;
+    // The series' rendered labels with le="..." added last.
+    const std::string open = labels.empty() ? "{" : labels.substr(0, labels.size() - 1) + ",";
     auto bucket = [&](const std::string& le) {
-      Labels l = s.labels;
-      l.emplace_back("le", le);
-      *out += name + "_bucket" + RenderLabels(l) + " " + std::to_string(cumulative) + "\n";
+      *out += name + "_bucket" + open + "le=\"" + Escape(le) + "\"} " +
+              std::to_string(cumulative) + "\n";
     };
     for (size_t i = 0; i < f.buckets.size(); ++i) {
       cumulative += i < s.bucket_counts.size() ? s.bucket_counts[i] : 0;

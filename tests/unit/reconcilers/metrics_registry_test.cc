@@ -81,6 +81,26 @@ TEST(MetricsRegistryTest, RemoveIfWithLeadingLabelsLooksAtThoseSeriesOnly) {
   EXPECT_EQ(r.SeriesCount("certsmith_a"), 1003u);
 }
 
+// Series are kept under their rendered labels only; RemoveIf hands the predicate the labels as
+// they were set, quotes, backslashes, newlines, commas and braces in values included.
+TEST(MetricsRegistryTest, RemoveIfSeesTheLabelsAsTheyWereSet) {
+  Registry r;
+  const Labels odd = {{"namespace", "n"}, {"name", "a\"b\\c\nd,e}f"}, {"empty", ""}};
+  r.Set("certsmith_a", odd, 1);
+  r.Set("certsmith_a", {}, 2);
+  std::vector<Labels> seen;
+  r.RemoveIf("certsmith_a", [&seen](const Labels& l) {
+    seen.push_back(l);
+    return false;
+  });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], Labels{});
+  EXPECT_EQ(seen[1], odd);
+  r.RemoveIf("certsmith_a", {{"namespace", "n"}}, [&odd](const Labels& l) { return l == odd; });
+  EXPECT_EQ(r.SeriesCount("certsmith_a"), 1u);
+  EXPECT_EQ(r.Value("certsmith_a", {}), 2);
+}
+
 TEST(MetricsRegistryTest, CollectorsRunAtEachRenderUntilRemoved) {
   Registry r;
   int depth = 3;

@@ -51,8 +51,10 @@ class Registry {
   size_t SeriesCount(const std::string& name) const;
 
  private:
+  // A series is kept under its rendered label set only (`{a="x",b="y"}`): a Certificate has
+  // several series, and a copy of their labels beside each key was a third of the controller's
+  // heap with thousands of Certificates. RemoveIf parses the key back when it needs the labels.
   struct Series {
-    Labels labels;
     double value = 0;                     // counter, gauge: the value; histogram: the sum
     std::vector<uint64_t> bucket_counts;  // histogram: per bucket (not cumulative)
     uint64_t count = 0;                   // histogram: observations
@@ -64,6 +66,8 @@ class Registry {
     std::map<std::string, Series> samples;  // rendered label set -> series
   };
   static std::string RenderLabels(const Labels& labels);
+  // The labels RenderLabels rendered as `rendered`.
+  static Labels ParseLabels(const std::string& rendered);
   Series& SeriesOf(const std::string& name, const Labels& labels);
   void RenderFamily(const std::string& name, const Family& f, std::string* out) const;
 
