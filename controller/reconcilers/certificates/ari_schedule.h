@@ -21,10 +21,11 @@ Clock::TimePoint PointInWindow(Clock::TimePoint start, Clock::TimePoint end, dou
 
 // For a Certificate whose Secret (secret) holds a certificate valid and matching its spec
 // (check->current_valid, check->info its leaf): asks the CA for its window when status says it
-// is time to (or the certificate changed), and only then decodes the Secret's tls.crt; sets check->renewal_time, ->needed (the point has come),
-// ->from_ari, ->recheck_at and ->replaces, and status->renewal_info. Leaves the 2/3 rule in place
-// (and clears status->renewal_info) when the CA has no renewalInfo, the certificate cannot be
-// named (no Authority Key Identifier), or the issuer's account is not registered yet.
+// is time to (or the certificate changed), and only then decodes the Secret's tls.crt; sets
+// check->renewal_time, ->needed (the point has come), ->from_ari, ->recheck_at and ->replaces,
+// and status->renewal_info. Leaves the 2/3 rule in place (and clears status->renewal_info) when
+// the CA has no renewalInfo, the certificate cannot be named (no Authority Key Identifier), or
+// the issuer's account is not registered yet.
 void ApplyRenewalInfo(Context& ctx, const api::Certificate& cert, const Json* secret,
                       api::CertificateStatus* status, IssuanceCheck* check);
 

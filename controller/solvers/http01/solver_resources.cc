@@ -253,12 +253,14 @@ std::optional<Json> RepairedHTTPRoute(const Json& live, const Json& desired) {
     const Json matches = At(rule, {"matches"});
     const Json backends = At(rule, {"backendRefs"});
     const Json& want_backend = want_rule["backendRefs"][0];
+    const std::string kind = backends.is_array() && !backends.empty()
+                                 ? StringAt(backends[0], "kind") : "";
     drifted = !matches.is_array() || matches.size() != 1 ||
               At(matches[0], {"path"}) != want_rule["matches"][0]["path"] ||
               !backends.is_array() || backends.size() != 1 ||
               At(backends[0], {"name"}) != want_backend["name"] ||
               At(backends[0], {"port"}) != want_backend["port"] ||
-              (!StringAt(backends[0], "kind").empty() && StringAt(backends[0], "kind") != "Service");
+              (!kind.empty() && kind != "Service");
   }
   // The labels a Gateway's allowedRoutes may select on, and ours.
   const Json live_labels = At(live, {"metadata", "labels"});
