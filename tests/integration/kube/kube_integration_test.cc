@@ -291,9 +291,17 @@ TEST_F(KubeIntegrationTest, GarbageCollectionObservedThroughInformer) {
   ASSERT_TRUE(client_->Delete(kConfigMaps, "default", "owner").ok());
   EXPECT_TRUE(Eventually([&] { return inf.store().ByIndex(kOwnerUidIndex, GetUid(*owner)).empty(); },
                          seconds(15)));
+  // Handlers run after the store has changed: the last deletion may not have been told yet.
+  // (Holding mu across Stop() deadlocked with a handler still waiting for it.)
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::lock_guard<std::mutex> l(mu);
+        return deleted.size() == 4u;
+      },
+      seconds(15)));
+  inf.Stop();
   std::lock_guard<std::mutex> l(mu);
   EXPECT_EQ(deleted.size(), 4u);
-  inf.Stop();
 }
 
 TEST_F(KubeIntegrationTest, EventsAreAggregated) {
